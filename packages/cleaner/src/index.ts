@@ -1,1 +1,34 @@
-export const placeholder = 1;
+export { type ApplyOptions, type ApplyReport, applyPlan, type SkippedAction } from "./apply-plan.js";
+export { type Digest, isDigest, parseDigest } from "./digest.js";
+export {
+  InvalidReferenceError,
+  InvalidRequestError,
+  LockHeldError,
+  ManifestNotFoundError,
+  NotAStorageTreeError,
+  RegsweepError,
+  RepositoryNotFoundError,
+  StalePlanError,
+  StorageIoError,
+  TagNotFoundError,
+} from "./errors.js";
+export type {
+  BlobInfo,
+  Finding,
+  FindingCode,
+  Inventory,
+  LayerLinkInfo,
+  RepositoryInventory,
+  RevisionInfo,
+  TagInfo,
+  UploadInfo,
+} from "./inventory.js";
+export { Journal, type PendingJournal } from "./journal.js";
+export { isManifestProblem, type ManifestInfo, type ManifestKind, type ManifestProblem, parseManifest, sha256Digest } from "./manifest.js";
+export { MANIFEST_MEDIA_TYPES, MediaType } from "./media-types.js";
+export type { KeptNote, Plan, PlanAction, PlanOptions, PlanRequest, PlanSummary, RepositorySnapshot } from "./plan.js";
+export { DEFAULT_PLAN_OPTIONS, planDeletion, referrerTagSubject } from "./plan-deletion.js";
+export { type ReadStorageOptions, readStorageInventory } from "./read-storage-inventory.js";
+export { formatReference, parseReference, type Reference, validateRepositoryName, validateTag } from "./reference.js";
+export { lockStorage, STATE_DIR, type StorageLock } from "./storage-lock.js";
+export { parsePath, pathFor, type StoragePath } from "./storage-paths.js";

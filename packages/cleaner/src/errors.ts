@@ -1,0 +1,77 @@
+/**
+ * Every error the library throws, with a stable dotted code. Tests assert codes or classes, never message
+ * text; only the CLI maps codes to exit codes and hints.
+ */
+
+/** Base class: a problem regsweep understood, with a stable code and the cause, if any. */
+export class RegsweepError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A repository name, tag, digest or reference that distribution's grammar rejects. */
+export class InvalidReferenceError extends RegsweepError {
+  constructor(message: string) {
+    super("reference.invalid", message);
+  }
+}
+
+/** The given path is not (or does not contain) a registry storage tree. */
+export class NotAStorageTreeError extends RegsweepError {
+  constructor(readonly path: string, detail: string) {
+    super("storage.not-a-tree", `${path} is not a registry storage tree: ${detail}`);
+  }
+}
+
+/** The repository named in a request does not exist. */
+export class RepositoryNotFoundError extends RegsweepError {
+  constructor(readonly repository: string) {
+    super("repository.not-found", `no repository '${repository}'`);
+  }
+}
+
+/** The tag named in a request does not exist in its repository. */
+export class TagNotFoundError extends RegsweepError {
+  constructor(readonly repository: string, readonly tag: string) {
+    super("tag.not-found", `no tag '${tag}' in repository '${repository}'`);
+  }
+}
+
+/** The manifest digest named in a request is not a revision of its repository. */
+export class ManifestNotFoundError extends RegsweepError {
+  constructor(readonly repository: string, readonly digest: string) {
+    super("manifest.not-found", `no manifest ${digest} in repository '${repository}'`);
+  }
+}
+
+/** A request that makes no sense as given (e.g. nothing to delete, an unknown plan version). */
+export class InvalidRequestError extends RegsweepError {
+  constructor(message: string) {
+    super("request.invalid", message);
+  }
+}
+
+/** A saved plan no longer matches the tree it was made for (some of it would be skipped). */
+export class StalePlanError extends RegsweepError {
+  constructor(message: string) {
+    super("plan.stale", message);
+  }
+}
+
+/** Another regsweep run holds the lock on this storage tree. */
+export class LockHeldError extends RegsweepError {
+  constructor(readonly lockPath: string, readonly holder: string) {
+    super("storage.locked", `another regsweep run holds ${lockPath} (${holder})`);
+  }
+}
+
+/** A filesystem operation failed for a reason other than the file being gone already. */
+export class StorageIoError extends RegsweepError {
+  constructor(readonly path: string, cause: unknown) {
+    super("storage.io", `cannot change ${path}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  }
+}

@@ -1,0 +1,85 @@
+import type { Digest } from "./digest.js";
+import type { ManifestInfo, ManifestProblem } from "./manifest.js";
+
+/** A tag: where it points now and every digest it has pointed to (distribution's tag index). */
+export interface TagInfo {
+  name: string;
+  /** Undefined when `current/link` is missing or unreadable (a finding says which). */
+  current?: Digest;
+  /** When the tag was last pushed (mtime of `current/link`), ms since the epoch. */
+  pushedAtMs?: number;
+  index: Digest[];
+}
+
+/** A manifest revision of a repository (`_manifests/revisions/…/link`). */
+export interface RevisionInfo {
+  digest: Digest;
+  linkedAtMs: number;
+  /** schema1 signature blobs linked under the revision (registries 2.2–2.4). */
+  signatures: Digest[];
+}
+
+/** A blob linked into a repository (`_layers/…/link`): layers and configs. */
+export interface LayerLinkInfo {
+  digest: Digest;
+  linkedAtMs: number;
+}
+
+/** An upload in progress (`_uploads/<id>`). */
+export interface UploadInfo {
+  id: string;
+  startedAtMs: number;
+  bytes: number;
+}
+
+/** Everything one repository holds. Arrays are sorted for stable plans. */
+export interface RepositoryInventory {
+  name: string;
+  tags: TagInfo[];
+  revisions: RevisionInfo[];
+  layers: LayerLinkInfo[];
+  uploads: UploadInfo[];
+}
+
+/** A blob's data file. */
+export interface BlobInfo {
+  size: number;
+  modifiedAtMs: number;
+}
+
+/** Codes of the things an inventory can find wrong; none of them is ever a reason to delete. */
+export type FindingCode =
+  | "link.dangling"
+  | "link.invalid"
+  | "manifest.missing"
+  | "manifest.corrupt"
+  | "manifest.unknown-type"
+  | "tag.broken"
+  | "tag.no-current"
+  | "entry.symlink"
+  | "entry.unexpected"
+  | "dir.empty";
+
+/** Something wrong or odd in the tree, with where it is. */
+export interface Finding {
+  code: FindingCode;
+  /** Root-relative path. */
+  path: string;
+  repository?: string;
+  digest?: Digest;
+  detail: string;
+}
+
+/** What a registry holds, read once; the planner's only input besides the request. */
+export interface Inventory {
+  /** Where it was read from (storage root or registry URL), for plans and messages. */
+  source: string;
+  readAtMs: number;
+  repositories: RepositoryInventory[];
+  blobs: Map<Digest, BlobInfo>;
+  /** Every manifest that some revision or tag names, parsed (or why it could not be). */
+  manifests: Map<Digest, ManifestInfo | ManifestProblem>;
+  findings: Finding[];
+  /** Empty directories under repositories/ and blobs/, root-relative (what `--prune` removes). */
+  emptyDirs: string[];
+}

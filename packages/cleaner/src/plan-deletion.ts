@@ -1,0 +1,424 @@
+import type { Digest } from "./digest.js";
+import { InvalidRequestError, ManifestNotFoundError, RepositoryNotFoundError, TagNotFoundError } from "./errors.js";
+import type { Inventory, RepositoryInventory } from "./inventory.js";
+import { isManifestProblem, type ManifestInfo } from "./manifest.js";
+import type { KeptNote, Plan, PlanAction, PlanOptions, PlanRequest, RepositorySnapshot } from "./plan.js";
+import { validateRepositoryName, validateTag } from "./reference.js";
+import { BLOBS_ROOT, pathFor, REPOSITORIES_ROOT } from "./storage-paths.js";
+
+const HOUR = 3_600_000;
+
+/** Defaults: a one-hour grace period, uploads stale after a day, no pruning of pre-existing empty folders. */
+export const DEFAULT_PLAN_OPTIONS: Omit<PlanOptions, "nowMs"> = { graceMs: HOUR, uploadMaxAgeMs: 24 * HOUR, prune: false };
+
+/** Tags named after a digest (`sha256-<hex>[.sig|.att|.sbom|…]`) hold referrers of that digest (cosign's convention). */
+const REFERRER_TAG = /^(sha256)-([a-f0-9]{64})(?:\..*)?$/;
+
+/** The subject digest a referrer-convention tag names, if it is one. */
+export function referrerTagSubject(tag: string): Digest | undefined {
+  const m = REFERRER_TAG.exec(tag);
+  return m ? (`${m[1]}:${m[2]}` as Digest) : undefined;
+}
+
+interface RepoWork {
+  repo: RepositoryInventory;
+  revisions: Set<Digest>;
+  deletedTags: Map<string, string>;
+  scope: Map<Digest, string>;
+  removeAll: boolean;
+  sweepOrphans: boolean;
+  deleted: Map<Digest, string>;
+  kept: Set<Digest>;
+  /** Some manifest that stays cannot be read: its references are unknown, so every layer link stays. */
+  conservative: boolean;
+}
+
+/**
+ * Turns an inventory and requests into a plan. Pure and synchronous: it reads nothing but its arguments.
+ *
+ * Per repository: the requests put tags and manifests *in scope*; everything reachable from what stays
+ * (kept tags, manifests out of scope) through index children and referrers is kept; the rest of the scope
+ * is deleted, pulling the children and referrers of deleted manifests into scope until nothing changes.
+ * Then layer links and blobs go when nothing that stays, in any repository, still names them.
+ */
+export function planDeletion(inventory: Inventory, requests: PlanRequest[], options: Partial<PlanOptions> = {}): Plan {
+  const opts: PlanOptions = { ...DEFAULT_PLAN_OPTIONS, nowMs: inventory.readAtMs, ...options };
+  if (requests.length === 0) throw new InvalidRequestError("nothing to delete: give a repository, a tag, a digest, --untagged or gc");
+  const graceLimit = opts.nowMs - opts.graceMs;
+  const manifest = (d: Digest): ManifestInfo | undefined => {
+    const m = inventory.manifests.get(d);
+    return m && !isManifestProblem(m) ? m : undefined;
+  };
+
+  const work = new Map<string, RepoWork>();
+  for (const repo of inventory.repositories) {
+    work.set(repo.name, {
+      repo,
+      revisions: new Set(repo.revisions.map((r) => r.digest)),
+      deletedTags: new Map(),
+      scope: new Map(),
+      removeAll: false,
+      sweepOrphans: false,
+      deleted: new Map(),
+      kept: new Set(),
+      conservative: false,
+    });
+  }
+  const keptNotes: KeptNote[] = [];
+  const repoOf = (name: string): RepoWork => {
+    validateRepositoryName(name);
+    const w = work.get(name);
+    if (!w) throw new RepositoryNotFoundError(name);
+    return w;
+  };
+  const seedUntagged = (w: RepoWork) => {
+    const tagged = new Set(w.repo.tags.flatMap((t) => (t.current ? [t.current] : [])));
+    for (const r of w.repo.revisions) {
+      if (tagged.has(r.digest)) continue;
+      if (!manifest(r.digest)) continue; // unreadable: its children are unknown, so it stays (and is a finding)
+      if (r.linkedAtMs > graceLimit) {
+        keptNotes.push({ repository: w.repo.name, digest: r.digest, reason: "untagged but younger than the grace period (may be a push in flight)" });
+        continue;
+      }
+      w.scope.set(r.digest, "untagged");
+    }
+  };
+
+  for (const request of requests) {
+    switch (request.kind) {
+      case "delete-repository": {
+        const w = repoOf(request.repository);
+        w.removeAll = true;
+        for (const t of w.repo.tags) w.deletedTags.set(t.name, "its repository is deleted");
+        for (const r of w.repo.revisions) w.scope.set(r.digest, "its repository is deleted");
+        break;
+      }
+      case "delete-tag": {
+        const w = repoOf(request.repository);
+        validateTag(request.tag);
+        if (!w.repo.tags.some((t) => t.name === request.tag)) throw new TagNotFoundError(request.repository, request.tag);
+        w.deletedTags.set(request.tag, "requested");
+        break;
+      }
+      case "delete-manifest": {
+        const w = repoOf(request.repository);
+        if (!w.revisions.has(request.digest)) throw new ManifestNotFoundError(request.repository, request.digest);
+        w.scope.set(request.digest, "requested");
+        for (const t of w.repo.tags) {
+          if (t.current === request.digest) w.deletedTags.set(t.name, `points at the deleted manifest ${request.digest}`);
+        }
+        break;
+      }
+      case "delete-untagged": {
+        if (request.repository !== undefined) seedUntagged(repoOf(request.repository));
+        else for (const w of work.values()) seedUntagged(w);
+        break;
+      }
+      case "gc": {
+        for (const w of work.values()) {
+          w.sweepOrphans = true;
+          if (request.deleteUntagged) seedUntagged(w);
+        }
+        break;
+      }
+    }
+  }
+
+  for (const w of work.values()) resolveRepository(w, manifest, keptNotes);
+
+  return buildPlan(inventory, requests, opts, work, keptNotes, manifest);
+}
+
+/** The scope → keep → delete fixpoint of one repository. */
+function resolveRepository(w: RepoWork, manifest: (d: Digest) => ManifestInfo | undefined, keptNotes: KeptNote[]): void {
+  if (w.scope.size === 0 && w.deletedTags.size === 0) {
+    w.kept = new Set(w.revisions);
+    w.conservative = [...w.revisions].some((d) => !manifest(d));
+    return;
+  }
+  const referrers = new Map<Digest, Digest[]>();
+  for (const d of w.revisions) {
+    const subject = manifest(d)?.subject;
+    if (subject) referrers.set(subject, [...(referrers.get(subject) ?? []), d]);
+  }
+  const tagsBySubject = new Map<Digest, string[]>();
+  for (const t of w.repo.tags) {
+    const subject = referrerTagSubject(t.name);
+    if (subject) tagsBySubject.set(subject, [...(tagsBySubject.get(subject) ?? []), t.name]);
+  }
+
+  const keptBy = new Map<Digest, string>();
+  for (;;) {
+    for (const t of w.repo.tags) {
+      if (!w.deletedTags.has(t.name)) continue;
+      if (t.current && w.revisions.has(t.current) && !w.scope.has(t.current)) w.scope.set(t.current, `tag '${t.name}' is deleted`);
+      for (const d of t.index) {
+        if (w.revisions.has(d) && !w.scope.has(d)) w.scope.set(d, `in the history of the deleted tag '${t.name}'`);
+      }
+    }
+    // Keep everything reachable from what stays: kept tags and manifests the request does not touch.
+    keptBy.clear();
+    const queue: Digest[] = [];
+    const keep = (d: Digest, why: string) => {
+      if (!w.revisions.has(d) || keptBy.has(d)) return;
+      keptBy.set(d, why);
+      queue.push(d);
+    };
+    for (const t of w.repo.tags) if (!w.deletedTags.has(t.name) && t.current) keep(t.current, `tagged '${t.name}'`);
+    for (const d of w.revisions) if (!w.scope.has(d)) keep(d, "not in the request's scope");
+    while (queue.length > 0) {
+      const d = queue.pop() as Digest;
+      for (const child of manifest(d)?.children ?? []) keep(child, `child of the kept index ${d}`);
+      for (const r of referrers.get(d) ?? []) keep(r, `referrer of the kept manifest ${d}`);
+    }
+    // Whatever is deleted drags its children, referrers and referrer tags into scope.
+    let grew = false;
+    for (const [d] of w.scope) {
+      if (keptBy.has(d)) continue;
+      for (const child of manifest(d)?.children ?? []) {
+        if (w.revisions.has(child) && !w.scope.has(child)) {
+          w.scope.set(child, `child of the deleted index ${d}`);
+          grew = true;
+        }
+      }
+      for (const r of referrers.get(d) ?? []) {
+        if (!w.scope.has(r)) {
+          w.scope.set(r, `referrer of the deleted manifest ${d}`);
+          grew = true;
+        }
+      }
+      for (const t of tagsBySubject.get(d) ?? []) {
+        if (!w.deletedTags.has(t)) {
+          w.deletedTags.set(t, `referrer tag of the deleted manifest ${d}`);
+          grew = true;
+        }
+      }
+    }
+    if (!grew) break;
+  }
+  for (const [d, why] of w.scope) {
+    if (keptBy.has(d)) {
+      const reason = keptBy.get(d) as string;
+      if (reason !== "not in the request's scope") keptNotes.push({ repository: w.repo.name, digest: d, reason: `kept: ${reason}` });
+    } else {
+      w.deleted.set(d, why);
+    }
+  }
+  w.kept = new Set([...w.revisions].filter((d) => !w.deleted.has(d)));
+  w.conservative = [...w.kept].some((d) => !manifest(d));
+}
+
+function ancestors(path: string, into: Set<string>): void {
+  const stops = new Set([REPOSITORIES_ROOT, BLOBS_ROOT]);
+  let dir = path.slice(0, path.lastIndexOf("/"));
+  while (dir.includes("/") && !stops.has(dir) && (dir.startsWith(`${REPOSITORIES_ROOT}/`) || dir.startsWith(`${BLOBS_ROOT}/`))) {
+    into.add(dir);
+    dir = dir.slice(0, dir.lastIndexOf("/"));
+  }
+}
+
+function buildPlan(
+  inventory: Inventory,
+  requests: PlanRequest[],
+  opts: PlanOptions,
+  work: Map<string, RepoWork>,
+  keptNotes: KeptNote[],
+  manifest: (d: Digest) => ManifestInfo | undefined,
+): Plan {
+  const graceLimit = opts.nowMs - opts.graceMs;
+  const uploadLimit = opts.nowMs - Math.max(opts.graceMs, opts.uploadMaxAgeMs);
+  const tagActions: PlanAction[] = [];
+  const indexActions: PlanAction[] = [];
+  const revisionActions: Array<PlanAction & { type: "revision" }> = [];
+  const layerActions: PlanAction[] = [];
+  const uploadActions: PlanAction[] = [];
+  const blobActions: PlanAction[] = [];
+  const referencedBefore = new Set<Digest>();
+  const referencedAfter = new Set<Digest>();
+  const repositoriesRemoved: string[] = [];
+  const snapshots: RepositorySnapshot[] = [];
+
+  for (const w of work.values()) {
+    const name = w.repo.name;
+    const actionsBefore = tagActions.length + indexActions.length + revisionActions.length + layerActions.length + uploadActions.length;
+    for (const t of w.repo.tags) {
+      if (!w.deletedTags.has(t.name)) {
+        for (const d of t.index) {
+          if (w.deleted.has(d)) {
+            indexActions.push({
+              type: "tag-index-entry",
+              repository: name,
+              tag: t.name,
+              digest: d,
+              path: pathFor({ kind: "tag-index-link", repository: name, tag: t.name, digest: d }),
+              reason: "history entry of a deleted manifest",
+            });
+          }
+        }
+        continue;
+      }
+      const files = [
+        pathFor({ kind: "tag-current-link", repository: name, tag: t.name }),
+        ...t.index.map((d) => pathFor({ kind: "tag-index-link", repository: name, tag: t.name, digest: d })),
+      ];
+      tagActions.push({
+        type: "tag",
+        repository: name,
+        tag: t.name,
+        ...(t.current ? { current: t.current } : {}),
+        path: pathFor({ kind: "tag-dir", repository: name, tag: t.name }),
+        files,
+        reason: w.deletedTags.get(t.name) as string,
+      });
+    }
+    const byDigest = new Map(w.repo.revisions.map((r) => [r.digest, r]));
+    const keptBlobs = new Set<Digest>();
+    const deletedBlobs = new Set<Digest>();
+    for (const r of w.repo.revisions) {
+      const m = manifest(r.digest);
+      referencedBefore.add(r.digest);
+      for (const s of r.signatures) referencedBefore.add(s);
+      for (const b of m?.blobs ?? []) referencedBefore.add(b);
+      if (w.deleted.has(r.digest)) {
+        for (const b of m?.blobs ?? []) deletedBlobs.add(b);
+        revisionActions.push({
+          type: "revision",
+          repository: name,
+          digest: r.digest,
+          path: pathFor({ kind: "revision-link", repository: name, digest: r.digest }),
+          files: [
+            ...r.signatures.map((s) => pathFor({ kind: "signature-link", repository: name, digest: r.digest, signature: s })),
+            pathFor({ kind: "revision-link", repository: name, digest: r.digest }),
+          ],
+          reason: w.deleted.get(r.digest) as string,
+        });
+      } else {
+        referencedAfter.add(r.digest);
+        for (const s of r.signatures) referencedAfter.add(s);
+        for (const b of m?.blobs ?? []) {
+          keptBlobs.add(b);
+          referencedAfter.add(b);
+        }
+      }
+    }
+    const emptied =
+      w.repo.tags.every((t) => w.deletedTags.has(t.name)) && w.repo.revisions.every((r) => w.deleted.has(r.digest));
+    let layersLeft = 0;
+    for (const l of w.repo.layers) {
+      referencedBefore.add(l.digest);
+      let reason: string | undefined;
+      if (keptBlobs.has(l.digest) || w.conservative) reason = undefined;
+      else if (deletedBlobs.has(l.digest)) reason = "only deleted manifests used it";
+      // An orphan link younger than the grace period may be a push in flight: it stays even in a deleted repository.
+      else if ((w.sweepOrphans || emptied) && l.linkedAtMs <= graceLimit) reason = "no manifest uses it";
+      if (reason) {
+        layerActions.push({
+          type: "layer-link",
+          repository: name,
+          digest: l.digest,
+          path: pathFor({ kind: "layer-link", repository: name, digest: l.digest }),
+          reason,
+        });
+      } else {
+        referencedAfter.add(l.digest);
+        layersLeft++;
+      }
+    }
+    for (const u of w.repo.uploads) {
+      const stale = w.removeAll ? u.startedAtMs <= graceLimit : w.sweepOrphans && u.startedAtMs <= uploadLimit;
+      if (stale) {
+        uploadActions.push({
+          type: "upload",
+          repository: name,
+          upload: u.id,
+          path: pathFor({ kind: "upload-dir", repository: name, upload: u.id }),
+          bytes: u.bytes,
+          reason: w.removeAll ? "its repository is deleted" : "stale upload",
+        });
+      }
+    }
+    if (emptied && layersLeft === 0 && (w.repo.tags.length > 0 || w.repo.revisions.length > 0 || w.removeAll)) {
+      repositoriesRemoved.push(name);
+    }
+    const touched =
+      tagActions.length + indexActions.length + revisionActions.length + layerActions.length + uploadActions.length > actionsBefore;
+    if (touched) {
+      snapshots.push({
+        name,
+        tags: Object.fromEntries(w.repo.tags.map((t) => [t.name, t.current ?? null])),
+        revisions: [...byDigest.keys()],
+      });
+    }
+  }
+
+  const sweep = requests.some((r) => r.kind === "gc");
+  const graceBlobs: Digest[] = [];
+  for (const [digest, blob] of inventory.blobs) {
+    if (referencedAfter.has(digest)) continue;
+    let reason: string | undefined;
+    if (referencedBefore.has(digest)) reason = "nothing left references it";
+    else if (sweep && blob.modifiedAtMs <= graceLimit) reason = "unreferenced";
+    else if (sweep) graceBlobs.push(digest);
+    if (reason) {
+      blobActions.push({ type: "blob", digest, path: pathFor({ kind: "blob-data", digest }), bytes: blob.size, reason });
+    }
+  }
+  if (graceBlobs.length > 0) {
+    keptNotes.push(
+      ...graceBlobs.map((digest) => ({ repository: "", digest, reason: "unreferenced blob younger than the grace period" })),
+    );
+  }
+  blobActions.sort((a, b) => ((a as { digest: string }).digest < (b as { digest: string }).digest ? -1 : 1));
+
+  // Referrers before their subjects, indexes before their children: a crash never leaves a dangling parent.
+  const rank = (a: PlanAction & { type: "revision" }) => (manifest(a.digest)?.subject ? 0 : (manifest(a.digest)?.children.length ?? 0) > 0 ? 1 : 2);
+  revisionActions.sort((a, b) => rank(a) - rank(b) || a.repository.localeCompare(b.repository) || (a.digest < b.digest ? -1 : 1));
+
+  const fileActions = [...tagActions, ...indexActions, ...revisionActions, ...layerActions, ...uploadActions, ...blobActions];
+  const pruneDirs = new Set<string>();
+  for (const a of fileActions) {
+    if (a.type === "tag") {
+      for (const f of a.files) ancestors(f, pruneDirs);
+    } else if (a.type === "revision") {
+      for (const f of a.files) ancestors(f, pruneDirs);
+    } else if (a.type === "upload") {
+      ancestors(`${a.path}/x`, pruneDirs);
+    } else if (a.type !== "prune") {
+      ancestors(a.path, pruneDirs);
+    }
+  }
+  const preExisting = new Set(opts.prune || sweep ? inventory.emptyDirs : []);
+  for (const d of preExisting) {
+    pruneDirs.add(d);
+    ancestors(d, pruneDirs);
+  }
+  const depth = (p: string) => p.split("/").length;
+  const pruneActions: PlanAction[] = [...pruneDirs]
+    .sort((a, b) => depth(b) - depth(a) || (a < b ? -1 : 1))
+    .map((path) => ({ type: "prune", path, reason: preExisting.has(path) ? "empty folder" : "emptied by this plan" }));
+
+  const actions = [...fileActions, ...pruneActions];
+  const { nowMs, ...kept } = opts;
+  return {
+    format: "regsweep.plan/v1",
+    source: inventory.source,
+    createdAtMs: nowMs,
+    requests,
+    options: kept,
+    actions,
+    kept: keptNotes,
+    snapshots,
+    summary: {
+      tags: tagActions.length,
+      manifests: revisionActions.length,
+      layerLinks: layerActions.length,
+      uploads: uploadActions.length,
+      blobs: blobActions.length,
+      bytesFreed:
+        blobActions.reduce((n, a) => n + (a as { bytes: number }).bytes, 0) +
+        uploadActions.reduce((n, a) => n + (a as { bytes: number }).bytes, 0),
+      repositoriesRemoved: repositoriesRemoved.sort(),
+    },
+    findings: inventory.findings,
+  };
+}

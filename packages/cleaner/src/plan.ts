@@ -1,0 +1,76 @@
+import type { Digest } from "./digest.js";
+import type { Finding } from "./inventory.js";
+
+/** What the user asked for. Several requests can go into one plan. */
+export type PlanRequest =
+  | { kind: "delete-repository"; repository: string }
+  | { kind: "delete-tag"; repository: string; tag: string }
+  | { kind: "delete-manifest"; repository: string; digest: Digest }
+  /** Untagged manifests of one repository, or of all when `repository` is absent. */
+  | { kind: "delete-untagged"; repository?: string }
+  /** Mark and sweep over the whole tree; with `deleteUntagged`, untagged manifests go too (index-aware). */
+  | { kind: "gc"; deleteUntagged: boolean };
+
+/** Knobs that change what is safe to delete. */
+export interface PlanOptions {
+  /** Unreferenced things younger than this may belong to a push in flight and are kept (default 1 h). */
+  graceMs: number;
+  /** Uploads older than this are stale and removed by gc and repository deletion (default 24 h). */
+  uploadMaxAgeMs: number;
+  /** Also remove empty folders that were there before (the seed's `--prune`). */
+  prune: boolean;
+  /** "Now", for age comparisons; pass it in so planning stays pure. */
+  nowMs: number;
+}
+
+/** One deletion, in apply order. Paths are relative to the storage root. */
+export type PlanAction =
+  | { type: "tag"; repository: string; tag: string; current?: Digest; path: string; files: string[]; reason: string }
+  | { type: "tag-index-entry"; repository: string; tag: string; digest: Digest; path: string; reason: string }
+  | { type: "revision"; repository: string; digest: Digest; path: string; files: string[]; reason: string }
+  | { type: "layer-link"; repository: string; digest: Digest; path: string; reason: string }
+  | { type: "upload"; repository: string; upload: string; path: string; bytes: number; reason: string }
+  | { type: "blob"; digest: Digest; path: string; bytes: number; reason: string }
+  /** Remove a folder if it is empty by then (folders our own deletions empty, and, with prune, ones already empty). */
+  | { type: "prune"; path: string; reason: string };
+
+/** A manifest the plan keeps although the request touched it, and why (children, referrers, grace). */
+export interface KeptNote {
+  repository: string;
+  digest: Digest;
+  reason: string;
+}
+
+/** The state of a repository the plan was made against, so apply can tell when it went stale. */
+export interface RepositorySnapshot {
+  name: string;
+  tags: Record<string, Digest | null>;
+  revisions: Digest[];
+}
+
+/** Totals for the summary line. */
+export interface PlanSummary {
+  tags: number;
+  manifests: number;
+  layerLinks: number;
+  uploads: number;
+  blobs: number;
+  /** Blob and upload bytes freed on disk, each blob counted once however many repositories shared it. */
+  bytesFreed: number;
+  /** Repositories that end with nothing in them (they leave the catalog). */
+  repositoriesRemoved: string[];
+}
+
+/** A plan: plain JSON that names every deletion and why; only `applyPlan` acts on it. */
+export interface Plan {
+  format: "regsweep.plan/v1";
+  source: string;
+  createdAtMs: number;
+  requests: PlanRequest[];
+  options: Omit<PlanOptions, "nowMs">;
+  actions: PlanAction[];
+  kept: KeptNote[];
+  snapshots: RepositorySnapshot[];
+  summary: PlanSummary;
+  findings: Finding[];
+}
