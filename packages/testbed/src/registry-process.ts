@@ -26,7 +26,7 @@ export interface StartedRegistry extends AsyncDisposable {
   readonly storageRoot: string;
   /** What the process printed so far (stderr and stdout), for failure messages. */
   log(): string;
-  /** Stops the process; the storage tree stays (unless it was a temp dir made here and `removeStorage`). */
+  /** Stops the process (idempotent); the storage tree stays unless `removeStorage`. */
   stop(opts?: { removeStorage?: boolean }): Promise<void>;
 }
 
@@ -40,9 +40,9 @@ export async function startRegistryProcess(options: RegistryProcessOptions): Pro
   if (!binary) {
     throw new Error(`registry ${version.version} is not in .cache/registries: run scripts/setup.sh`);
   }
-  const workDir = await mkdtemp(join(tmpdir(), `regsweep-registry-${version.version}-`));
-  const storageRoot = options.storageRoot ?? join(workDir, "data");
   const ownsStorage = options.storageRoot === undefined;
+  const workDir = await mkdtemp(join(tmpdir(), `regsweep-registry-${version.version}-`));
+  const storageRoot = options.storageRoot ?? (await mkdtemp(join(tmpdir(), `regsweep-storage-${version.version}-`)));
 
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
@@ -81,14 +81,11 @@ export async function startRegistryProcess(options: RegistryProcessOptions): Pro
       log: () => output,
       async stop(opts) {
         await terminate(child);
-        if (opts?.removeStorage || ownsStorage) {
-          await rm(workDir, { recursive: true, force: true });
-        } else {
-          await rm(configPath, { force: true });
-        }
+        await rm(workDir, { recursive: true, force: true });
+        if (opts?.removeStorage) await rm(storageRoot, { recursive: true, force: true });
       },
       async [Symbol.asyncDispose]() {
-        await started.stop();
+        await started.stop({ removeStorage: ownsStorage });
       },
     };
     return started;
