@@ -141,9 +141,27 @@ fetch_registries() {
   done
   ((${#wanted[@]} == 0)) && log "registry binaries: all cached" && return
 
+  # The system's own docker-registry serves its version without any download (and works on Ubuntu).
+  local system_version remaining=()
+  system_version=$(docker-registry --version 2>/dev/null | awk '{ print $3 }' | sed -E 's/^v//; s/[+-].*//' || true)
+  for entry in "${wanted[@]}"; do
+    version=${entry%%:*}
+    if [[ $version == "$system_version" ]]; then
+      mkdir -p "$cache/registries/$version"
+      install -m 0755 "$(command -v docker-registry)" "$cache/registries/$version/registry"
+      echo "$version" >"$cache/registries/$version/VERSION"
+      echo "system package docker-registry $(dpkg-query -W -f='${Version}' docker-registry)" \
+        >"$cache/registries/$version/SOURCE"
+      binary_ok "$version" && log "registry $version: copied from the system's docker-registry" && continue
+    fi
+    remaining+=("$entry")
+  done
+  wanted=("${remaining[@]}")
+  ((${#wanted[@]} == 0)) && return
+
   local mirror
   if ! mirror=$(debian_mirror); then
-    warn "no Debian archive in /etc/apt/sources.list{,.d}; set REGSWEEP_DEBIAN_MIRROR to fetch registry binaries"
+    warn "no Debian archive in /etc/apt/sources.list{,.d}: set REGSWEEP_DEBIAN_MIRROR (and install debian-archive-keyring) to fetch the other registry versions"
     return
   fi
   mkdir -p "$cache/apt/lists/partial" "$cache/apt/cache/archives/partial" "$cache/apt/sources.list.d" \
