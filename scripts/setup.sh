@@ -161,7 +161,8 @@ fetch_registries() {
 
   local mirror
   if ! mirror=$(debian_mirror); then
-    warn "no Debian archive in /etc/apt/sources.list{,.d}: set REGSWEEP_DEBIAN_MIRROR (and install debian-archive-keyring) to fetch the other registry versions"
+    warn "no Debian archive in /etc/apt/sources.list{,.d}: to fetch the other registry versions set" \
+      "REGSWEEP_DEBIAN_MIRROR (and install debian-archive-keyring)"
     return
   fi
   mkdir -p "$cache/apt/lists/partial" "$cache/apt/cache/archives/partial" "$cache/apt/sources.list.d" \
