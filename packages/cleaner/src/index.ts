@@ -27,6 +27,7 @@ export { Journal, type PendingJournal } from "./journal.js";
 export { isManifestProblem, type ManifestInfo, type ManifestKind, type ManifestProblem, parseManifest, sha256Digest } from "./manifest.js";
 export { MANIFEST_MEDIA_TYPES, MediaType } from "./media-types.js";
 export type { KeptNote, Plan, PlanAction, PlanOptions, PlanRequest, PlanSummary, RepositorySnapshot } from "./plan.js";
+export { parseDuration } from "./duration.js";
 export { DEFAULT_PLAN_OPTIONS, planDeletion, referrerTagSubject } from "./plan-deletion.js";
 export { type ReadStorageOptions, readStorageInventory } from "./read-storage-inventory.js";
 export { formatReference, parseReference, type Reference, validateRepositoryName, validateTag } from "./reference.js";

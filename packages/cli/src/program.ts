@@ -1,1 +1,33 @@
-export const placeholder = 1;
+import { Command } from "commander";
+import type { CliIo } from "./cli-io.js";
+import { applyCommands } from "./commands/apply.js";
+import { deleteCommand } from "./commands/delete.js";
+import { gcCommand } from "./commands/gc.js";
+import { lsCommand } from "./commands/ls.js";
+import { EXIT_CODE_HELP } from "./exit-codes.js";
+
+/** The result of one run: the exit code the commands asked for. */
+export interface ProgramState {
+  exitCode: number;
+}
+
+/**
+ * Builds a fresh `regsweep` program writing to the given IO. Tests make one per case with
+ * `exitOverride()`; `main` makes the real one.
+ */
+export function createProgram(io: CliIo, state: ProgramState = { exitCode: 0 }): Command {
+  const program = new Command("regsweep")
+    .description("Delete images from self-hosted Docker/OCI registries (distribution 2.x/3.x) and really give the disk back.")
+    .version("0.1.0")
+    .showHelpAfterError("(add --help for usage)")
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .addHelpText("after", `\n${EXIT_CODE_HELP}`);
+  const setExit = (code: number) => {
+    state.exitCode = code;
+  };
+  lsCommand(program, io, setExit);
+  deleteCommand(program, io, setExit);
+  gcCommand(program, io, setExit);
+  applyCommands(program, io, setExit);
+  return program;
+}

@@ -8,6 +8,12 @@ import { registryBinary } from "./registry-binary.js";
 import { type RegistryConfigOptions, registryConfigYaml } from "./registry-config.js";
 import { findRegistryVersion, type RegistryVersion } from "./registry-versions.js";
 
+// Registries a test forgot to stop must not outlive it (they would keep ports and temp dirs).
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
 /** How to start a registry process; everything but the version has a test-friendly default. */
 export interface RegistryProcessOptions extends Partial<Omit<RegistryConfigOptions, "port" | "storageRoot">> {
   version: string;
@@ -56,6 +62,8 @@ export async function startRegistryProcess(options: RegistryProcessOptions): Pro
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...version.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
+    running.add(child);
+    child.once("exit", () => running.delete(child));
     let output = "";
     child.stdout?.on("data", (d: Buffer) => {
       output += d.toString();

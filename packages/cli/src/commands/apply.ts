@@ -1,0 +1,37 @@
+import { readFile } from "node:fs/promises";
+import { InvalidRequestError, type Plan, StalePlanError } from "@regsweep/cleaner";
+import type { Command } from "commander";
+import type { CliIo } from "../cli-io.js";
+import { ExitCode } from "../exit-codes.js";
+import { type DestructiveOptions, presentAndApply, resumePending } from "../run-plan.js";
+import { resolveStorageRoot } from "../storage-target.js";
+import { addDestructiveOptions, addStorageOptions } from "./shared-options.js";
+
+/** `regsweep apply <plan.json>` and `regsweep resume`. */
+export function applyCommands(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  const apply = program
+    .command("apply")
+    .description("apply a plan saved with --out, re-checking that the tree has not changed under it")
+    .argument("<plan>", "the plan file");
+  addStorageOptions(apply);
+  addDestructiveOptions(apply);
+  apply.addHelpText("after", "\nExample:\n  regsweep gc --storage /var/lib/registry -m --out plan.json && regsweep apply plan.json --yes");
+  apply.action(async (file: string, options: DestructiveOptions) => {
+    let plan: Plan;
+    try {
+      plan = JSON.parse(await readFile(file, "utf8")) as Plan;
+    } catch (error) {
+      throw new InvalidRequestError(`cannot read the plan ${file}: ${(error as Error).message}`);
+    }
+    if (plan.format !== "regsweep.plan/v1") throw new InvalidRequestError(`${file} is not a regsweep plan`);
+    const root = options.storage || options.config ? await resolveStorageRoot(options, io.env) : plan.source;
+    const code = await presentAndApply(root, plan, { ...options, out: undefined }, io);
+    if (code === ExitCode.partial) throw new StalePlanError(`the tree changed since ${file} was made; some actions were skipped (plan again)`);
+    setExit(code);
+  });
+
+  const resume = program.command("resume").description("finish an apply that was interrupted (kill -9, Ctrl-C, power loss)");
+  addStorageOptions(resume);
+  addDestructiveOptions(resume);
+  resume.action(async (options: DestructiveOptions) => setExit(await resumePending(options, io)));
+}

@@ -1,0 +1,92 @@
+import { type Inventory, isManifestProblem, readStorageInventory } from "@regsweep/cleaner";
+import Table from "cli-table3";
+import type { Command } from "commander";
+import picomatch from "picomatch";
+import type { CliIo } from "../cli-io.js";
+import { ExitCode } from "../exit-codes.js";
+import { formatBytes } from "../render-plan.js";
+import { resolveStorageRoot, type StorageTargetOptions } from "../storage-target.js";
+import { addStorageOptions } from "./shared-options.js";
+
+/** One row of `ls`: a tag with what it points at and how big its image is. */
+export interface LsRow {
+  repository: string;
+  tag: string | null;
+  digest: string | null;
+  mediaType: string | null;
+  /** Bytes of the manifest, its config and layers (children included for an index). */
+  size: number;
+  pushedAt: string | null;
+}
+
+/** The rows of `ls` for repositories matching a glob (every tag, plus one row per untagged manifest). */
+export function lsRows(inventory: Inventory, pattern?: string): LsRow[] {
+  const match = pattern ? picomatch(pattern) : () => true;
+  const imageSize = (digest: string, seen = new Set<string>()): number => {
+    if (seen.has(digest)) return 0;
+    seen.add(digest);
+    const m = inventory.manifests.get(digest as `sha256:${string}`);
+    let size = inventory.blobs.get(digest as `sha256:${string}`)?.size ?? 0;
+    if (!m || isManifestProblem(m)) return size;
+    for (const b of m.blobs) if (!seen.has(b)) size += inventory.blobs.get(b)?.size ?? 0, seen.add(b);
+    for (const c of m.children) size += imageSize(c, seen);
+    return size;
+  };
+  const rows: LsRow[] = [];
+  for (const repo of inventory.repositories) {
+    if (!match(repo.name) && !(pattern && repo.name === pattern)) continue;
+    const tagged = new Set<string>();
+    for (const t of repo.tags) {
+      if (t.current) tagged.add(t.current);
+      const m = t.current ? inventory.manifests.get(t.current) : undefined;
+      rows.push({
+        repository: repo.name,
+        tag: t.name,
+        digest: t.current ?? null,
+        mediaType: m && !isManifestProblem(m) ? m.mediaType : null,
+        size: t.current ? imageSize(t.current) : 0,
+        pushedAt: t.pushedAtMs ? new Date(t.pushedAtMs).toISOString() : null,
+      });
+    }
+    for (const r of repo.revisions) {
+      if (tagged.has(r.digest)) continue;
+      const m = inventory.manifests.get(r.digest);
+      rows.push({
+        repository: repo.name,
+        tag: null,
+        digest: r.digest,
+        mediaType: m && !isManifestProblem(m) ? m.mediaType : null,
+        size: imageSize(r.digest),
+        pushedAt: new Date(r.linkedAtMs).toISOString(),
+      });
+    }
+  }
+  return rows;
+}
+
+/** `regsweep ls [pattern]`. */
+export function lsCommand(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  const cmd = program
+    .command("ls")
+    .description("list repositories, tags and untagged manifests with digests, sizes and push times")
+    .argument("[pattern]", "glob over repository names, e.g. 'team/*'")
+    .option("--json", "machine-readable rows")
+    .option("--untagged", "only untagged manifests");
+  addStorageOptions(cmd);
+  cmd.addHelpText("after", "\nExamples:\n  regsweep ls --storage /var/lib/registry\n  regsweep ls --storage /var/lib/registry 'test/*' --json");
+  cmd.action(async (pattern: string | undefined, options: StorageTargetOptions & { json?: boolean; untagged?: boolean }) => {
+    const inventory = await readStorageInventory(await resolveStorageRoot(options, io.env));
+    let rows = lsRows(inventory, pattern);
+    if (options.untagged) rows = rows.filter((r) => r.tag === null);
+    if (options.json) {
+      io.out(JSON.stringify(rows, null, 2));
+    } else {
+      const table = new Table({ head: ["repository", "tag", "digest", "size", "pushed"], style: { head: [], border: [] } });
+      for (const r of rows) {
+        table.push([r.repository, r.tag ?? "<untagged>", r.digest ? `${r.digest.slice(0, 19)}…` : "?", formatBytes(r.size), r.pushedAt?.slice(0, 19) ?? ""]);
+      }
+      io.out(rows.length ? table.toString() : "no repositories");
+    }
+    setExit(ExitCode.ok);
+  });
+}

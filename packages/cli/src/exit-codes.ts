@@ -1,0 +1,64 @@
+import { RegsweepError } from "@regsweep/cleaner";
+
+/** The exit codes of `regsweep`, documented in `--help` and the README. Scripts may rely on them. */
+export const ExitCode = {
+  ok: 0,
+  /** A bug or an error regsweep did not foresee. */
+  internal: 1,
+  /** Bad flags, an invalid reference, a duration that is not one. */
+  usage: 2,
+  /** Something must be true first: the storage tree exists, the repository/tag exists, no other run holds the lock, deletes are enabled. */
+  precondition: 3,
+  /** Reading or writing failed: the disk, the network, the registry. */
+  io: 4,
+  /** The apply finished but skipped or failed some actions. */
+  partial: 5,
+  /** The saved plan no longer matches the registry. */
+  stale: 6,
+} as const;
+
+/** The help text's exit code table. */
+export const EXIT_CODE_HELP = `Exit codes:
+  0  success (a dry run that found something to delete is a success too)
+  1  internal error (a bug: please report it with -v output)
+  2  usage error: bad flags, invalid reference or duration, missing --yes without a terminal
+  3  precondition failed: not a storage tree, no such repository/tag/manifest, tree locked by another run
+  4  I/O failure on the storage tree or the registry
+  5  partial apply: some actions were skipped because the tree changed (see the report)
+  6  stale plan: the saved plan no longer matches the tree`;
+
+const BY_CODE: Record<string, number> = {
+  "reference.invalid": ExitCode.usage,
+  "request.invalid": ExitCode.usage,
+  "cli.usage": ExitCode.usage,
+  "repository.not-found": ExitCode.precondition,
+  "tag.not-found": ExitCode.precondition,
+  "manifest.not-found": ExitCode.precondition,
+  "storage.not-a-tree": ExitCode.precondition,
+  "storage.locked": ExitCode.precondition,
+  "storage.io": ExitCode.io,
+  "plan.stale": ExitCode.stale,
+};
+
+/** What to exit with for an error: its code's entry, or internal for anything unknown. */
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof RegsweepError) return BY_CODE[error.code] ?? ExitCode.internal;
+  return ExitCode.internal;
+}
+
+/** What to tell a tired operator to do next, for errors where there is something to do. */
+export function hintFor(error: unknown): string | undefined {
+  if (!(error instanceof RegsweepError)) return undefined;
+  switch (error.code) {
+    case "storage.not-a-tree":
+      return "point --storage at the registry's rootdirectory (the folder holding docker/registry/v2), or use --config with the registry's config.yml";
+    case "storage.locked":
+      return "wait for the other regsweep run to finish; if none is running, remove the lock file named above";
+    case "repository.not-found":
+      return "list repositories with: regsweep ls";
+    case "tag.not-found":
+      return "list tags with: regsweep ls <repository>";
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+import { CommanderError } from "commander";
+import pc from "picocolors";
+import { processIo } from "./cli-io.js";
+import { ExitCode, exitCodeFor, hintFor } from "./exit-codes.js";
+import { createProgram, type ProgramState } from "./program.js";
+
+/** Runs the CLI and returns the exit code; errors become one clear message (stack only with -v). */
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  process.on("SIGINT", () => {
+    // First Ctrl-C: stop between actions and report; second: leave now (the journal makes it safe).
+    if (++interrupts > 1) process.exit(130);
+    process.stderr.write("\nstopping after the actions in flight (Ctrl-C again to quit now)\n");
+    controller.abort();
+  });
+  const io = processIo(controller.signal);
+  const state: ProgramState = { exitCode: ExitCode.ok };
+  const program = createProgram(io, state).exitOverride();
+  const verbose = argv.includes("-v") || argv.includes("--verbose");
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return state.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    const code = exitCodeFor(error);
+    io.err(pc.red(`regsweep: ${(error as Error).message ?? String(error)}`));
+    const hint = hintFor(error);
+    if (hint) io.err(`hint: ${hint}`);
+    if (verbose || code === ExitCode.internal) io.err(String((error as Error).stack ?? ""));
+    return code;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,82 @@
+import type { ApplyReport, Plan, PlanAction } from "@regsweep/cleaner";
+import pc from "picocolors";
+import prettyBytes from "pretty-bytes";
+
+/** Sizes as people read them (decimal units, like `du --si`). */
+export function formatBytes(n: number): string {
+  return prettyBytes(n);
+}
+
+function describe(a: PlanAction): string | undefined {
+  switch (a.type) {
+    case "tag":
+      return `delete tag       ${a.repository}:${a.tag}${a.current ? ` (${a.current})` : ""} — ${a.reason}`;
+    case "tag-index-entry":
+      return `delete history   ${a.repository}:${a.tag} → ${a.digest} — ${a.reason}`;
+    case "revision":
+      return `delete manifest  ${a.repository}@${a.digest} — ${a.reason}`;
+    case "layer-link":
+      return `unlink layer     ${a.repository} ${a.digest} — ${a.reason}`;
+    case "upload":
+      return `delete upload    ${a.repository} ${a.upload} (${formatBytes(a.bytes)}) — ${a.reason}`;
+    case "blob":
+      return `delete blob      ${a.digest} (${formatBytes(a.bytes)}) — ${a.reason}`;
+    case "prune":
+      return undefined;
+  }
+}
+
+/** One line per deletion the plan makes, in the order apply makes them (empty-folder removals summed up). */
+export function planLines(plan: Plan): string[] {
+  const lines = plan.actions.flatMap((a) => {
+    const line = describe(a);
+    return line ? [line] : [];
+  });
+  const prunes = plan.actions.filter((a) => a.type === "prune").length;
+  if (prunes > 0) lines.push(`remove up to ${prunes} folders left empty`);
+  return lines;
+}
+
+/** The summary an operator reads before saying yes. */
+export function planSummary(plan: Plan, dryRun: boolean): string {
+  const s = plan.summary;
+  const parts = [
+    `${s.tags} tag${s.tags === 1 ? "" : "s"}`,
+    `${s.manifests} manifest${s.manifests === 1 ? "" : "s"}`,
+    `${s.layerLinks} layer link${s.layerLinks === 1 ? "" : "s"}`,
+    `${s.blobs} blob${s.blobs === 1 ? "" : "s"}`,
+    ...(s.uploads ? [`${s.uploads} upload${s.uploads === 1 ? "" : "s"}`] : []),
+  ];
+  const verb = dryRun ? "would delete" : "will delete";
+  const repos = s.repositoriesRemoved.length ? `; repositories emptied: ${s.repositoriesRemoved.join(", ")}` : "";
+  return `${pc.bold(`regsweep ${verb}`)} ${parts.join(", ")} — ${pc.bold(formatBytes(s.bytesFreed))} freed${repos}`;
+}
+
+/** Notes on what the plan kept although the request touched it, and what it found wrong. */
+export function planNotes(plan: Plan, verbose: boolean): string[] {
+  const notes: string[] = [];
+  const kept = plan.kept.filter((k) => k.repository !== "");
+  if (kept.length) {
+    notes.push(`kept ${kept.length} manifest${kept.length === 1 ? "" : "s"} the request touched:`);
+    for (const k of verbose ? kept : kept.slice(0, 10)) notes.push(`  ${k.repository}@${k.digest}: ${k.reason}`);
+    if (!verbose && kept.length > 10) notes.push(`  … and ${kept.length - 10} more (-v lists them all)`);
+  }
+  const youngBlobs = plan.kept.length - kept.length;
+  if (youngBlobs) notes.push(`kept ${youngBlobs} unreferenced blob${youngBlobs === 1 ? "" : "s"} younger than the grace period`);
+  if (plan.findings.length) {
+    notes.push(pc.yellow(`${plan.findings.length} problem${plan.findings.length === 1 ? "" : "s"} found in the tree (kept, never deleted; see regsweep check):`));
+    for (const f of verbose ? plan.findings : plan.findings.slice(0, 5)) notes.push(`  ${f.code} ${f.path}: ${f.detail}`);
+  }
+  return notes;
+}
+
+/** The report after an apply. */
+export function reportLines(report: ApplyReport): string[] {
+  const lines = [`done: ${report.done} actions, ${formatBytes(report.bytesFreed)} freed${report.alreadyGone ? ` (${report.alreadyGone} were already done)` : ""}`];
+  if (report.staleRepositories.length) {
+    lines.push(pc.yellow(`skipped repositories that changed since planning: ${report.staleRepositories.join(", ")} (re-run to plan again)`));
+  }
+  const other = report.skipped.filter((s) => !("repository" in s.action) || !report.staleRepositories.includes(s.action.repository));
+  for (const s of other) lines.push(pc.yellow(`skipped ${s.action.path}: ${s.why}`));
+  return lines;
+}

@@ -1,0 +1,132 @@
+import { writeFile } from "node:fs/promises";
+import {
+  applyPlan,
+  InvalidRequestError,
+  Journal,
+  lockStorage,
+  type Plan,
+  type PlanOptions,
+  type PlanRequest,
+  parseDuration,
+  planDeletion,
+  readStorageInventory,
+} from "@regsweep/cleaner";
+import { SingleBar } from "cli-progress";
+import type { CliIo } from "./cli-io.js";
+import { ExitCode } from "./exit-codes.js";
+import { planLines, planNotes, planSummary, reportLines } from "./render-plan.js";
+import { resolveStorageRoot, type StorageTargetOptions } from "./storage-target.js";
+
+/** Options every destructive command shares. */
+export interface DestructiveOptions extends StorageTargetOptions {
+  dryRun?: boolean;
+  yes?: boolean;
+  json?: boolean;
+  verbose?: boolean;
+  quiet?: boolean;
+  grace?: string;
+  uploadAge?: string;
+  prune?: boolean;
+  out?: string;
+}
+
+function progressBar(io: CliIo, label: string): { update(done: number, total?: number): void; stop(): void } {
+  if (!io.stderrIsTTY) return { update() {}, stop() {} };
+  const bar = new SingleBar({ format: `${label} [{bar}] {value}/{total}`, stream: process.stderr, clearOnComplete: true, hideCursor: true });
+  let started = false;
+  return {
+    update(done, total) {
+      if (!started) {
+        bar.start(total ?? done, done);
+        started = true;
+      }
+      if (total !== undefined) bar.setTotal(total);
+      bar.update(done);
+    },
+    stop: () => started && bar.stop(),
+  };
+}
+
+/** Reads the tree and plans; pure apart from the read. Used by every destructive command and by `plan`. */
+export async function makePlan(options: DestructiveOptions, requests: PlanRequest[], io: CliIo): Promise<{ root: string; plan: Plan }> {
+  const root = await resolveStorageRoot(options, io.env);
+  const planOptions: Partial<PlanOptions> = {
+    ...(options.grace !== undefined ? { graceMs: parseDuration(options.grace) } : {}),
+    ...(options.uploadAge !== undefined ? { uploadMaxAgeMs: parseDuration(options.uploadAge) } : {}),
+    ...(options.prune ? { prune: true } : {}),
+  };
+  const bar = progressBar(io, "reading");
+  const inventory = await readStorageInventory(root, { onProgress: (e) => e.phase === "manifests" && bar.update(e.done, e.total) });
+  bar.stop();
+  return { root, plan: planDeletion(inventory, requests, planOptions) };
+}
+
+/**
+ * The flow of every destructive command: plan, print, then (unless a dry run or `--out`) confirm, lock,
+ * apply and report. Returns the exit code.
+ */
+export async function planAndApply(options: DestructiveOptions, requests: PlanRequest[], io: CliIo): Promise<number> {
+  // After a kill -9 the same command must converge: finish the interrupted plan first.
+  const pending = await Journal.pending(await resolveStorageRoot(options, io.env));
+  if (pending && !options.dryRun) {
+    const code = await resumePending(options, io);
+    if (code !== ExitCode.ok || JSON.stringify(pending.plan.requests) === JSON.stringify(requests)) return code;
+  } else if (pending) {
+    io.err("note: an earlier apply was interrupted; the next real run finishes it first (regsweep resume)");
+  }
+  const { root, plan } = await makePlan(options, requests, io);
+  return presentAndApply(root, plan, options, io);
+}
+
+/** Prints a plan and applies it unless told not to; shared with `apply <plan.json>`. */
+export async function presentAndApply(root: string, plan: Plan, options: DestructiveOptions, io: CliIo): Promise<number> {
+  const dryRun = Boolean(options.dryRun);
+  if (options.out) {
+    await writeFile(options.out, `${JSON.stringify(plan, null, 2)}\n`);
+    if (!options.quiet) io.err(`plan saved to ${options.out}; apply it with: regsweep apply ${options.out}`);
+  }
+  if (options.json && (dryRun || options.out)) {
+    io.out(JSON.stringify(plan, null, 2));
+  } else if (!options.quiet) {
+    if (dryRun || options.verbose) for (const line of planLines(plan)) io.out(line);
+    for (const line of planNotes(plan, Boolean(options.verbose))) io.err(line);
+    io.out(planSummary(plan, dryRun || Boolean(options.out)));
+  }
+  if (dryRun || options.out) return ExitCode.ok;
+  if (plan.actions.length === 0) {
+    if (!options.quiet) io.err("nothing to do");
+    return ExitCode.ok;
+  }
+  if (!options.yes) {
+    if (!io.interactive) {
+      throw new InvalidRequestError("refusing to delete without a terminal to confirm on: add --yes (or --dry-run to look first)");
+    }
+    if (!(await io.confirm("Apply this plan?"))) {
+      io.err("nothing deleted");
+      return ExitCode.ok;
+    }
+  }
+  await using _lock = await lockStorage(root);
+  const bar = progressBar(io, "deleting");
+  const report = await applyPlan(root, plan, { onProgress: (d, t) => bar.update(d, t), ...(io.signal ? { signal: io.signal } : {}) });
+  bar.stop();
+  if (options.json) io.out(JSON.stringify({ plan: plan.summary, report: { ...report, skipped: report.skipped.map((s) => ({ path: s.action.path, why: s.why })) } }, null, 2));
+  else if (!options.quiet) for (const line of reportLines(report)) io.out(line);
+  if (io.signal?.aborted) {
+    io.err("interrupted: what is done is journaled; run the same command again (or regsweep resume) to finish");
+    return ExitCode.partial;
+  }
+  return report.skipped.length > 0 ? ExitCode.partial : ExitCode.ok;
+}
+
+/** Finishes a plan whose apply was interrupted (kill -9, Ctrl-C), if there is one. */
+export async function resumePending(options: DestructiveOptions, io: CliIo): Promise<number> {
+  const root = await resolveStorageRoot(options, io.env);
+  const pending = await Journal.pending(root);
+  if (!pending) {
+    io.err("no interrupted apply to resume");
+    return ExitCode.ok;
+  }
+  io.err(`resuming a plan from ${new Date(pending.plan.createdAtMs).toISOString()}: ${pending.done.size}/${pending.plan.actions.length} actions were done`);
+  return presentAndApply(root, pending.plan, { ...options, dryRun: false }, io);
+}
