@@ -86,7 +86,11 @@ export function makeTree(root, { manifests, repositories, seed = 42 }) {
   const newImage = (format, base, platform = { os: "linux", architecture: "amd64" }) => {
     const layerType = format === "oci" ? MT.ociLayer : MT.dockerLayer;
     const unique = 1 + (rand() < 0.45 ? 1 : 0) + (rand() < 0.25 ? 1 : 0);
-    const layers = [base, ...(rand() < 0.5 ? [pick(runtimes)] : []), ...Array.from({ length: unique }, () => newLayer(layerType))];
+    const layers = [
+      base,
+      ...(rand() < 0.5 ? [pick(runtimes)] : []),
+      ...Array.from({ length: unique }, () => newLayer(layerType)),
+    ];
     const config = {
       mediaType: format === "oci" ? MT.ociConfig : MT.dockerConfig,
       bytes: Buffer.from(
@@ -102,19 +106,40 @@ export function makeTree(root, { manifests, repositories, seed = 42 }) {
     config.digest = sha256(config.bytes);
     const mediaType = format === "oci" ? MT.ociManifest : MT.dockerManifest;
     const bytes = Buffer.from(
-      JSON.stringify({ schemaVersion: 2, mediaType, config: descriptor(config), layers: layers.map(descriptor) }, null, 3),
+      JSON.stringify(
+        { schemaVersion: 2, mediaType, config: descriptor(config), layers: layers.map(descriptor) },
+        null,
+        3,
+      ),
     );
     return { digest: sha256(bytes), mediaType, bytes, blobs: [config, ...layers], children: [], platform };
   };
   const newIndex = (children, format) => {
     const mediaType = format === "oci" ? MT.ociIndex : MT.dockerList;
     const bytes = Buffer.from(
-      JSON.stringify({ schemaVersion: 2, mediaType, manifests: children.map((c) => ({ ...descriptor(c), platform: c.platform })) }, null, 3),
+      JSON.stringify(
+        {
+          schemaVersion: 2,
+          mediaType,
+          manifests: children.map((c) => ({ ...descriptor(c), platform: c.platform })),
+        },
+        null,
+        3,
+      ),
     );
     return { digest: sha256(bytes), mediaType, bytes, blobs: [], children };
   };
 
-  const meta = { manifests: 0, repositories: repoCount, tags: 0, tagPushes: 0, blobs: 0, blobBytes: 0, files: 0, multiArchTags: [] };
+  const meta = {
+    manifests: 0,
+    repositories: repoCount,
+    tags: 0,
+    tagPushes: 0,
+    blobs: 0,
+    blobBytes: 0,
+    files: 0,
+    multiArchTags: [],
+  };
   /** Images pushed so far, for cross-repository re-pushes. */
   const pushedImages = [];
   const perRepo = Math.floor(manifests / repoCount);
@@ -156,12 +181,16 @@ export function makeTree(root, { manifests, repositories, seed = 42 }) {
     };
 
     let budget = perRepo + (extra-- > 0 ? 1 : 0);
-    const tagPool = Array.from({ length: Math.max(2, Math.round(budget / 6)) }, (_, i) => (i === 0 ? "latest" : `v${i}`));
+    const tagPool = Array.from({ length: Math.max(2, Math.round(budget / 6)) }, (_, i) =>
+      i === 0 ? "latest" : `v${i}`,
+    );
     while (budget > 0) {
       const roll = rand();
       if (roll < 0.25 && budget >= 3) {
         const format = rand() < 0.7 ? "oci" : "docker";
-        const children = ["amd64", "arm64"].map((architecture) => newImage(format, base, { os: "linux", architecture }));
+        const children = ["amd64", "arm64"].map((architecture) =>
+          newImage(format, base, { os: "linux", architecture }),
+        );
         const idx = newIndex(children, format);
         pushManifest(idx);
         tag(pick(tagPool), idx);
@@ -184,7 +213,12 @@ export function makeTree(root, { manifests, repositories, seed = 42 }) {
     meta.tags += tagCurrent.size;
     for (const [name, m] of tagCurrent) {
       if (m.children.length > 0) {
-        meta.multiArchTags.push({ repository, tag: name, digest: m.digest, children: m.children.map((c) => c.digest) });
+        meta.multiArchTags.push({
+          repository,
+          tag: name,
+          digest: m.digest,
+          children: m.children.map((c) => c.digest),
+        });
       }
     }
   }

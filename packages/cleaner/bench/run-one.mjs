@@ -18,15 +18,27 @@ if (mode === "dry" || mode === "real") {
   const inventory = await readStorageInventory(root);
   out.readMs = now() - t;
   t = now();
-  const plan = planDeletion(inventory, [{ kind: "gc", deleteUntagged: true }], { graceMs: 0, nowMs: Date.now() });
+  const plan = planDeletion(inventory, [{ kind: "gc", deleteUntagged: true }], {
+    graceMs: 0,
+    nowMs: Date.now(),
+  });
   out.planMs = now() - t;
-  out.summary = { ...plan.summary, repositoriesRemoved: plan.summary.repositoriesRemoved.length, actions: plan.actions.length };
+  out.summary = {
+    ...plan.summary,
+    repositoriesRemoved: plan.summary.repositoriesRemoved.length,
+    actions: plan.actions.length,
+  };
   out.findings = inventory.findings.length;
   if (mode === "real") {
     t = now();
     const report = await applyPlan(root, plan);
     out.applyMs = now() - t;
-    out.apply = { done: report.done, alreadyGone: report.alreadyGone, skipped: report.skipped.length, bytesFreed: report.bytesFreed };
+    out.apply = {
+      done: report.done,
+      alreadyGone: report.alreadyGone,
+      skipped: report.skipped.length,
+      bytesFreed: report.bytesFreed,
+    };
   }
 } else if (mode === "check") {
   const inventory = await readStorageInventory(root);

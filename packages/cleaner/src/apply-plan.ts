@@ -95,7 +95,10 @@ async function staleRepositories(root: string, plan: Plan): Promise<Map<string, 
       for (const alg of await names(join(repoDir, "_manifests/revisions"))) {
         for (const hex of await names(join(repoDir, "_manifests/revisions", alg))) {
           const digest = `${alg}:${hex}` as Digest;
-          if (!knownRevisions.has(digest) && (await readText(join(repoDir, "_manifests/revisions", alg, hex, "link")))) {
+          if (
+            !knownRevisions.has(digest) &&
+            (await readText(join(repoDir, "_manifests/revisions", alg, hex, "link")))
+          ) {
             stale.set(snap.name, `a manifest was pushed since the plan was made (${digest})`);
           }
         }
@@ -104,7 +107,8 @@ async function staleRepositories(root: string, plan: Plan): Promise<Map<string, 
         const current = await readText(join(repoDir, "_manifests/tags", tag, "current/link"));
         if (current === undefined) continue;
         if (!(tag in snap.tags)) stale.set(snap.name, `tag '${tag}' was pushed since the plan was made`);
-        else if (snap.tags[tag] !== current) stale.set(snap.name, `tag '${tag}' moved since the plan was made`);
+        else if (snap.tags[tag] !== current)
+          stale.set(snap.name, `tag '${tag}' moved since the plan was made`);
       }
     }),
   );
@@ -127,7 +131,8 @@ async function liveLinks(root: string): Promise<Set<string>> {
               if (e.name === "_manifests") {
                 for (const sigAlg of await names(join(base, alg, hex, "signatures"))) {
                   for (const sig of await names(join(base, alg, hex, "signatures", sigAlg))) {
-                    if (await isFile(join(base, alg, hex, "signatures", sigAlg, sig, "link"))) live.add(`${sigAlg}:${sig}`);
+                    if (await isFile(join(base, alg, hex, "signatures", sigAlg, sig, "link")))
+                      live.add(`${sigAlg}:${sig}`);
                   }
                 }
               }
@@ -152,7 +157,8 @@ async function liveLinks(root: string): Promise<Set<string>> {
  * progress so that a re-run after a kill -9 finishes the job.
  */
 export async function applyPlan(root: string, plan: Plan, options: ApplyOptions = {}): Promise<ApplyReport> {
-  if (plan.format !== "regsweep.plan/v1") throw new InvalidRequestError(`not a regsweep plan (format ${String(plan.format)})`);
+  if (plan.format !== "regsweep.plan/v1")
+    throw new InvalidRequestError(`not a regsweep plan (format ${String(plan.format)})`);
   const journal = await Journal.begin(root, plan);
   const limit = pLimit(options.concurrency ?? 32);
   const report: ApplyReport = { done: 0, alreadyGone: 0, skipped: [], staleRepositories: [], bytesFreed: 0 };
@@ -167,10 +173,20 @@ export async function applyPlan(root: string, plan: Plan, options: ApplyOptions 
     tick();
   };
 
-  const phases: Array<PlanAction["type"][]> = [["tag"], ["tag-index-entry"], ["revision"], ["layer-link"], ["upload"], ["blob"], ["prune"]];
+  const phases: Array<PlanAction["type"][]> = [
+    ["tag"],
+    ["tag-index-entry"],
+    ["revision"],
+    ["layer-link"],
+    ["upload"],
+    ["blob"],
+    ["prune"],
+  ];
   for (const types of phases) {
     if (options.signal?.aborted) break;
-    const indexed = plan.actions.map((action, index) => ({ action, index })).filter(({ action }) => types.includes(action.type));
+    const indexed = plan.actions
+      .map((action, index) => ({ action, index }))
+      .filter(({ action }) => types.includes(action.type));
     if (indexed.length === 0) continue;
     const live = types[0] === "blob" ? await liveLinks(root) : undefined;
     const finished: number[] = [];
@@ -183,12 +199,15 @@ export async function applyPlan(root: string, plan: Plan, options: ApplyOptions 
       let removedSomething = false;
       switch (action.type) {
         case "tag": {
-          const current = await readText(join(root, pathFor({ kind: "tag-current-link", repository: action.repository, tag: action.tag })));
+          const current = await readText(
+            join(root, pathFor({ kind: "tag-current-link", repository: action.repository, tag: action.tag })),
+          );
           if (current !== undefined && action.current !== undefined && current !== action.current) {
             skip(index, action, `tag moved to ${current} since the plan was made`);
             return;
           }
-          for (const f of action.files) removedSomething = (await removeFile(join(root, f))) || removedSomething;
+          for (const f of action.files)
+            removedSomething = (await removeFile(join(root, f))) || removedSomething;
           // An empty tag folder is still listed by tags/list, so it goes now, not in the prune phase.
           for (const f of action.files) {
             let dir = f.slice(0, f.lastIndexOf("/"));
@@ -200,7 +219,8 @@ export async function applyPlan(root: string, plan: Plan, options: ApplyOptions 
           break;
         }
         case "revision":
-          for (const f of action.files) removedSomething = (await removeFile(join(root, f))) || removedSomething;
+          for (const f of action.files)
+            removedSomething = (await removeFile(join(root, f))) || removedSomething;
           break;
         case "tag-index-entry":
         case "layer-link":

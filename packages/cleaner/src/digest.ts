@@ -19,7 +19,9 @@ export function isDigest(value: string): value is Digest {
 /** Parses a digest or throws an error naming it; the hex part is what lands in storage paths. */
 export function parseDigest(value: string): { algorithm: DigestAlgorithm; hex: string; digest: Digest } {
   if (!isDigest(value)) {
-    throw new InvalidReferenceError(`invalid digest '${value}': expected sha256:<64 hex> or sha512:<128 hex>`);
+    throw new InvalidReferenceError(
+      `invalid digest '${value}': expected sha256:<64 hex> or sha512:<128 hex>`,
+    );
   }
   const [algorithm, hex] = value.split(":") as [DigestAlgorithm, string];
   return { algorithm, hex, digest: value };

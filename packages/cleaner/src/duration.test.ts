@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { InvalidRequestError } from "./errors.js";
 import { parseDuration } from "./duration.js";
+import { InvalidRequestError } from "./errors.js";
 
 describe("parseDuration", () => {
   it.each([
@@ -12,5 +12,7 @@ describe("parseDuration", () => {
     ["30d", 30 * 86_400_000],
     ["2w", 14 * 86_400_000],
   ])("%s", (text, expected) => expect(parseDuration(text)).toBe(expected));
-  it.each(["", "soon", "-1h", "1 fortnight"])("rejects %j", (text) => expect(() => parseDuration(text)).toThrow(InvalidRequestError));
+  it.each(["", "soon", "-1h", "1 fortnight"])("rejects %j", (text) =>
+    expect(() => parseDuration(text)).toThrow(InvalidRequestError),
+  );
 });

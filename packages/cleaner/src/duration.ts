@@ -11,7 +11,9 @@ export function parseDuration(text: string): number {
     value = undefined; // ms throws on an empty string
   }
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw new InvalidRequestError(`invalid duration '${text}': use a number with a unit, e.g. 0, 90s, 30m, 12h, 30d`);
+    throw new InvalidRequestError(
+      `invalid duration '${text}': use a number with a unit, e.g. 0, 90s, 30m, 12h, 30d`,
+    );
   }
   return value;
 }

@@ -22,7 +22,10 @@ export class InvalidReferenceError extends RegsweepError {
 
 /** The given path is not (or does not contain) a registry storage tree. */
 export class NotAStorageTreeError extends RegsweepError {
-  constructor(readonly path: string, detail: string) {
+  constructor(
+    readonly path: string,
+    detail: string,
+  ) {
     super("storage.not-a-tree", `${path} is not a registry storage tree: ${detail}`);
   }
 }
@@ -36,14 +39,20 @@ export class RepositoryNotFoundError extends RegsweepError {
 
 /** The tag named in a request does not exist in its repository. */
 export class TagNotFoundError extends RegsweepError {
-  constructor(readonly repository: string, readonly tag: string) {
+  constructor(
+    readonly repository: string,
+    readonly tag: string,
+  ) {
     super("tag.not-found", `no tag '${tag}' in repository '${repository}'`);
   }
 }
 
 /** The manifest digest named in a request is not a revision of its repository. */
 export class ManifestNotFoundError extends RegsweepError {
-  constructor(readonly repository: string, readonly digest: string) {
+  constructor(
+    readonly repository: string,
+    readonly digest: string,
+  ) {
     super("manifest.not-found", `no manifest ${digest} in repository '${repository}'`);
   }
 }
@@ -64,14 +73,20 @@ export class StalePlanError extends RegsweepError {
 
 /** Another regsweep run holds the lock on this storage tree. */
 export class LockHeldError extends RegsweepError {
-  constructor(readonly lockPath: string, readonly holder: string) {
+  constructor(
+    readonly lockPath: string,
+    readonly holder: string,
+  ) {
     super("storage.locked", `another regsweep run holds ${lockPath} (${holder})`);
   }
 }
 
 /** A filesystem operation failed for a reason other than the file being gone already. */
 export class StorageIoError extends RegsweepError {
-  constructor(readonly path: string, cause: unknown) {
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
     super("storage.io", `cannot change ${path}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
   }
 }

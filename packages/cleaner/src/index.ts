@@ -1,5 +1,6 @@
 export { type ApplyOptions, type ApplyReport, applyPlan, type SkippedAction } from "./apply-plan.js";
 export { type Digest, isDigest, parseDigest } from "./digest.js";
+export { parseDuration } from "./duration.js";
 export {
   InvalidReferenceError,
   InvalidRequestError,
@@ -24,12 +25,32 @@ export type {
   UploadInfo,
 } from "./inventory.js";
 export { Journal, type PendingJournal } from "./journal.js";
-export { isManifestProblem, type ManifestInfo, type ManifestKind, type ManifestProblem, parseManifest, sha256Digest } from "./manifest.js";
+export {
+  isManifestProblem,
+  type ManifestInfo,
+  type ManifestKind,
+  type ManifestProblem,
+  parseManifest,
+  sha256Digest,
+} from "./manifest.js";
 export { MANIFEST_MEDIA_TYPES, MediaType } from "./media-types.js";
-export type { KeptNote, Plan, PlanAction, PlanOptions, PlanRequest, PlanSummary, RepositorySnapshot } from "./plan.js";
-export { parseDuration } from "./duration.js";
+export type {
+  KeptNote,
+  Plan,
+  PlanAction,
+  PlanOptions,
+  PlanRequest,
+  PlanSummary,
+  RepositorySnapshot,
+} from "./plan.js";
 export { DEFAULT_PLAN_OPTIONS, planDeletion, referrerTagSubject } from "./plan-deletion.js";
 export { type ReadStorageOptions, readStorageInventory } from "./read-storage-inventory.js";
-export { formatReference, parseReference, type Reference, validateRepositoryName, validateTag } from "./reference.js";
+export {
+  formatReference,
+  parseReference,
+  type Reference,
+  validateRepositoryName,
+  validateTag,
+} from "./reference.js";
 export { lockStorage, STATE_DIR, type StorageLock } from "./storage-lock.js";
 export { parsePath, pathFor, type StoragePath } from "./storage-paths.js";

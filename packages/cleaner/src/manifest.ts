@@ -33,7 +33,9 @@ interface Descriptor {
 
 function descriptorDigests(list: unknown): Digest[] {
   if (!Array.isArray(list)) return [];
-  return list.flatMap((d: Descriptor) => (typeof d?.digest === "string" && isDigest(d.digest) ? [d.digest] : []));
+  return list.flatMap((d: Descriptor) =>
+    typeof d?.digest === "string" && isDigest(d.digest) ? [d.digest] : [],
+  );
 }
 
 function everyDigest(value: unknown, into: Set<Digest>): Set<Digest> {
@@ -87,11 +89,20 @@ export function parseManifest(bytes: Uint8Array, expectedDigest?: Digest): Manif
       typeof l?.blobSum === "string" && isDigest(l.blobSum) ? [l.blobSum] : [],
     );
     const signed = Array.isArray(doc.signatures);
-    return { kind: "schema1", mediaType: signed ? MediaType.schema1Signed : MediaType.schema1, blobs: unique(blobs), children: [] };
+    return {
+      kind: "schema1",
+      mediaType: signed ? MediaType.schema1Signed : MediaType.schema1,
+      blobs: unique(blobs),
+      children: [],
+    };
   }
-  if (doc.schemaVersion !== 2) return { problem: "not-a-manifest", detail: `schemaVersion ${String(doc.schemaVersion)}` };
+  if (doc.schemaVersion !== 2)
+    return { problem: "not-a-manifest", detail: `schemaVersion ${String(doc.schemaVersion)}` };
 
-  const isIndex = mediaType === MediaType.manifestList || mediaType === MediaType.ociIndex || (!mediaType && Array.isArray(doc.manifests));
+  const isIndex =
+    mediaType === MediaType.manifestList ||
+    mediaType === MediaType.ociIndex ||
+    (!mediaType && Array.isArray(doc.manifests));
   if (isIndex) {
     return {
       kind: mediaType === MediaType.manifestList ? "manifest-list" : "oci-index",
@@ -101,7 +112,8 @@ export function parseManifest(bytes: Uint8Array, expectedDigest?: Digest): Manif
       ...referrer,
     };
   }
-  const isImage = mediaType === MediaType.schema2 || mediaType === MediaType.ociManifest || (!mediaType && doc.config);
+  const isImage =
+    mediaType === MediaType.schema2 || mediaType === MediaType.ociManifest || (!mediaType && doc.config);
   if (isImage) {
     const config = (doc.config as Descriptor | undefined)?.digest;
     const configDigest = typeof config === "string" && isDigest(config) ? config : undefined;

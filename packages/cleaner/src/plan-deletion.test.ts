@@ -1,7 +1,12 @@
 import { image, index, layer, referrer } from "@regsweep/testbed";
 import { describe, expect, it } from "vitest";
 import { applyPlan } from "./apply-plan.js";
-import { InvalidReferenceError, NotAStorageTreeError, RepositoryNotFoundError, TagNotFoundError } from "./errors.js";
+import {
+  InvalidReferenceError,
+  NotAStorageTreeError,
+  RepositoryNotFoundError,
+  TagNotFoundError,
+} from "./errors.js";
 import type { Inventory } from "./inventory.js";
 import type { PlanRequest } from "./plan.js";
 import { planDeletion } from "./plan-deletion.js";
@@ -40,12 +45,18 @@ function expectResolvable(inv: Inventory, repo: string, tag: string) {
   while (stack.length) {
     const d = stack.pop() as `sha256:${string}`;
     expect(inv.blobs.has(d), `manifest ${d} of ${repo}:${tag}`).toBe(true);
-    expect(r?.revisions.some((x) => x.digest === d), `revision ${d}`).toBe(true);
+    expect(
+      r?.revisions.some((x) => x.digest === d),
+      `revision ${d}`,
+    ).toBe(true);
     const m = inv.manifests.get(d);
     if (!m || "problem" in m) throw new Error(`manifest ${d} unreadable`);
     for (const b of m.blobs) {
       expect(inv.blobs.has(b), `blob ${b} of ${repo}:${tag}`).toBe(true);
-      expect(r?.layers.some((l) => l.digest === b), `layer link ${b}`).toBe(true);
+      expect(
+        r?.layers.some((l) => l.digest === b),
+        `layer link ${b}`,
+      ).toBe(true);
     }
     stack.push(...m.children);
   }
@@ -54,7 +65,12 @@ function expectResolvable(inv: Inventory, repo: string, tag: string) {
 describe("planDeletion + applyPlan on declarative trees", () => {
   it("deleting a tag keeps another tag on the same digest and an equal image in another repository", async () => {
     const { after, plan } = await run(
-      { repositories: { "test/a": { tags: { latest: imgA, copy: imgA } }, "other/a": { tags: { latest: imgA } } } },
+      {
+        repositories: {
+          "test/a": { tags: { latest: imgA, copy: imgA } },
+          "other/a": { tags: { latest: imgA } },
+        },
+      },
       [{ kind: "delete-tag", repository: "test/a", tag: "latest" }],
     );
     expect(tagsOf(after, "test/a")).toEqual({ copy: imgA.digest });
@@ -101,9 +117,10 @@ describe("planDeletion + applyPlan on declarative trees", () => {
   it("deleting untagged manifests frees the history of a re-pushed tag and keeps the latest pullable", async () => {
     const v = [1, 2, 3].map((n) => image({ layers: [base, layer(`build ${n}`)], salt: `${n}` }));
     const [v1, v2, v3] = v as [typeof imgA, typeof imgA, typeof imgA];
-    const { after, plan } = await run({ repositories: { app: { tags: { latest: { current: v3, history: [v1, v2] } } } } }, [
-      { kind: "delete-untagged", repository: "app" },
-    ]);
+    const { after, plan } = await run(
+      { repositories: { app: { tags: { latest: { current: v3, history: [v1, v2] } } } } },
+      [{ kind: "delete-untagged", repository: "app" }],
+    );
     expect(revisionsOf(after, "app")).toEqual([v3.digest]);
     expect(plan.actions.filter((a) => a.type === "tag-index-entry")).toHaveLength(2);
     expect(after.repositories[0]?.tags[0]?.index).toEqual([v3.digest]);
@@ -112,14 +129,23 @@ describe("planDeletion + applyPlan on declarative trees", () => {
   });
 
   it("untagged cleanup keeps the children of a tagged index and deletes an untagged index with its children", async () => {
-    const amd = image({ layers: [layer("amd64")], platform: { os: "linux", architecture: "amd64" }, format: "oci" });
-    const arm = image({ layers: [layer("arm64")], platform: { os: "linux", architecture: "arm64" }, format: "oci" });
+    const amd = image({
+      layers: [layer("amd64")],
+      platform: { os: "linux", architecture: "amd64" },
+      format: "oci",
+    });
+    const arm = image({
+      layers: [layer("arm64")],
+      platform: { os: "linux", architecture: "arm64" },
+      format: "oci",
+    });
     const tagged = index([amd, arm]);
     const oldAmd = image({ layers: [layer("old amd64")], format: "oci" });
     const oldIndex = index([oldAmd], "docker");
-    const { after, plan } = await run({ repositories: { multi: { tags: { v1: tagged }, untagged: [oldIndex] } } }, [
-      { kind: "gc", deleteUntagged: true },
-    ]);
+    const { after, plan } = await run(
+      { repositories: { multi: { tags: { v1: tagged }, untagged: [oldIndex] } } },
+      [{ kind: "gc", deleteUntagged: true }],
+    );
     expect(revisionsOf(after, "multi")).toEqual([tagged.digest, amd.digest, arm.digest].sort());
     expectResolvable(after, "multi", "v1");
     expect(plan.kept.map((k) => k.digest)).toEqual(expect.arrayContaining([amd.digest, arm.digest]));
@@ -140,7 +166,10 @@ describe("planDeletion + applyPlan on declarative trees", () => {
           },
         },
       },
-      [{ kind: "delete-tag", repository: "app", tag: "old" }, { kind: "delete-untagged", repository: "app" }],
+      [
+        { kind: "delete-tag", repository: "app", tag: "old" },
+        { kind: "delete-untagged", repository: "app" },
+      ],
     );
     expect(Object.keys(tagsOf(after, "app"))).toEqual(["keep"]);
     expect(revisionsOf(after, "app")).toEqual([kept.digest, sigKept.digest].sort());
@@ -157,7 +186,12 @@ describe("planDeletion + applyPlan on declarative trees", () => {
 
   it("deleting every repository leaves no file and no folder behind", async () => {
     const { root, after } = await run(
-      { repositories: { "test/a": { tags: { latest: imgA } }, "test/b": { tags: { latest: imgB }, uploads: [{ id: "u1", ageMs: 7_200_000 }] } } },
+      {
+        repositories: {
+          "test/a": { tags: { latest: imgA } },
+          "test/b": { tags: { latest: imgB }, uploads: [{ id: "u1", ageMs: 7_200_000 }] },
+        },
+      },
       [
         { kind: "delete-repository", repository: "test/a" },
         { kind: "delete-repository", repository: "test/b" },
@@ -165,25 +199,47 @@ describe("planDeletion + applyPlan on declarative trees", () => {
     );
     expect(after.repositories).toEqual([]);
     expect(await treeFiles(root)).toEqual({});
-    expect(await treeDirs(root)).toEqual(["docker", "docker/registry", "docker/registry/v2", "docker/registry/v2/blobs", "docker/registry/v2/repositories"]);
+    expect(await treeDirs(root)).toEqual([
+      "docker",
+      "docker/registry",
+      "docker/registry/v2",
+      "docker/registry/v2/blobs",
+      "docker/registry/v2/repositories",
+    ]);
   });
 
   it("gc sweeps unreferenced blobs, orphan layer links and stale uploads, but not what is younger than the grace period", async () => {
     const root = await useStorageTree({
-      repositories: { app: { tags: { latest: imgA }, orphanLayers: [layer("orphan link")], uploads: [{ id: "old", ageMs: 48 * 3_600_000 }, { id: "new", ageMs: 60_000 }] } },
+      repositories: {
+        app: {
+          tags: { latest: imgA },
+          orphanLayers: [layer("orphan link")],
+          uploads: [
+            { id: "old", ageMs: 48 * 3_600_000 },
+            { id: "new", ageMs: 60_000 },
+          ],
+        },
+      },
       orphanBlobs: [layer("orphan blob")],
     });
     const young = await useStorageTree({ repositories: {}, orphanBlobs: [layer("young")], ageMs: 0 });
     const inv = await readStorageInventory(root);
     const plan = planDeletion(inv, [{ kind: "gc", deleteUntagged: false }]);
-    expect(plan.actions.filter((a) => a.type !== "prune").map((a) => a.type).sort()).toEqual(["blob", "blob", "layer-link", "upload"]);
+    expect(
+      plan.actions
+        .filter((a) => a.type !== "prune")
+        .map((a) => a.type)
+        .sort(),
+    ).toEqual(["blob", "blob", "layer-link", "upload"]);
     await applyPlan(root, plan);
     const after = await readStorageInventory(root);
     expectResolvable(after, "app", "latest");
     expect(after.repositories[0]?.uploads.map((u) => u.id)).toEqual(["new"]);
     const youngPlan = planDeletion(await readStorageInventory(young), [{ kind: "gc", deleteUntagged: true }]);
     expect(youngPlan.actions.filter((a) => a.type === "blob")).toEqual([]);
-    const noGrace = planDeletion(await readStorageInventory(young), [{ kind: "gc", deleteUntagged: true }], { graceMs: 0 });
+    const noGrace = planDeletion(await readStorageInventory(young), [{ kind: "gc", deleteUntagged: true }], {
+      graceMs: 0,
+    });
     expect(noGrace.actions.filter((a) => a.type === "blob")).toHaveLength(1);
   });
 
@@ -195,17 +251,33 @@ describe("planDeletion + applyPlan on declarative trees", () => {
   });
 
   it("planning and reading change nothing: the tree is byte- and mtime-identical", async () => {
-    const root = await useStorageTree({ repositories: { app: { tags: { latest: { current: imgA, history: [imgB] } } } } });
+    const root = await useStorageTree({
+      repositories: { app: { tags: { latest: { current: imgA, history: [imgB] } } } },
+    });
     const before = await treeFiles(root);
-    planDeletion(await readStorageInventory(root), [{ kind: "gc", deleteUntagged: true }, { kind: "delete-repository", repository: "app" }]);
+    planDeletion(await readStorageInventory(root), [
+      { kind: "gc", deleteUntagged: true },
+      { kind: "delete-repository", repository: "app" },
+    ]);
     expect(await treeFiles(root)).toEqual(before);
   });
 
   it("applying a plan twice is the same as once, and an interrupted apply converges when re-run", async () => {
-    const root = await useStorageTree({ repositories: { app: { tags: { latest: { current: imgA, history: [imgB] }, b: imgB } }, x: { tags: { v: imgB } } } });
-    const plan = planDeletion(await readStorageInventory(root), [{ kind: "delete-repository", repository: "app" }]);
+    const root = await useStorageTree({
+      repositories: {
+        app: { tags: { latest: { current: imgA, history: [imgB] }, b: imgB } },
+        x: { tags: { v: imgB } },
+      },
+    });
+    const plan = planDeletion(await readStorageInventory(root), [
+      { kind: "delete-repository", repository: "app" },
+    ]);
     const controller = new AbortController();
-    await applyPlan(root, plan, { onProgress: (done) => done === 3 && controller.abort(), concurrency: 1, signal: controller.signal });
+    await applyPlan(root, plan, {
+      onProgress: (done) => done === 3 && controller.abort(),
+      concurrency: 1,
+      signal: controller.signal,
+    });
     const mid = await readStorageInventory(root);
     expectResolvable(mid, "x", "v");
     await applyPlan(root, plan);
@@ -218,10 +290,15 @@ describe("planDeletion + applyPlan on declarative trees", () => {
 
   it("skips a repository whose tag moved since the plan was made", async () => {
     const root = await useStorageTree({ repositories: { app: { tags: { latest: imgA, old: imgB } } } });
-    const plan = planDeletion(await readStorageInventory(root), [{ kind: "delete-tag", repository: "app", tag: "old" }]);
+    const plan = planDeletion(await readStorageInventory(root), [
+      { kind: "delete-tag", repository: "app", tag: "old" },
+    ]);
     const { writeFile } = await import("node:fs/promises");
     const { join } = await import("node:path");
-    await writeFile(join(root, "docker/registry/v2/repositories/app/_manifests/tags/latest/current/link"), imgB.digest);
+    await writeFile(
+      join(root, "docker/registry/v2/repositories/app/_manifests/tags/latest/current/link"),
+      imgB.digest,
+    );
     const report = await applyPlan(root, plan);
     expect(report.staleRepositories).toEqual(["app"]);
     expectResolvable(await readStorageInventory(root), "app", "latest");

@@ -1,5 +1,10 @@
 import type { Digest } from "./digest.js";
-import { InvalidRequestError, ManifestNotFoundError, RepositoryNotFoundError, TagNotFoundError } from "./errors.js";
+import {
+  InvalidRequestError,
+  ManifestNotFoundError,
+  RepositoryNotFoundError,
+  TagNotFoundError,
+} from "./errors.js";
 import type { Inventory, RepositoryInventory } from "./inventory.js";
 import { isManifestProblem, type ManifestInfo } from "./manifest.js";
 import type { KeptNote, Plan, PlanAction, PlanOptions, PlanRequest, RepositorySnapshot } from "./plan.js";
@@ -9,7 +14,11 @@ import { BLOBS_ROOT, pathFor, REPOSITORIES_ROOT } from "./storage-paths.js";
 const HOUR = 3_600_000;
 
 /** Defaults: a one-hour grace period, uploads stale after a day, no pruning of pre-existing empty folders. */
-export const DEFAULT_PLAN_OPTIONS: Omit<PlanOptions, "nowMs"> = { graceMs: HOUR, uploadMaxAgeMs: 24 * HOUR, prune: false };
+export const DEFAULT_PLAN_OPTIONS: Omit<PlanOptions, "nowMs"> = {
+  graceMs: HOUR,
+  uploadMaxAgeMs: 24 * HOUR,
+  prune: false,
+};
 
 /** Tags named after a digest (`sha256-<hex>[.sig|.att|.sbom|…]`) hold referrers of that digest (cosign's convention). */
 const REFERRER_TAG = /^(sha256)-([a-f0-9]{64})(?:\..*)?$/;
@@ -41,9 +50,14 @@ interface RepoWork {
  * is deleted, pulling the children and referrers of deleted manifests into scope until nothing changes.
  * Then layer links and blobs go when nothing that stays, in any repository, still names them.
  */
-export function planDeletion(inventory: Inventory, requests: PlanRequest[], options: Partial<PlanOptions> = {}): Plan {
+export function planDeletion(
+  inventory: Inventory,
+  requests: PlanRequest[],
+  options: Partial<PlanOptions> = {},
+): Plan {
   const opts: PlanOptions = { ...DEFAULT_PLAN_OPTIONS, nowMs: inventory.readAtMs, ...options };
-  if (requests.length === 0) throw new InvalidRequestError("nothing to delete: give a repository, a tag, a digest, --untagged or gc");
+  if (requests.length === 0)
+    throw new InvalidRequestError("nothing to delete: give a repository, a tag, a digest, --untagged or gc");
   const graceLimit = opts.nowMs - opts.graceMs;
   const manifest = (d: Digest): ManifestInfo | undefined => {
     const m = inventory.manifests.get(d);
@@ -77,7 +91,11 @@ export function planDeletion(inventory: Inventory, requests: PlanRequest[], opti
       if (tagged.has(r.digest)) continue;
       if (!manifest(r.digest)) continue; // unreadable: its children are unknown, so it stays (and is a finding)
       if (r.linkedAtMs > graceLimit) {
-        keptNotes.push({ repository: w.repo.name, digest: r.digest, reason: "untagged but younger than the grace period (may be a push in flight)" });
+        keptNotes.push({
+          repository: w.repo.name,
+          digest: r.digest,
+          reason: "untagged but younger than the grace period (may be a push in flight)",
+        });
         continue;
       }
       w.scope.set(r.digest, "untagged");
@@ -96,16 +114,19 @@ export function planDeletion(inventory: Inventory, requests: PlanRequest[], opti
       case "delete-tag": {
         const w = repoOf(request.repository);
         validateTag(request.tag);
-        if (!w.repo.tags.some((t) => t.name === request.tag)) throw new TagNotFoundError(request.repository, request.tag);
+        if (!w.repo.tags.some((t) => t.name === request.tag))
+          throw new TagNotFoundError(request.repository, request.tag);
         w.deletedTags.set(request.tag, "requested");
         break;
       }
       case "delete-manifest": {
         const w = repoOf(request.repository);
-        if (!w.revisions.has(request.digest)) throw new ManifestNotFoundError(request.repository, request.digest);
+        if (!w.revisions.has(request.digest))
+          throw new ManifestNotFoundError(request.repository, request.digest);
         w.scope.set(request.digest, "requested");
         for (const t of w.repo.tags) {
-          if (t.current === request.digest) w.deletedTags.set(t.name, `points at the deleted manifest ${request.digest}`);
+          if (t.current === request.digest)
+            w.deletedTags.set(t.name, `points at the deleted manifest ${request.digest}`);
         }
         break;
       }
@@ -130,7 +151,11 @@ export function planDeletion(inventory: Inventory, requests: PlanRequest[], opti
 }
 
 /** The scope → keep → delete fixpoint of one repository. */
-function resolveRepository(w: RepoWork, manifest: (d: Digest) => ManifestInfo | undefined, keptNotes: KeptNote[]): void {
+function resolveRepository(
+  w: RepoWork,
+  manifest: (d: Digest) => ManifestInfo | undefined,
+  keptNotes: KeptNote[],
+): void {
   if (w.scope.size === 0 && w.deletedTags.size === 0) {
     w.kept = new Set(w.revisions);
     w.conservative = [...w.revisions].some((d) => !manifest(d));
@@ -151,9 +176,11 @@ function resolveRepository(w: RepoWork, manifest: (d: Digest) => ManifestInfo | 
   for (;;) {
     for (const t of w.repo.tags) {
       if (!w.deletedTags.has(t.name)) continue;
-      if (t.current && w.revisions.has(t.current) && !w.scope.has(t.current)) w.scope.set(t.current, `tag '${t.name}' is deleted`);
+      if (t.current && w.revisions.has(t.current) && !w.scope.has(t.current))
+        w.scope.set(t.current, `tag '${t.name}' is deleted`);
       for (const d of t.index) {
-        if (w.revisions.has(d) && !w.scope.has(d)) w.scope.set(d, `in the history of the deleted tag '${t.name}'`);
+        if (w.revisions.has(d) && !w.scope.has(d))
+          w.scope.set(d, `in the history of the deleted tag '${t.name}'`);
       }
     }
     // Keep everything reachable from what stays: kept tags and manifests the request does not touch.
@@ -164,7 +191,8 @@ function resolveRepository(w: RepoWork, manifest: (d: Digest) => ManifestInfo | 
       keptBy.set(d, why);
       queue.push(d);
     };
-    for (const t of w.repo.tags) if (!w.deletedTags.has(t.name) && t.current) keep(t.current, `tagged '${t.name}'`);
+    for (const t of w.repo.tags)
+      if (!w.deletedTags.has(t.name) && t.current) keep(t.current, `tagged '${t.name}'`);
     for (const d of w.revisions) if (!w.scope.has(d)) keep(d, "not in the request's scope");
     while (queue.length > 0) {
       const d = queue.pop() as Digest;
@@ -199,7 +227,8 @@ function resolveRepository(w: RepoWork, manifest: (d: Digest) => ManifestInfo | 
   for (const [d, why] of w.scope) {
     if (keptBy.has(d)) {
       const reason = keptBy.get(d) as string;
-      if (reason !== "not in the request's scope") keptNotes.push({ repository: w.repo.name, digest: d, reason: `kept: ${reason}` });
+      if (reason !== "not in the request's scope")
+        keptNotes.push({ repository: w.repo.name, digest: d, reason: `kept: ${reason}` });
     } else {
       w.deleted.set(d, why);
     }
@@ -211,7 +240,11 @@ function resolveRepository(w: RepoWork, manifest: (d: Digest) => ManifestInfo | 
 function ancestors(path: string, into: Set<string>): void {
   const stops = new Set([REPOSITORIES_ROOT, BLOBS_ROOT]);
   let dir = path.slice(0, path.lastIndexOf("/"));
-  while (dir.includes("/") && !stops.has(dir) && (dir.startsWith(`${REPOSITORIES_ROOT}/`) || dir.startsWith(`${BLOBS_ROOT}/`))) {
+  while (
+    dir.includes("/") &&
+    !stops.has(dir) &&
+    (dir.startsWith(`${REPOSITORIES_ROOT}/`) || dir.startsWith(`${BLOBS_ROOT}/`))
+  ) {
     into.add(dir);
     dir = dir.slice(0, dir.lastIndexOf("/"));
   }
@@ -240,7 +273,12 @@ function buildPlan(
 
   for (const w of work.values()) {
     const name = w.repo.name;
-    const actionsBefore = tagActions.length + indexActions.length + revisionActions.length + layerActions.length + uploadActions.length;
+    const actionsBefore =
+      tagActions.length +
+      indexActions.length +
+      revisionActions.length +
+      layerActions.length +
+      uploadActions.length;
     for (const t of w.repo.tags) {
       if (!w.deletedTags.has(t.name)) {
         for (const d of t.index) {
@@ -287,7 +325,9 @@ function buildPlan(
           digest: r.digest,
           path: pathFor({ kind: "revision-link", repository: name, digest: r.digest }),
           files: [
-            ...r.signatures.map((s) => pathFor({ kind: "signature-link", repository: name, digest: r.digest, signature: s })),
+            ...r.signatures.map((s) =>
+              pathFor({ kind: "signature-link", repository: name, digest: r.digest, signature: s }),
+            ),
             pathFor({ kind: "revision-link", repository: name, digest: r.digest }),
           ],
           reason: w.deleted.get(r.digest) as string,
@@ -302,7 +342,8 @@ function buildPlan(
       }
     }
     const emptied =
-      w.repo.tags.every((t) => w.deletedTags.has(t.name)) && w.repo.revisions.every((r) => w.deleted.has(r.digest));
+      w.repo.tags.every((t) => w.deletedTags.has(t.name)) &&
+      w.repo.revisions.every((r) => w.deleted.has(r.digest));
     let layersLeft = 0;
     for (const l of w.repo.layers) {
       referencedBefore.add(l.digest);
@@ -325,7 +366,9 @@ function buildPlan(
       }
     }
     for (const u of w.repo.uploads) {
-      const stale = w.removeAll ? u.startedAtMs <= graceLimit : w.sweepOrphans && u.startedAtMs <= uploadLimit;
+      const stale = w.removeAll
+        ? u.startedAtMs <= graceLimit
+        : w.sweepOrphans && u.startedAtMs <= uploadLimit;
       if (stale) {
         uploadActions.push({
           type: "upload",
@@ -337,11 +380,20 @@ function buildPlan(
         });
       }
     }
-    if (emptied && layersLeft === 0 && (w.repo.tags.length > 0 || w.repo.revisions.length > 0 || w.removeAll)) {
+    if (
+      emptied &&
+      layersLeft === 0 &&
+      (w.repo.tags.length > 0 || w.repo.revisions.length > 0 || w.removeAll)
+    ) {
       repositoriesRemoved.push(name);
     }
     const touched =
-      tagActions.length + indexActions.length + revisionActions.length + layerActions.length + uploadActions.length > actionsBefore;
+      tagActions.length +
+        indexActions.length +
+        revisionActions.length +
+        layerActions.length +
+        uploadActions.length >
+      actionsBefore;
     if (touched) {
       snapshots.push({
         name,
@@ -360,21 +412,41 @@ function buildPlan(
     else if (sweep && blob.modifiedAtMs <= graceLimit) reason = "unreferenced";
     else if (sweep) graceBlobs.push(digest);
     if (reason) {
-      blobActions.push({ type: "blob", digest, path: pathFor({ kind: "blob-data", digest }), bytes: blob.size, reason });
+      blobActions.push({
+        type: "blob",
+        digest,
+        path: pathFor({ kind: "blob-data", digest }),
+        bytes: blob.size,
+        reason,
+      });
     }
   }
   if (graceBlobs.length > 0) {
     keptNotes.push(
-      ...graceBlobs.map((digest) => ({ repository: "", digest, reason: "unreferenced blob younger than the grace period" })),
+      ...graceBlobs.map((digest) => ({
+        repository: "",
+        digest,
+        reason: "unreferenced blob younger than the grace period",
+      })),
     );
   }
   blobActions.sort((a, b) => ((a as { digest: string }).digest < (b as { digest: string }).digest ? -1 : 1));
 
   // Referrers before their subjects, indexes before their children: a crash never leaves a dangling parent.
-  const rank = (a: PlanAction & { type: "revision" }) => (manifest(a.digest)?.subject ? 0 : (manifest(a.digest)?.children.length ?? 0) > 0 ? 1 : 2);
-  revisionActions.sort((a, b) => rank(a) - rank(b) || a.repository.localeCompare(b.repository) || (a.digest < b.digest ? -1 : 1));
+  const rank = (a: PlanAction & { type: "revision" }) =>
+    manifest(a.digest)?.subject ? 0 : (manifest(a.digest)?.children.length ?? 0) > 0 ? 1 : 2;
+  revisionActions.sort(
+    (a, b) => rank(a) - rank(b) || a.repository.localeCompare(b.repository) || (a.digest < b.digest ? -1 : 1),
+  );
 
-  const fileActions = [...tagActions, ...indexActions, ...revisionActions, ...layerActions, ...uploadActions, ...blobActions];
+  const fileActions = [
+    ...tagActions,
+    ...indexActions,
+    ...revisionActions,
+    ...layerActions,
+    ...uploadActions,
+    ...blobActions,
+  ];
   const pruneDirs = new Set<string>();
   for (const a of fileActions) {
     if (a.type === "tag") {
@@ -395,7 +467,11 @@ function buildPlan(
   const depth = (p: string) => p.split("/").length;
   const pruneActions: PlanAction[] = [...pruneDirs]
     .sort((a, b) => depth(b) - depth(a) || (a < b ? -1 : 1))
-    .map((path) => ({ type: "prune", path, reason: preExisting.has(path) ? "empty folder" : "emptied by this plan" }));
+    .map((path) => ({
+      type: "prune",
+      path,
+      reason: preExisting.has(path) ? "empty folder" : "emptied by this plan",
+    }));
 
   const actions = [...fileActions, ...pruneActions];
   const { nowMs, ...kept } = opts;

@@ -25,7 +25,15 @@ export interface PlanOptions {
 
 /** One deletion, in apply order. Paths are relative to the storage root. */
 export type PlanAction =
-  | { type: "tag"; repository: string; tag: string; current?: Digest; path: string; files: string[]; reason: string }
+  | {
+      type: "tag";
+      repository: string;
+      tag: string;
+      current?: Digest;
+      path: string;
+      files: string[];
+      reason: string;
+    }
   | { type: "tag-index-entry"; repository: string; tag: string; digest: Digest; path: string; reason: string }
   | { type: "revision"; repository: string; digest: Digest; path: string; files: string[]; reason: string }
   | { type: "layer-link"; repository: string; digest: Digest; path: string; reason: string }

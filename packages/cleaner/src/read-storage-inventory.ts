@@ -23,7 +23,11 @@ const IO_CONCURRENCY = 64;
 /** Options for reading a storage tree. */
 export interface ReadStorageOptions {
   /** Called as the walk goes, for progress bars. */
-  onProgress?: (event: { phase: "repositories" | "blobs" | "manifests"; done: number; total?: number }) => void;
+  onProgress?: (event: {
+    phase: "repositories" | "blobs" | "manifests";
+    done: number;
+    total?: number;
+  }) => void;
 }
 
 async function entries(dir: string): Promise<Dirent[]> {
@@ -52,7 +56,10 @@ async function readLink(path: string): Promise<{ text: string; mtimeMs: number }
  * their history, revisions, layer links, uploads, blobs and every manifest. Oddities become findings;
  * nothing here throws for a broken tree except a root that is not a storage tree at all.
  */
-export async function readStorageInventory(root: string, options: ReadStorageOptions = {}): Promise<Inventory> {
+export async function readStorageInventory(
+  root: string,
+  options: ReadStorageOptions = {},
+): Promise<Inventory> {
   const v2 = join(root, V2_ROOT);
   const v2Stat = await stat(v2).catch(() => undefined);
   if (!v2Stat?.isDirectory()) {
@@ -82,13 +89,21 @@ export async function readStorageInventory(root: string, options: ReadStorageOpt
     for (const entry of list) {
       const path = join(dir, entry.name);
       if (entry.isSymbolicLink()) {
-        findings.push({ code: "entry.symlink", path: rel(path), detail: "symbolic link in the repositories tree (never followed)" });
+        findings.push({
+          code: "entry.symlink",
+          path: rel(path),
+          detail: "symbolic link in the repositories tree (never followed)",
+        });
       } else if (entry.isDirectory() && entry.name.startsWith("_")) {
         isRepository = true;
       } else if (entry.isDirectory()) {
         nested.push(findRepositories(path, name ? `${name}/${entry.name}` : entry.name));
       } else {
-        findings.push({ code: "entry.unexpected", path: rel(path), detail: "file where repository folders belong" });
+        findings.push({
+          code: "entry.unexpected",
+          path: rel(path),
+          detail: "file where repository folders belong",
+        });
       }
     }
     if (isRepository) repoDirs.push(name);
@@ -129,7 +144,12 @@ export async function readStorageInventory(root: string, options: ReadStorageOpt
         const parsed = parseManifest(bytes, digest);
         manifests.set(digest, parsed);
         if (isManifestProblem(parsed)) {
-          findings.push({ code: "manifest.corrupt", path: rel(path), digest, detail: `${parsed.problem}: ${parsed.detail}` });
+          findings.push({
+            code: "manifest.corrupt",
+            path: rel(path),
+            digest,
+            detail: `${parsed.problem}: ${parsed.detail}`,
+          });
         } else if (parsed.kind === "unknown") {
           findings.push({
             code: "manifest.unknown-type",
@@ -205,7 +225,12 @@ async function readDigestLinks(
           const linkDir = join(algDir, hex.name);
           const expected = `${alg.name}:${hex.name}`;
           if (!hex.isDirectory() || !isDigest(expected)) {
-            findings.push({ code: "entry.unexpected", path: rel(linkDir), repository, detail: "not a <algorithm>/<hex> link folder" });
+            findings.push({
+              code: "entry.unexpected",
+              path: rel(linkDir),
+              repository,
+              detail: "not a <algorithm>/<hex> link folder",
+            });
             return;
           }
           const link = await readLink(join(linkDir, "link"));
@@ -240,7 +265,14 @@ async function readRepository(
   rel: (p: string) => string,
 ): Promise<RepositoryInventory> {
   const repoDir = join(root, pathFor({ kind: "repository", repository: name }));
-  const revisionLinks = await readDigestLinks(join(repoDir, "_manifests/revisions"), limit, findings, emptyDirs, rel, name);
+  const revisionLinks = await readDigestLinks(
+    join(repoDir, "_manifests/revisions"),
+    limit,
+    findings,
+    emptyDirs,
+    rel,
+    name,
+  );
   const revisions: RevisionInfo[] = await Promise.all(
     revisionLinks.map(async (r) => {
       const sigs = await readDigestLinks(join(r.dir, "signatures"), limit, findings, emptyDirs, rel, name);
@@ -249,7 +281,10 @@ async function readRepository(
   );
 
   const tagsDir = join(repoDir, "_manifests/tags");
-  const tagEntries = (await entries(tagsDir)).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const tagEntries = (await entries(tagsDir))
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   const tags: TagInfo[] = await Promise.all(
     tagEntries.map(async (tag) => {
       const tagDir = join(tagsDir, tag);
@@ -264,16 +299,18 @@ async function readRepository(
           code: current ? "link.invalid" : "tag.no-current",
           path: rel(join(tagDir, "current/link")),
           repository: name,
-          detail: current ? `current link holds '${current.text.slice(0, 80)}'` : `tag '${tag}' has no current link`,
+          detail: current
+            ? `current link holds '${current.text.slice(0, 80)}'`
+            : `tag '${tag}' has no current link`,
         });
       }
       return info;
     }),
   );
 
-  const layers: LayerLinkInfo[] = (await readDigestLinks(join(repoDir, "_layers"), limit, findings, emptyDirs, rel, name)).map(
-    (l) => ({ digest: l.digest, linkedAtMs: l.mtimeMs }),
-  );
+  const layers: LayerLinkInfo[] = (
+    await readDigestLinks(join(repoDir, "_layers"), limit, findings, emptyDirs, rel, name)
+  ).map((l) => ({ digest: l.digest, linkedAtMs: l.mtimeMs }));
 
   const uploadsDir = join(repoDir, "_uploads");
   const uploads: UploadInfo[] = await Promise.all(
@@ -324,7 +361,11 @@ async function readBlobs(
               const digest = `${alg.name}:${hex.name}`;
               const dataPath = join(prefixDir, hex.name, "data");
               if (!isDigest(digest) || !hex.name.startsWith(prefix.name)) {
-                findings.push({ code: "entry.unexpected", path: rel(join(prefixDir, hex.name)), detail: "not a blob folder" });
+                findings.push({
+                  code: "entry.unexpected",
+                  path: rel(join(prefixDir, hex.name)),
+                  detail: "not a blob folder",
+                });
                 return;
               }
               const info = await lstat(dataPath).catch(() => undefined);
@@ -334,7 +375,12 @@ async function readBlobs(
                 return;
               }
               if (!info.isFile()) {
-                findings.push({ code: info.isSymbolicLink() ? "entry.symlink" : "entry.unexpected", path: rel(dataPath), digest, detail: "blob data is not a regular file (kept, never followed)" });
+                findings.push({
+                  code: info.isSymbolicLink() ? "entry.symlink" : "entry.unexpected",
+                  path: rel(dataPath),
+                  digest,
+                  detail: "blob data is not a regular file (kept, never followed)",
+                });
                 return;
               }
               blobs.set(digest, { size: info.size, modifiedAtMs: info.mtimeMs });

@@ -21,7 +21,9 @@ export interface Reference {
 export function validateRepositoryName(name: string): string {
   if (name.length === 0) throw new InvalidReferenceError("empty repository name");
   if (name.length > NAME_MAX_LENGTH) {
-    throw new InvalidReferenceError(`repository name is ${name.length} characters long (at most ${NAME_MAX_LENGTH})`);
+    throw new InvalidReferenceError(
+      `repository name is ${name.length} characters long (at most ${NAME_MAX_LENGTH})`,
+    );
   }
   for (const component of name.split("/")) {
     if (!PATH_COMPONENT.test(component)) {

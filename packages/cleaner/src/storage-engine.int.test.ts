@@ -102,21 +102,34 @@ describe.each(versions)("offline engine on a tree written by registry %s", (vers
     expect(await treeFiles(registry.storageRoot)).toEqual({});
   });
 
-  it.runIf(oci)("multi-arch: gc --delete-untagged keeps the untagged children of a tagged index and follows referrers", async () => {
-    let registry = await start();
-    const amd = image({ layers: [layer("amd64")], format: "oci", platform: { os: "linux", architecture: "amd64" } });
-    const arm = image({ layers: [layer("arm64")], format: "oci", platform: { os: "linux", architecture: "arm64" } });
-    const multi = index([amd, arm]);
-    const orphan = index([image({ layers: [layer("old")], format: "oci" })]);
-    const sig = referrer(amd);
-    await pushManifest(registry, "multi", multi, "v1");
-    await pushManifest(registry, "multi", orphan);
-    await pushManifest(registry, "multi", sig);
-    registry = await offline(registry, [{ kind: "gc", deleteUntagged: true }]);
-    const inv = await readStorageInventory(registry.storageRoot);
-    expect(inv.repositories[0]?.revisions.map((r) => r.digest).sort()).toEqual([multi.digest, amd.digest, arm.digest, sig.digest].sort());
-    await expectPullable(registry.host, "multi:v1", multi.digest);
-    await expectPullable(registry.host, `multi@${sig.digest}`, sig.digest);
-    await expectNotPullable(registry.host, `multi@${orphan.digest}`);
-  });
+  it.runIf(oci)(
+    "multi-arch: gc --delete-untagged keeps the untagged children of a tagged index and follows referrers",
+    async () => {
+      let registry = await start();
+      const amd = image({
+        layers: [layer("amd64")],
+        format: "oci",
+        platform: { os: "linux", architecture: "amd64" },
+      });
+      const arm = image({
+        layers: [layer("arm64")],
+        format: "oci",
+        platform: { os: "linux", architecture: "arm64" },
+      });
+      const multi = index([amd, arm]);
+      const orphan = index([image({ layers: [layer("old")], format: "oci" })]);
+      const sig = referrer(amd);
+      await pushManifest(registry, "multi", multi, "v1");
+      await pushManifest(registry, "multi", orphan);
+      await pushManifest(registry, "multi", sig);
+      registry = await offline(registry, [{ kind: "gc", deleteUntagged: true }]);
+      const inv = await readStorageInventory(registry.storageRoot);
+      expect(inv.repositories[0]?.revisions.map((r) => r.digest).sort()).toEqual(
+        [multi.digest, amd.digest, arm.digest, sig.digest].sort(),
+      );
+      await expectPullable(registry.host, "multi:v1", multi.digest);
+      await expectPullable(registry.host, `multi@${sig.digest}`, sig.digest);
+      await expectNotPullable(registry.host, `multi@${orphan.digest}`);
+    },
+  );
 });

@@ -11,13 +11,19 @@ const R = "docker/registry/v2/repositories";
 const table: Array<[StoragePath, string]> = [
   [{ kind: "blob-data", digest: D }, `docker/registry/v2/blobs/sha256/ab/${H}/data`],
   [{ kind: "repository", repository: "org/team/app" }, `${R}/org/team/app`],
-  [{ kind: "revision-link", repository: "test/a", digest: D }, `${R}/test/a/_manifests/revisions/sha256/${H}/link`],
+  [
+    { kind: "revision-link", repository: "test/a", digest: D },
+    `${R}/test/a/_manifests/revisions/sha256/${H}/link`,
+  ],
   [
     { kind: "signature-link", repository: "a", digest: D, signature: SIG },
     `${R}/a/_manifests/revisions/sha256/${H}/signatures/sha256/${S}/link`,
   ],
   [{ kind: "tag-dir", repository: "test/c", tag: "1" }, `${R}/test/c/_manifests/tags/1`],
-  [{ kind: "tag-current-link", repository: "test/c", tag: "v1.0" }, `${R}/test/c/_manifests/tags/v1.0/current/link`],
+  [
+    { kind: "tag-current-link", repository: "test/c", tag: "v1.0" },
+    `${R}/test/c/_manifests/tags/v1.0/current/link`,
+  ],
   [
     { kind: "tag-index-link", repository: "test/c", tag: "2", digest: D },
     `${R}/test/c/_manifests/tags/2/index/sha256/${H}/link`,

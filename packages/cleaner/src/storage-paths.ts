@@ -118,7 +118,8 @@ export function parsePath(path: string): StoragePath | undefined {
       return { kind: "tag-current-link", repository, tag };
     }
     const digest = digestFrom(linkParts[0], linkParts[1]);
-    if (kind === "index" && digest && link(linkParts)) return { kind: "tag-index-link", repository, tag, digest };
+    if (kind === "index" && digest && link(linkParts))
+      return { kind: "tag-index-link", repository, tag, digest };
   }
   return undefined;
 }

@@ -17,7 +17,9 @@ export interface ProgramState {
  */
 export function createProgram(io: CliIo, state: ProgramState = { exitCode: 0 }): Command {
   const program = new Command("regsweep")
-    .description("Delete images from self-hosted Docker/OCI registries (distribution 2.x/3.x) and really give the disk back.")
+    .description(
+      "Delete images from self-hosted Docker/OCI registries (distribution 2.x/3.x) and really give the disk back.",
+    )
     .version("0.1.0")
     .showHelpAfterError("(add --help for usage)")
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })

@@ -48,7 +48,9 @@ export function planSummary(plan: Plan, dryRun: boolean): string {
     ...(s.uploads ? [`${s.uploads} upload${s.uploads === 1 ? "" : "s"}`] : []),
   ];
   const verb = dryRun ? "would delete" : "will delete";
-  const repos = s.repositoriesRemoved.length ? `; repositories emptied: ${s.repositoriesRemoved.join(", ")}` : "";
+  const repos = s.repositoriesRemoved.length
+    ? `; repositories emptied: ${s.repositoriesRemoved.join(", ")}`
+    : "";
   return `${pc.bold(`regsweep ${verb}`)} ${parts.join(", ")} — ${pc.bold(formatBytes(s.bytesFreed))} freed${repos}`;
 }
 
@@ -58,25 +60,42 @@ export function planNotes(plan: Plan, verbose: boolean): string[] {
   const kept = plan.kept.filter((k) => k.repository !== "");
   if (kept.length) {
     notes.push(`kept ${kept.length} manifest${kept.length === 1 ? "" : "s"} the request touched:`);
-    for (const k of verbose ? kept : kept.slice(0, 10)) notes.push(`  ${k.repository}@${k.digest}: ${k.reason}`);
+    for (const k of verbose ? kept : kept.slice(0, 10))
+      notes.push(`  ${k.repository}@${k.digest}: ${k.reason}`);
     if (!verbose && kept.length > 10) notes.push(`  … and ${kept.length - 10} more (-v lists them all)`);
   }
   const youngBlobs = plan.kept.length - kept.length;
-  if (youngBlobs) notes.push(`kept ${youngBlobs} unreferenced blob${youngBlobs === 1 ? "" : "s"} younger than the grace period`);
+  if (youngBlobs)
+    notes.push(
+      `kept ${youngBlobs} unreferenced blob${youngBlobs === 1 ? "" : "s"} younger than the grace period`,
+    );
   if (plan.findings.length) {
-    notes.push(pc.yellow(`${plan.findings.length} problem${plan.findings.length === 1 ? "" : "s"} found in the tree (kept, never deleted; see regsweep check):`));
-    for (const f of verbose ? plan.findings : plan.findings.slice(0, 5)) notes.push(`  ${f.code} ${f.path}: ${f.detail}`);
+    notes.push(
+      pc.yellow(
+        `${plan.findings.length} problem${plan.findings.length === 1 ? "" : "s"} found in the tree (kept, never deleted; see regsweep check):`,
+      ),
+    );
+    for (const f of verbose ? plan.findings : plan.findings.slice(0, 5))
+      notes.push(`  ${f.code} ${f.path}: ${f.detail}`);
   }
   return notes;
 }
 
 /** The report after an apply. */
 export function reportLines(report: ApplyReport): string[] {
-  const lines = [`done: ${report.done} actions, ${formatBytes(report.bytesFreed)} freed${report.alreadyGone ? ` (${report.alreadyGone} were already done)` : ""}`];
+  const lines = [
+    `done: ${report.done} actions, ${formatBytes(report.bytesFreed)} freed${report.alreadyGone ? ` (${report.alreadyGone} were already done)` : ""}`,
+  ];
   if (report.staleRepositories.length) {
-    lines.push(pc.yellow(`skipped repositories that changed since planning: ${report.staleRepositories.join(", ")} (re-run to plan again)`));
+    lines.push(
+      pc.yellow(
+        `skipped repositories that changed since planning: ${report.staleRepositories.join(", ")} (re-run to plan again)`,
+      ),
+    );
   }
-  const other = report.skipped.filter((s) => !("repository" in s.action) || !report.staleRepositories.includes(s.action.repository));
+  const other = report.skipped.filter(
+    (s) => !("repository" in s.action) || !report.staleRepositories.includes(s.action.repository),
+  );
   for (const s of other) lines.push(pc.yellow(`skipped ${s.action.path}: ${s.why}`));
   return lines;
 }

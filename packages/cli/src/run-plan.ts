@@ -32,7 +32,12 @@ export interface DestructiveOptions extends StorageTargetOptions {
 
 function progressBar(io: CliIo, label: string): { update(done: number, total?: number): void; stop(): void } {
   if (!io.stderrIsTTY) return { update() {}, stop() {} };
-  const bar = new SingleBar({ format: `${label} [{bar}] {value}/{total}`, stream: process.stderr, clearOnComplete: true, hideCursor: true });
+  const bar = new SingleBar({
+    format: `${label} [{bar}] {value}/{total}`,
+    stream: process.stderr,
+    clearOnComplete: true,
+    hideCursor: true,
+  });
   let started = false;
   return {
     update(done, total) {
@@ -48,7 +53,11 @@ function progressBar(io: CliIo, label: string): { update(done: number, total?: n
 }
 
 /** Reads the tree and plans; pure apart from the read. Used by every destructive command and by `plan`. */
-export async function makePlan(options: DestructiveOptions, requests: PlanRequest[], io: CliIo): Promise<{ root: string; plan: Plan }> {
+export async function makePlan(
+  options: DestructiveOptions,
+  requests: PlanRequest[],
+  io: CliIo,
+): Promise<{ root: string; plan: Plan }> {
   const root = await resolveStorageRoot(options, io.env);
   const planOptions: Partial<PlanOptions> = {
     ...(options.grace !== undefined ? { graceMs: parseDuration(options.grace) } : {}),
@@ -56,7 +65,9 @@ export async function makePlan(options: DestructiveOptions, requests: PlanReques
     ...(options.prune ? { prune: true } : {}),
   };
   const bar = progressBar(io, "reading");
-  const inventory = await readStorageInventory(root, { onProgress: (e) => e.phase === "manifests" && bar.update(e.done, e.total) });
+  const inventory = await readStorageInventory(root, {
+    onProgress: (e) => e.phase === "manifests" && bar.update(e.done, e.total),
+  });
   bar.stop();
   return { root, plan: planDeletion(inventory, requests, planOptions) };
 }
@@ -65,12 +76,17 @@ export async function makePlan(options: DestructiveOptions, requests: PlanReques
  * The flow of every destructive command: plan, print, then (unless a dry run or `--out`) confirm, lock,
  * apply and report. Returns the exit code.
  */
-export async function planAndApply(options: DestructiveOptions, requests: PlanRequest[], io: CliIo): Promise<number> {
+export async function planAndApply(
+  options: DestructiveOptions,
+  requests: PlanRequest[],
+  io: CliIo,
+): Promise<number> {
   // After a kill -9 the same command must converge: finish the interrupted plan first.
   const pending = await Journal.pending(await resolveStorageRoot(options, io.env));
   if (pending && !options.dryRun) {
     const code = await resumePending(options, io);
-    if (code !== ExitCode.ok || JSON.stringify(pending.plan.requests) === JSON.stringify(requests)) return code;
+    if (code !== ExitCode.ok || JSON.stringify(pending.plan.requests) === JSON.stringify(requests))
+      return code;
   } else if (pending) {
     io.err("note: an earlier apply was interrupted; the next real run finishes it first (regsweep resume)");
   }
@@ -79,7 +95,12 @@ export async function planAndApply(options: DestructiveOptions, requests: PlanRe
 }
 
 /** Prints a plan and applies it unless told not to; shared with `apply <plan.json>`. */
-export async function presentAndApply(root: string, plan: Plan, options: DestructiveOptions, io: CliIo): Promise<number> {
+export async function presentAndApply(
+  root: string,
+  plan: Plan,
+  options: DestructiveOptions,
+  io: CliIo,
+): Promise<number> {
   const dryRun = Boolean(options.dryRun);
   if (options.out) {
     await writeFile(options.out, `${JSON.stringify(plan, null, 2)}\n`);
@@ -99,7 +120,9 @@ export async function presentAndApply(root: string, plan: Plan, options: Destruc
   }
   if (!options.yes) {
     if (!io.interactive) {
-      throw new InvalidRequestError("refusing to delete without a terminal to confirm on: add --yes (or --dry-run to look first)");
+      throw new InvalidRequestError(
+        "refusing to delete without a terminal to confirm on: add --yes (or --dry-run to look first)",
+      );
     }
     if (!(await io.confirm("Apply this plan?"))) {
       io.err("nothing deleted");
@@ -108,12 +131,27 @@ export async function presentAndApply(root: string, plan: Plan, options: Destruc
   }
   await using _lock = await lockStorage(root);
   const bar = progressBar(io, "deleting");
-  const report = await applyPlan(root, plan, { onProgress: (d, t) => bar.update(d, t), ...(io.signal ? { signal: io.signal } : {}) });
+  const report = await applyPlan(root, plan, {
+    onProgress: (d, t) => bar.update(d, t),
+    ...(io.signal ? { signal: io.signal } : {}),
+  });
   bar.stop();
-  if (options.json) io.out(JSON.stringify({ plan: plan.summary, report: { ...report, skipped: report.skipped.map((s) => ({ path: s.action.path, why: s.why })) } }, null, 2));
+  if (options.json)
+    io.out(
+      JSON.stringify(
+        {
+          plan: plan.summary,
+          report: { ...report, skipped: report.skipped.map((s) => ({ path: s.action.path, why: s.why })) },
+        },
+        null,
+        2,
+      ),
+    );
   else if (!options.quiet) for (const line of reportLines(report)) io.out(line);
   if (io.signal?.aborted) {
-    io.err("interrupted: what is done is journaled; run the same command again (or regsweep resume) to finish");
+    io.err(
+      "interrupted: what is done is journaled; run the same command again (or regsweep resume) to finish",
+    );
     return ExitCode.partial;
   }
   return report.skipped.length > 0 ? ExitCode.partial : ExitCode.ok;
@@ -127,6 +165,8 @@ export async function resumePending(options: DestructiveOptions, io: CliIo): Pro
     io.err("no interrupted apply to resume");
     return ExitCode.ok;
   }
-  io.err(`resuming a plan from ${new Date(pending.plan.createdAtMs).toISOString()}: ${pending.done.size}/${pending.plan.actions.length} actions were done`);
+  io.err(
+    `resuming a plan from ${new Date(pending.plan.createdAtMs).toISOString()}: ${pending.done.size}/${pending.plan.actions.length} actions were done`,
+  );
   return presentAndApply(root, pending.plan, { ...options, dryRun: false }, io);
 }

@@ -8,7 +8,11 @@ export {
   registryBinary,
 } from "./registry-binary.js";
 export { type RegistryConfigOptions, registryConfigYaml } from "./registry-config.js";
-export { type RegistryProcessOptions, type StartedRegistry, startRegistryProcess } from "./registry-process.js";
+export {
+  type RegistryProcessOptions,
+  type StartedRegistry,
+  startRegistryProcess,
+} from "./registry-process.js";
 export {
   type CliForm,
   findRegistryVersion,
@@ -19,4 +23,14 @@ export {
 } from "./registry-versions.js";
 export { cacheDir, repoRoot } from "./repo-root.js";
 export { expectNotPullable, expectPullable, type PullResult, skopeoCopy, skopeoPull } from "./skopeo.js";
-export { blobOf, type ImageSpec, image, index, layer, MediaTypes, referrer, type TestBlob, type TestManifest } from "./test-images.js";
+export {
+  blobOf,
+  type ImageSpec,
+  image,
+  index,
+  layer,
+  MediaTypes,
+  referrer,
+  type TestBlob,
+  type TestManifest,
+} from "./test-images.js";

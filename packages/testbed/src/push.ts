@@ -21,9 +21,15 @@ async function expectOk(res: Response, what: string): Promise<void> {
 
 /** Uploads a blob through the real upload protocol (POST, then a monolithic PUT), skipping ones present. */
 export async function pushBlob(target: PushTarget, repository: string, blob: TestBlob): Promise<void> {
-  const head = await fetch(`${target.url}/v2/${repository}/blobs/${blob.digest}`, { method: "HEAD", headers: headers(target) });
+  const head = await fetch(`${target.url}/v2/${repository}/blobs/${blob.digest}`, {
+    method: "HEAD",
+    headers: headers(target),
+  });
   if (head.status === 200) return;
-  const start = await fetch(`${target.url}/v2/${repository}/blobs/uploads/`, { method: "POST", headers: headers(target) });
+  const start = await fetch(`${target.url}/v2/${repository}/blobs/uploads/`, {
+    method: "POST",
+    headers: headers(target),
+  });
   await expectOk(start, `start upload of ${blob.digest} to ${repository}`);
   const location = start.headers.get("location");
   if (!location) throw new Error("upload start without Location");
@@ -32,7 +38,10 @@ export async function pushBlob(target: PushTarget, repository: string, blob: Tes
   const put = await fetch(uploadUrl, {
     method: "PUT",
     // 2.2 loses a form-typed body; octet-stream works everywhere.
-    headers: headers(target, { "Content-Type": "application/octet-stream", "Content-Length": String(blob.size) }),
+    headers: headers(target, {
+      "Content-Type": "application/octet-stream",
+      "Content-Length": String(blob.size),
+    }),
     body: blob.bytes,
   });
   await expectOk(put, `upload ${blob.digest} to ${repository}`);
@@ -42,7 +51,12 @@ export async function pushBlob(target: PushTarget, repository: string, blob: Tes
  * Pushes a manifest with everything it needs (blobs, and for an index its children by digest) and
  * tags it when `tag` is given; otherwise it is pushed by digest only (untagged).
  */
-export async function pushManifest(target: PushTarget, repository: string, manifest: TestManifest, tag?: string): Promise<string> {
+export async function pushManifest(
+  target: PushTarget,
+  repository: string,
+  manifest: TestManifest,
+  tag?: string,
+): Promise<string> {
   for (const child of manifest.children) await pushManifest(target, repository, child);
   for (const blob of manifest.blobs) await pushBlob(target, repository, blob);
   const res = await fetch(`${target.url}/v2/${repository}/manifests/${tag ?? manifest.digest}`, {

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { cacheDir } from "./repo-root.js";
 import { registryVersions } from "./registry-versions.js";
+import { cacheDir } from "./repo-root.js";
 
 /** Where `scripts/setup.sh` puts the binary of a registry version. */
 export function cachedRegistryBinary(version: string): string {
@@ -32,7 +32,9 @@ export function defaultTestVersion(): string {
   }
   const newest = available.at(-1);
   if (!newest) {
-    throw new Error("no registry binary in .cache/registries: run scripts/setup.sh (it fetches them with apt)");
+    throw new Error(
+      "no registry binary in .cache/registries: run scripts/setup.sh (it fetches them with apt)",
+    );
   }
   return newest;
 }

@@ -48,7 +48,8 @@ export async function startRegistryProcess(options: RegistryProcessOptions): Pro
   }
   const ownsStorage = options.storageRoot === undefined;
   const workDir = await mkdtemp(join(tmpdir(), `regsweep-registry-${version.version}-`));
-  const storageRoot = options.storageRoot ?? (await mkdtemp(join(tmpdir(), `regsweep-storage-${version.version}-`)));
+  const storageRoot =
+    options.storageRoot ?? (await mkdtemp(join(tmpdir(), `regsweep-storage-${version.version}-`)));
 
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();

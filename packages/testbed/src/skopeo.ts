@@ -24,8 +24,13 @@ export async function skopeoPull(host: string, reference: string): Promise<PullR
   const out = await mkdtemp(join(tmpdir(), "regsweep-pull-"));
   const src = `docker://${host}/${reference}`;
   try {
-    const raw = await run("skopeo", ["inspect", "--raw", "--tls-verify=false", src], { encoding: "buffer", maxBuffer: 64 << 20 });
-    await run("skopeo", ["copy", "--all", "--src-tls-verify=false", src, `dir:${out}`], { maxBuffer: 64 << 20 });
+    const raw = await run("skopeo", ["inspect", "--raw", "--tls-verify=false", src], {
+      encoding: "buffer",
+      maxBuffer: 64 << 20,
+    });
+    await run("skopeo", ["copy", "--all", "--src-tls-verify=false", src, `dir:${out}`], {
+      maxBuffer: 64 << 20,
+    });
     return { ok: true, digest: `sha256:${createHash("sha256").update(raw.stdout).digest("hex")}` };
   } catch (error) {
     const e = error as { stderr?: Buffer | string; message: string };
@@ -47,10 +52,13 @@ export async function expectPullable(host: string, reference: string, digest?: s
 /** Pulls and throws if the pull worked. */
 export async function expectNotPullable(host: string, reference: string): Promise<void> {
   const result = await skopeoPull(host, reference);
-  if (result.ok) throw new Error(`expected ${host}/${reference} to be gone, but it pulled (${result.digest})`);
+  if (result.ok)
+    throw new Error(`expected ${host}/${reference} to be gone, but it pulled (${result.digest})`);
 }
 
 /** Runs `skopeo copy` between any two transports (e.g. an OCI layout made in a test to a registry). */
 export async function skopeoCopy(src: string, dest: string, extra: string[] = []): Promise<void> {
-  await run("skopeo", ["copy", "--src-tls-verify=false", "--dest-tls-verify=false", ...extra, src, dest], { maxBuffer: 64 << 20 });
+  await run("skopeo", ["copy", "--src-tls-verify=false", "--dest-tls-verify=false", ...extra, src, dest], {
+    maxBuffer: 64 << 20,
+  });
 }

@@ -44,7 +44,10 @@ export function blobOf(bytes: Buffer, mediaType: string): TestBlob {
 
 /** A gzip layer whose content is the given text (same text, same digest: that is how layers are shared). */
 export function layer(content: string, format: "docker" | "oci" = "docker"): TestBlob {
-  return blobOf(gzipSync(Buffer.from(content), { level: 9 }), format === "oci" ? MediaTypes.ociLayer : MediaTypes.dockerLayer);
+  return blobOf(
+    gzipSync(Buffer.from(content), { level: 9 }),
+    format === "oci" ? MediaTypes.ociLayer : MediaTypes.dockerLayer,
+  );
 }
 
 function descriptor(b: { mediaType: string; digest: string; bytes: Buffer }) {
@@ -95,9 +98,15 @@ export function image(spec: ImageSpec): TestManifest {
 }
 
 /** A signature-like OCI artifact whose `subject` is the given manifest (a referrer). */
-export function referrer(subject: TestManifest, artifactType = "application/vnd.dev.cosign.artifact.sig.v1+json"): TestManifest {
+export function referrer(
+  subject: TestManifest,
+  artifactType = "application/vnd.dev.cosign.artifact.sig.v1+json",
+): TestManifest {
   const empty = blobOf(Buffer.from("{}"), MediaTypes.ociEmpty);
-  const payload = blobOf(Buffer.from(`signature of ${subject.digest} ${randomBytes(4).toString("hex")}`), "application/vnd.dev.cosign.simplesigning.v1+json");
+  const payload = blobOf(
+    Buffer.from(`signature of ${subject.digest} ${randomBytes(4).toString("hex")}`),
+    "application/vnd.dev.cosign.simplesigning.v1+json",
+  );
   const body = {
     schemaVersion: 2,
     mediaType: MediaTypes.ociManifest,
@@ -107,7 +116,13 @@ export function referrer(subject: TestManifest, artifactType = "application/vnd.
     subject: descriptor(subject),
   };
   const bytes = Buffer.from(JSON.stringify(body));
-  return { digest: sha256(bytes), mediaType: MediaTypes.ociManifest, bytes, blobs: [empty, payload], children: [] };
+  return {
+    digest: sha256(bytes),
+    mediaType: MediaTypes.ociManifest,
+    bytes,
+    blobs: [empty, payload],
+    children: [],
+  };
 }
 
 /** A multi-platform index (OCI index or Docker manifest list) over the given images. */
@@ -117,8 +132,14 @@ export function index(children: TestManifest[], format: "docker" | "oci" = "oci"
     schemaVersion: 2,
     mediaType,
     manifests: children.map((c) => {
-      const config = JSON.parse(c.blobs[0]?.bytes.toString() ?? "{}") as { os?: string; architecture?: string };
-      return { ...descriptor(c), platform: { os: config.os ?? "linux", architecture: config.architecture ?? "amd64" } };
+      const config = JSON.parse(c.blobs[0]?.bytes.toString() ?? "{}") as {
+        os?: string;
+        architecture?: string;
+      };
+      return {
+        ...descriptor(c),
+        platform: { os: config.os ?? "linux", architecture: config.architecture ?? "amd64" },
+      };
     }),
   };
   const bytes = Buffer.from(JSON.stringify(body, null, 2));

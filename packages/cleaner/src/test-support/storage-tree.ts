@@ -41,7 +41,8 @@ export async function useStorageTree(spec: TreeSpec): Promise<string> {
     await writeFile(path, content);
     await utimes(path, when, when);
   };
-  const blob = (b: { digest: string; bytes: Buffer }) => write({ kind: "blob-data", digest: b.digest as Digest }, b.bytes);
+  const blob = (b: { digest: string; bytes: Buffer }) =>
+    write({ kind: "blob-data", digest: b.digest as Digest }, b.bytes);
   const pushManifest = async (repository: string, m: TestManifest): Promise<void> => {
     for (const child of m.children) await pushManifest(repository, child);
     for (const b of m.blobs) {

@@ -11,7 +11,9 @@ export async function treeFiles(root: string): Promise<Record<string, string>> {
       if (e.isDirectory()) await walk(path);
       else {
         const info = await stat(path);
-        out[path.slice(root.length + 1)] = `${createHash("sha256").update(await readFile(path)).digest("hex")} ${info.mtimeMs}`;
+        out[path.slice(root.length + 1)] = `${createHash("sha256")
+          .update(await readFile(path))
+          .digest("hex")} ${info.mtimeMs}`;
       }
     }
   }

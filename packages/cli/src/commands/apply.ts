@@ -15,7 +15,10 @@ export function applyCommands(program: Command, io: CliIo, setExit: (code: numbe
     .argument("<plan>", "the plan file");
   addStorageOptions(apply);
   addDestructiveOptions(apply);
-  apply.addHelpText("after", "\nExample:\n  regsweep gc --storage /var/lib/registry -m --out plan.json && regsweep apply plan.json --yes");
+  apply.addHelpText(
+    "after",
+    "\nExample:\n  regsweep gc --storage /var/lib/registry -m --out plan.json && regsweep apply plan.json --yes",
+  );
   apply.action(async (file: string, options: DestructiveOptions) => {
     let plan: Plan;
     try {
@@ -26,11 +29,16 @@ export function applyCommands(program: Command, io: CliIo, setExit: (code: numbe
     if (plan.format !== "regsweep.plan/v1") throw new InvalidRequestError(`${file} is not a regsweep plan`);
     const root = options.storage || options.config ? await resolveStorageRoot(options, io.env) : plan.source;
     const code = await presentAndApply(root, plan, { ...options, out: undefined }, io);
-    if (code === ExitCode.partial) throw new StalePlanError(`the tree changed since ${file} was made; some actions were skipped (plan again)`);
+    if (code === ExitCode.partial)
+      throw new StalePlanError(
+        `the tree changed since ${file} was made; some actions were skipped (plan again)`,
+      );
     setExit(code);
   });
 
-  const resume = program.command("resume").description("finish an apply that was interrupted (kill -9, Ctrl-C, power loss)");
+  const resume = program
+    .command("resume")
+    .description("finish an apply that was interrupted (kill -9, Ctrl-C, power loss)");
   addStorageOptions(resume);
   addDestructiveOptions(resume);
   resume.action(async (options: DestructiveOptions) => setExit(await resumePending(options, io)));

@@ -14,13 +14,17 @@ interface DeleteOptions extends DestructiveOptions {
 export function deleteRequests(images: string[], untagged: boolean): PlanRequest[] {
   if (images.length === 0) {
     if (untagged) return [{ kind: "delete-untagged" }];
-    throw new InvalidRequestError("an image is required: regsweep delete <repository>[:tag|@digest] (or --untagged)");
+    throw new InvalidRequestError(
+      "an image is required: regsweep delete <repository>[:tag|@digest] (or --untagged)",
+    );
   }
   return images.map((text): PlanRequest => {
     const ref = parseReference(text);
     if (ref.digest) return { kind: "delete-manifest", repository: ref.repository, digest: ref.digest };
     if (ref.tag !== undefined) return { kind: "delete-tag", repository: ref.repository, tag: ref.tag };
-    return untagged ? { kind: "delete-untagged", repository: ref.repository } : { kind: "delete-repository", repository: ref.repository };
+    return untagged
+      ? { kind: "delete-untagged", repository: ref.repository }
+      : { kind: "delete-repository", repository: ref.repository };
   });
 }
 
@@ -30,8 +34,15 @@ export function deleteCommand(program: Command, io: CliIo, setExit: (code: numbe
     .command("delete")
     .description("delete repositories, tags or manifests from the storage tree, and the blobs only they used")
     .argument("[images...]", "repository, repository:tag or repository@digest")
-    .option("-i, --image <image>", "same as an image argument (the seed script's form); repeatable", (v: string, all: string[] = []) => [...all, v])
-    .option("--untagged", "delete the untagged manifests of the given repositories (all repositories if none given)")
+    .option(
+      "-i, --image <image>",
+      "same as an image argument (the seed script's form); repeatable",
+      (v: string, all: string[] = []) => [...all, v],
+    )
+    .option(
+      "--untagged",
+      "delete the untagged manifests of the given repositories (all repositories if none given)",
+    )
     .option("--force", "accepted for the seed script's users; regsweep needs no force (see --yes)");
   addStorageOptions(cmd);
   addDestructiveOptions(cmd);

@@ -7,8 +7,13 @@ import { addDestructiveOptions, addStorageOptions } from "./shared-options.js";
 export function gcCommand(program: Command, io: CliIo, setExit: (code: number) => void): void {
   const cmd = program
     .command("gc")
-    .description("garbage-collect: delete every blob no kept manifest in any repository needs, orphaned layer links and stale uploads")
-    .option("-m, --delete-untagged", "also delete untagged manifests (children of kept indexes and referrers of kept manifests stay)")
+    .description(
+      "garbage-collect: delete every blob no kept manifest in any repository needs, orphaned layer links and stale uploads",
+    )
+    .option(
+      "-m, --delete-untagged",
+      "also delete untagged manifests (children of kept indexes and referrers of kept manifests stay)",
+    )
     .option("--upload-age <duration>", "uploads older than this are stale (default 24h)");
   addStorageOptions(cmd);
   addDestructiveOptions(cmd);
@@ -21,6 +26,8 @@ Examples:
   regsweep gc --storage /var/lib/registry --grace 0 --yes   # registry stopped: nothing is in flight`,
   );
   cmd.action(async (options: DestructiveOptions & { deleteUntagged?: boolean }) => {
-    setExit(await planAndApply(options, [{ kind: "gc", deleteUntagged: Boolean(options.deleteUntagged) }], io));
+    setExit(
+      await planAndApply(options, [{ kind: "gc", deleteUntagged: Boolean(options.deleteUntagged) }], io),
+    );
   });
 }

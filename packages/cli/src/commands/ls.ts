@@ -28,7 +28,11 @@ export function lsRows(inventory: Inventory, pattern?: string): LsRow[] {
     const m = inventory.manifests.get(digest as `sha256:${string}`);
     let size = inventory.blobs.get(digest as `sha256:${string}`)?.size ?? 0;
     if (!m || isManifestProblem(m)) return size;
-    for (const b of m.blobs) if (!seen.has(b)) size += inventory.blobs.get(b)?.size ?? 0, seen.add(b);
+    for (const b of m.blobs) {
+      if (seen.has(b)) continue;
+      seen.add(b);
+      size += inventory.blobs.get(b)?.size ?? 0;
+    }
     for (const c of m.children) size += imageSize(c, seen);
     return size;
   };
@@ -73,20 +77,37 @@ export function lsCommand(program: Command, io: CliIo, setExit: (code: number) =
     .option("--json", "machine-readable rows")
     .option("--untagged", "only untagged manifests");
   addStorageOptions(cmd);
-  cmd.addHelpText("after", "\nExamples:\n  regsweep ls --storage /var/lib/registry\n  regsweep ls --storage /var/lib/registry 'test/*' --json");
-  cmd.action(async (pattern: string | undefined, options: StorageTargetOptions & { json?: boolean; untagged?: boolean }) => {
-    const inventory = await readStorageInventory(await resolveStorageRoot(options, io.env));
-    let rows = lsRows(inventory, pattern);
-    if (options.untagged) rows = rows.filter((r) => r.tag === null);
-    if (options.json) {
-      io.out(JSON.stringify(rows, null, 2));
-    } else {
-      const table = new Table({ head: ["repository", "tag", "digest", "size", "pushed"], style: { head: [], border: [] } });
-      for (const r of rows) {
-        table.push([r.repository, r.tag ?? "<untagged>", r.digest ? `${r.digest.slice(0, 19)}…` : "?", formatBytes(r.size), r.pushedAt?.slice(0, 19) ?? ""]);
+  cmd.addHelpText(
+    "after",
+    "\nExamples:\n  regsweep ls --storage /var/lib/registry\n  regsweep ls --storage /var/lib/registry 'test/*' --json",
+  );
+  cmd.action(
+    async (
+      pattern: string | undefined,
+      options: StorageTargetOptions & { json?: boolean; untagged?: boolean },
+    ) => {
+      const inventory = await readStorageInventory(await resolveStorageRoot(options, io.env));
+      let rows = lsRows(inventory, pattern);
+      if (options.untagged) rows = rows.filter((r) => r.tag === null);
+      if (options.json) {
+        io.out(JSON.stringify(rows, null, 2));
+      } else {
+        const table = new Table({
+          head: ["repository", "tag", "digest", "size", "pushed"],
+          style: { head: [], border: [] },
+        });
+        for (const r of rows) {
+          table.push([
+            r.repository,
+            r.tag ?? "<untagged>",
+            r.digest ? `${r.digest.slice(0, 19)}…` : "?",
+            formatBytes(r.size),
+            r.pushedAt?.slice(0, 19) ?? "",
+          ]);
+        }
+        io.out(rows.length ? table.toString() : "no repositories");
       }
-      io.out(rows.length ? table.toString() : "no repositories");
-    }
-    setExit(ExitCode.ok);
-  });
+      setExit(ExitCode.ok);
+    },
+  );
 }

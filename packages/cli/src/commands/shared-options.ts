@@ -12,7 +12,10 @@ export function addDestructiveOptions(cmd: Command): Command {
   return cmd
     .option("-n, --dry-run", "print exactly what would be deleted, change nothing")
     .option("-y, --yes", "apply without asking (needed when not on a terminal)")
-    .option("--grace <duration>", "keep unreferenced things younger than this: they may be a push in flight (default 1h; 0 allowed)")
+    .option(
+      "--grace <duration>",
+      "keep unreferenced things younger than this: they may be a push in flight (default 1h; 0 allowed)",
+    )
     .option("--prune", "also remove empty folders that were already there")
     .option("--out <file>", "save the plan as JSON instead of applying it (apply later with regsweep apply)")
     .option("--json", "machine-readable output (the plan, or the apply report)")

@@ -1,0 +1,257 @@
+// regsweep gc vs upstream `registry garbage-collect --delete-untagged` on one large synthetic storage tree.
+// A benchmark script, not a test: `pnpm --filter @regsweep/cleaner bench -- --manifests 2000`.
+//
+// Steps (each measured step runs in its own process under /usr/bin/time -v, for its peak RSS):
+//   1. write the tree (make-tree.mjs) and copy it with `cp -a` (real copies: both tools delete files);
+//   2. regsweep dry run (read + plan) on the original, real run (read + plan + apply) on copy A;
+//   3. upstream garbage-collect -m on copy B;
+//   4. the floor: list the tree, read every link and every manifest once (run-one.mjs floor);
+//   5. judge both results: multi-arch tags whose children are gone, and checkInventory over each tree;
+//   6. linearity: regsweep real runs at N/4 and N/2 on freshly written trees.
+// Options: --manifests N (50000) --repositories R --concurrency C (64) --registry PATH --timeout-min M (30)
+//          --tmp DIR --keep --skip-linearity
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { makeTree } from "./make-tree.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, "../../..");
+const { values: args } = parseArgs({
+  options: {
+    manifests: { type: "string", default: "50000" },
+    repositories: { type: "string" },
+    concurrency: { type: "string", default: "64" },
+    registry: { type: "string" },
+    "timeout-min": { type: "string", default: "30" },
+    tmp: { type: "string", default: tmpdir() },
+    keep: { type: "boolean", default: false },
+    "skip-linearity": { type: "boolean", default: false },
+  },
+});
+const N = Number(args.manifests);
+const repositories = args.repositories ? Number(args.repositories) : undefined;
+const concurrency = String(Number(args.concurrency));
+const timeoutMs = Number(args["timeout-min"]) * 60_000;
+const registry =
+  args.registry ?? [join(repoRoot, ".cache/registries/2.8.2/registry"), "/usr/bin/docker-registry"].find((p) => existsSync(p));
+if (!registry) throw new Error("no registry binary: run scripts/setup.sh or pass --registry");
+if (!existsSync(join(here, "../dist/index.js"))) throw new Error("build first: pnpm --filter @regsweep/cleaner build");
+
+const work = await mkdtemp(join(args.tmp, "regsweep-bench-"));
+const cleanup = async () => {
+  if (!args.keep) await rm(work, { recursive: true, force: true });
+};
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    for (const pid of running) {
+      try {
+        process.kill(-pid, "SIGKILL");
+      } catch {}
+    }
+    cleanup().finally(() => process.exit(130));
+  });
+}
+const log = (msg) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+/** Child process groups alive now, so a Ctrl-C or a timeout can end them (and only them). */
+const running = new Set();
+
+/** Runs a command under /usr/bin/time -v in its own process group; wall time, peak RSS, stdout. */
+async function measure(label, command, commandArgs, { stdoutFile } = {}) {
+  const timeFile = join(work, `time-${label.replace(/\W+/g, "_")}.txt`);
+  const started = performance.now();
+  const child = spawn("/usr/bin/time", ["-v", "-o", timeFile, command, ...commandArgs], {
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  running.add(child.pid);
+  const chunks = [];
+  const errChunks = [];
+  let outBytes = 0;
+  const sink = stdoutFile ? (await import("node:fs")).createWriteStream(stdoutFile) : undefined;
+  child.stdout.on("data", (c) => {
+    outBytes += c.length;
+    if (sink) sink.write(c);
+    else chunks.push(c);
+  });
+  child.stderr.on("data", (c) => errChunks.push(c));
+  const timer = setTimeout(() => {
+    log(`${label}: over ${args["timeout-min"]} min, killing it`);
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {}
+  }, timeoutMs);
+  const code = await new Promise((ok) => child.on("close", (c, s) => ok(c ?? s)));
+  clearTimeout(timer);
+  running.delete(child.pid);
+  sink?.end();
+  const wallMs = performance.now() - started;
+  const timeText = await readFile(timeFile, "utf8").catch(() => "");
+  const rssKb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(timeText)?.[1] ?? Number.NaN);
+  const stdout = Buffer.concat(chunks).toString("utf8");
+  if (code !== 0) {
+    const err = Buffer.concat(errChunks).toString("utf8");
+    throw new Error(`${label} exited with ${code}:\n${err.slice(-2000)}\n${stdout.slice(-2000)}`);
+  }
+  return { wallMs, rssKb, stdout, outBytes };
+}
+
+const node = (mode, root) => measure(`${mode}-${root}`, process.execPath, ["--expose-gc", join(here, "run-one.mjs"), mode, root, concurrency]);
+const lastJson = (text) => JSON.parse(text.trim().split("\n").at(-1));
+const sh = (label, cmd, cmdArgs) => measure(label, cmd, cmdArgs);
+
+async function writeTree(name, manifests) {
+  const root = join(work, name);
+  const t = performance.now();
+  const meta = makeTree(root, { manifests, repositories: repositories && Math.max(1, Math.round((repositories * manifests) / N)) });
+  log(`wrote ${name}: ${meta.manifests} manifests, ${meta.blobs} blobs, ${meta.files} files in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  return { root, meta };
+}
+
+/** Tagged multi-arch indexes with a child whose revision link or blob data is gone (what `gc -m` breaks). */
+async function brokenMultiArch(root, meta) {
+  const exists = (p) => stat(join(root, p)).then(() => true, () => false);
+  let broken = 0;
+  let childrenGone = 0;
+  for (const t of meta.multiArchTags) {
+    let tagBroken = false;
+    for (const child of t.children) {
+      const hex = child.slice(7);
+      const rev = await exists(`docker/registry/v2/repositories/${t.repository}/_manifests/revisions/sha256/${hex}/link`);
+      const data = await exists(`docker/registry/v2/blobs/sha256/${hex.slice(0, 2)}/${hex}/data`);
+      if (!rev || !data) {
+        tagBroken = true;
+        childrenGone++;
+      }
+    }
+    if (tagBroken) broken++;
+  }
+  return { multiArchTags: meta.multiArchTags.length, broken, childrenGone };
+}
+
+const results = { manifests: N, concurrency: Number(concurrency), registry, startedAt: new Date().toISOString(), steps: {} };
+try {
+  log(`work dir ${work}; registry ${registry}`);
+  const { root: base, meta } = await writeTree("base", N);
+  results.tree = { ...meta, multiArchTags: meta.multiArchTags.length };
+  await writeFile(join(work, "meta.json"), JSON.stringify(meta));
+
+  const copyA = join(work, "regsweep");
+  const copyB = join(work, "upstream");
+  let t = performance.now();
+  await sh("copy-a", "cp", ["-a", base, copyA]);
+  await sh("copy-b", "cp", ["-a", base, copyB]);
+  log(`copied twice in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+
+  log("floor");
+  const floor = await node("floor", base);
+  results.steps.floor = { wallMs: floor.wallMs, rssKb: floor.rssKb, ...lastJson(floor.stdout) };
+
+  log("regsweep dry run (read + plan)");
+  const dry = await node("dry", base);
+  results.steps.regsweepDry = { wallMs: dry.wallMs, rssKb: dry.rssKb, ...lastJson(dry.stdout) };
+
+  log("regsweep real run (read + plan + apply)");
+  const real = await node("real", copyA);
+  results.steps.regsweepReal = { wallMs: real.wallMs, rssKb: real.rssKb, ...lastJson(real.stdout) };
+
+  log("upstream garbage-collect --delete-untagged");
+  const config = join(work, "config.yml");
+  await writeFile(
+    config,
+    `version: 0.1\nlog: {level: error}\nstorage:\n  filesystem: {rootdirectory: ${copyB}}\n  delete: {enabled: true}\n  maintenance: {uploadpurging: {enabled: false}}\n`,
+  );
+  const gcLog = join(work, "upstream-gc.log");
+  const up = await measure("upstream", registry, ["garbage-collect", "--delete-untagged", config], { stdoutFile: gcLog });
+  const gcText = await readFile(gcLog, "utf8");
+  results.steps.upstream = {
+    wallMs: up.wallMs,
+    rssKb: up.rssKb,
+    outputBytes: up.outBytes,
+    summaryLine: gcText.trim().split("\n").findLast((l) => /blobs marked/.test(l)) ?? "",
+    manifestsEligible: (gcText.match(/manifest eligible for deletion/g) ?? []).length,
+  };
+
+  log("judging both results");
+  results.steps.brokenMultiArch = { regsweep: await brokenMultiArch(copyA, meta), upstream: await brokenMultiArch(copyB, meta) };
+  const checkA = await node("check", copyA);
+  const checkB = await node("check", copyB);
+  const checkBase = await node("check", base);
+  results.steps.check = {
+    before: lastJson(checkBase.stdout).check,
+    regsweep: lastJson(checkA.stdout).check,
+    upstream: lastJson(checkB.stdout).check,
+    checkWallMs: checkBase.wallMs,
+    checkRssKb: checkBase.rssKb,
+  };
+  await rm(copyA, { recursive: true, force: true });
+  await rm(copyB, { recursive: true, force: true });
+
+  results.linearity = [];
+  if (!args["skip-linearity"]) {
+    for (const n of [Math.round(N / 4), Math.round(N / 2)]) {
+      const { root } = await writeTree(`lin-${n}`, n);
+      log(`regsweep real run at ${n}`);
+      const r = await node("real", root);
+      const j = lastJson(r.stdout);
+      results.linearity.push({ manifests: n, wallMs: r.wallMs, rssKb: r.rssKb, readMs: j.readMs, planMs: j.planMs, applyMs: j.applyMs });
+      await rm(root, { recursive: true, force: true });
+    }
+  }
+  const rr = results.steps.regsweepReal;
+  results.linearity.push({ manifests: N, wallMs: rr.wallMs, rssKb: rr.rssKb, readMs: rr.readMs, planMs: rr.planMs, applyMs: rr.applyMs });
+  results.finishedAt = new Date().toISOString();
+  printTable(results);
+  const resultsDir = join(args.tmp, `regsweep-bench-results-${Date.now()}`);
+  await mkdir(resultsDir, { recursive: true });
+  const resultsFile = join(resultsDir, "results.json");
+  await writeFile(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nresults: ${resultsFile}${args.keep ? `\ntrees kept in ${work}` : ""}`);
+} finally {
+  await cleanup();
+}
+
+function printTable(r) {
+  const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
+  const mb = (kb) => `${(kb / 1024).toFixed(0)} MiB`;
+  const { floor, regsweepDry: dry, regsweepReal: real, upstream: up, brokenMultiArch: broken, check } = r.steps;
+  const row = (cells) => console.log(cells.map((c, i) => String(c).padEnd(i === 0 ? 44 : 14)).join(""));
+  console.log(
+    `\nTree: ${r.tree.manifests} manifests in ${r.tree.repositories} repositories, ${r.tree.tags} tags (${r.tree.multiArchTags} multi-arch), ` +
+      `${r.tree.blobs} blobs (${(r.tree.blobs / r.tree.manifests).toFixed(2)}/manifest, ${(r.tree.blobBytes / 2 ** 20).toFixed(0)} MiB), ${r.tree.files} files`,
+  );
+  console.log(`Concurrency ${r.concurrency}; upstream ${r.registry}\n`);
+  row(["step", "wall", "peak RSS", "detail"]);
+  row(["floor: list tree, read links + manifests", s(floor.wallMs), mb(floor.rssKb), `${floor.floor.links} links, ${floor.floor.manifests} manifests`]);
+  row(["regsweep gc -m dry run (read + plan)", s(dry.wallMs), mb(dry.rssKb), `read ${s(dry.readMs)}, plan ${s(dry.planMs)}`]);
+  row([
+    "regsweep gc -m real (read + plan + apply)",
+    s(real.wallMs),
+    mb(real.rssKb),
+    `read ${s(real.readMs)}, plan ${s(real.planMs)}, apply ${s(real.applyMs)}`,
+  ]);
+  row(["upstream garbage-collect -m", s(up.wallMs), mb(up.rssKb), up.summaryLine]);
+  console.log("");
+  row(["", "regsweep", "upstream"]);
+  row(["manifests deleted", real.summary.manifests, up.manifestsEligible]);
+  row(["multi-arch tags broken (child gone)", `${broken.regsweep.broken}/${broken.regsweep.multiArchTags}`, `${broken.upstream.broken}/${broken.upstream.multiArchTags}`]);
+  row(["tags not resolvable after (checkInventory)", check.regsweep.brokenTags, check.upstream.brokenTags]);
+  row(["blobs left (before: " + check.before.blobs + ")", check.regsweep.blobs, check.upstream.blobs]);
+  row(["revisions left (before: " + check.before.revisions + ")", check.regsweep.revisions, check.upstream.revisions]);
+  row(["orphan blobs left", check.regsweep.orphanBlobs, check.upstream.orphanBlobs]);
+  row(["orphan layer links left", check.regsweep.orphanLayerLinks, check.upstream.orphanLayerLinks]);
+  console.log("");
+  console.log(`upstream / regsweep real: ${(up.wallMs / real.wallMs).toFixed(2)}x   regsweep real / floor: ${(real.wallMs / floor.wallMs).toFixed(2)}x`);
+  console.log(`checkInventory over the original tree (read + check): ${s(check.checkWallMs)}, ${mb(check.checkRssKb)}`);
+  console.log("\nLinearity (regsweep real, wall incl. process start):");
+  row(["manifests", "wall", "µs/manifest", "read / plan / apply (µs/manifest)"]);
+  for (const l of r.linearity) {
+    const per = (ms) => ((ms * 1000) / l.manifests).toFixed(0);
+    row([l.manifests, s(l.wallMs), per(l.wallMs), `${per(l.readMs)} / ${per(l.planMs)} / ${per(l.applyMs)}`]);
+  }
+}
