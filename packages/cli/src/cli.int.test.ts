@@ -1,0 +1,183 @@
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import {
+  defaultTestVersion,
+  expectNotPullable,
+  expectPullable,
+  image,
+  layer,
+  pushManifest,
+  repoRoot,
+  type StartedRegistry,
+  startRegistryProcess,
+} from "@regsweep/testbed";
+import { afterEach, describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const BIN = join(repoRoot(), "packages/cli/dist/main.js");
+
+/** Runs the built binary as an operator would; never throws, returns code and output. */
+async function regsweep(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+async function fingerprint(root: string): Promise<string> {
+  const hash = createHash("sha256");
+  async function walk(dir: string): Promise<void> {
+    for (const e of (await readdir(dir, { withFileTypes: true }).catch(() => [])).sort((a, b) =>
+      a.name.localeCompare(b.name),
+    )) {
+      const path = join(dir, e.name);
+      hash.update(path);
+      if (e.isDirectory()) await walk(path);
+      else hash.update(`${(await stat(path)).mtimeMs}`).update(await readFile(path));
+    }
+  }
+  await walk(root);
+  return hash.digest("hex");
+}
+
+const registries: StartedRegistry[] = [];
+afterEach(async () => {
+  for (const r of registries.splice(0)) await r.stop({ removeStorage: true });
+});
+
+/** A registry tree with test/a (latest), test/c (1, 2) and another repository sharing a's image; registry stopped. */
+async function pushedTree(): Promise<StartedRegistry> {
+  const registry = await startRegistryProcess({ version: defaultTestVersion() });
+  registries.push(registry);
+  const base = layer("busybox");
+  const a = image({ layers: [base, layer("a")] });
+  await pushManifest(registry, "test/a", a, "latest");
+  await pushManifest(registry, "other/a", a, "1");
+  await pushManifest(registry, "test/c", image({ layers: [base, layer("c")] }), "1");
+  await pushManifest(registry, "test/c", image({ layers: [base, layer("c"), layer("d")] }), "2");
+  await registry.stop();
+  return registry;
+}
+
+describe("regsweep CLI on trees written by a real registry", () => {
+  it("delete --dry-run prints the plan and changes nothing; the real run then deletes exactly that", async () => {
+    const registry = await pushedTree();
+    const before = await fingerprint(registry.storageRoot);
+    const dry = await regsweep("delete", "--storage", registry.storageRoot, "test/c:1", "--dry-run");
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain("delete tag       test/c:1");
+    expect(await fingerprint(registry.storageRoot)).toBe(before);
+    const planned = dry.stdout.split("\n").filter((l) => l.startsWith("delete "));
+
+    const json = await regsweep(
+      "delete",
+      "--storage",
+      registry.storageRoot,
+      "test/c:1",
+      "--dry-run",
+      "--json",
+    );
+    const plan = JSON.parse(json.stdout) as { actions: Array<{ type: string; path: string }> };
+    const real = await regsweep("delete", "--storage", registry.storageRoot, "test/c:1", "--yes", "-v");
+    expect(real.code).toBe(0);
+    expect(real.stdout.split("\n").filter((l) => l.startsWith("delete "))).toEqual(planned);
+    for (const a of plan.actions.filter((x) => x.type !== "prune")) {
+      await expect(stat(join(registry.storageRoot, a.path)), a.path).rejects.toThrow();
+    }
+    const restarted = await startRegistryProcess({
+      version: registry.version.version,
+      storageRoot: registry.storageRoot,
+    });
+    registries.push(restarted);
+    await expectNotPullable(restarted.host, "test/c:1");
+    await expectPullable(restarted.host, "test/c:2");
+  });
+
+  it("seed habits: --image, --prune, --force (ignored with a note), REGISTRY_DATA_DIR", async () => {
+    const registry = await pushedTree();
+    const { code, stderr } = await run(
+      process.execPath,
+      [BIN, "delete", "--image", "test/a", "--prune", "--force", "--yes"],
+      {
+        env: { ...process.env, REGISTRY_DATA_DIR: join(registry.storageRoot, "docker/registry/v2") },
+      },
+    ).then(
+      (r) => ({ code: 0, ...r }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(code).toBe(0);
+    expect(stderr).toContain("--force is not needed");
+    const ls = JSON.parse(
+      (await regsweep("ls", "--storage", registry.storageRoot, "--json")).stdout,
+    ) as Array<{ repository: string }>;
+    expect([...new Set(ls.map((r) => r.repository))]).toEqual(["other/a", "test/c"]);
+  });
+
+  it.each([
+    [["delete", "../../etc"], 2, /invalid repository name '..\/..\/etc'/],
+    [["delete", "Test/A"], 2, /uppercase/],
+    [["delete"], 2, /image is required/],
+    [["delete", "test"], 3, /no repository 'test'/],
+    [["delete", "test/a:nope"], 3, /no tag 'nope'/],
+    [["delete", "test/a", "--grace", "soon"], 2, /invalid duration/],
+    [["delete", "test/a"], 2, /without a terminal.*--yes/],
+    [["gc", "--storage", "/nonexistent/registry"], 3, /not a registry storage tree: it does not exist/],
+  ] as Array<[string[], number, RegExp]>)(
+    "bad input %j exits %i with a clear message and an unchanged tree",
+    async (args, code, message) => {
+      const registry = await pushedTree();
+      const before = await fingerprint(registry.storageRoot);
+      const withStorage = args.includes("--storage") ? args : [...args, "--storage", registry.storageRoot];
+      const result = await regsweep(...withStorage);
+      expect(result.code).toBe(code);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace without -v
+      expect(await fingerprint(registry.storageRoot)).toBe(before);
+    },
+  );
+
+  it("a corrupt manifest is reported and kept; nothing it might need is deleted", async () => {
+    const registry = await pushedTree();
+    const tags = join(
+      registry.storageRoot,
+      "docker/registry/v2/repositories/test/a/_manifests/tags/latest/current/link",
+    );
+    const digest = (await readFile(tags, "utf8")).trim();
+    const hex = digest.slice("sha256:".length);
+    await writeFile(
+      join(registry.storageRoot, `docker/registry/v2/blobs/sha256/${hex.slice(0, 2)}/${hex}/data`),
+      "{ not json",
+    );
+    const result = await regsweep("gc", "--storage", registry.storageRoot, "-m", "--grace", "0", "--yes");
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("manifest.corrupt");
+    await expect(
+      stat(join(registry.storageRoot, `docker/registry/v2/blobs/sha256/${hex.slice(0, 2)}/${hex}/data`)),
+    ).resolves.toBeTruthy();
+    expect(
+      (await readdir(join(registry.storageRoot, "docker/registry/v2/repositories/test/a/_layers/sha256")))
+        .length,
+    ).toBe(3);
+  });
+
+  it("a second run is refused while the lock is held by a live process", async () => {
+    const registry = await pushedTree();
+    await mkdir(join(registry.storageRoot, ".regsweep"), { recursive: true });
+    await writeFile(
+      join(registry.storageRoot, ".regsweep/lock"),
+      JSON.stringify({ pid: process.pid, host: (await import("node:os")).hostname() }),
+    );
+    const result = await regsweep("delete", "--storage", registry.storageRoot, "test/a", "--yes");
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/another regsweep run holds/);
+    await rm(join(registry.storageRoot, ".regsweep"), { recursive: true });
+  });
+});
