@@ -1,4 +1,17 @@
 export { type ApplyOptions, type ApplyReport, applyPlan, type SkippedAction } from "./apply-plan.js";
+export {
+  type BlobMismatch,
+  type BlobVerifyReport,
+  type CheckProblem,
+  type CheckProblemCode,
+  type CheckReport,
+  checkInventory,
+  type Orphan,
+  type OrphanGroup,
+  type TagCheck,
+  type VerifyBlobOptions,
+  verifyBlobDigests,
+} from "./check-storage.js";
 export { type Digest, isDigest, parseDigest } from "./digest.js";
 export { parseDuration } from "./duration.js";
 export {

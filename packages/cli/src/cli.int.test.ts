@@ -168,6 +168,20 @@ describe("regsweep CLI on trees written by a real registry", () => {
     ).toBe(3);
   });
 
+  it("check passes on a healthy tree and names a missing layer blob, exiting 3", async () => {
+    const registry = await pushedTree();
+    const healthy = await regsweep("check", "--storage", registry.storageRoot);
+    expect(healthy.code).toBe(0);
+    expect(healthy.stdout).toContain("4/4 tags resolve fully");
+    const layers = join(registry.storageRoot, "docker/registry/v2/repositories/test/c/_layers/sha256");
+    const hex = (await readdir(layers))[0] as string;
+    await rm(join(registry.storageRoot, `docker/registry/v2/blobs/sha256/${hex.slice(0, 2)}/${hex}`), { recursive: true });
+    const broken = await regsweep("check", "--storage", registry.storageRoot);
+    expect(broken.code).toBe(3);
+    expect(broken.stdout).toMatch(/broken {2}test\/c:/);
+    expect(broken.stdout).toContain("blob.missing");
+  });
+
   it("a second run is refused while the lock is held by a live process", async () => {
     const registry = await pushedTree();
     await mkdir(join(registry.storageRoot, ".regsweep"), { recursive: true });

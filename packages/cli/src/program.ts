@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import type { CliIo } from "./cli-io.js";
 import { applyCommands } from "./commands/apply.js";
+import { checkCommand } from "./commands/check.js";
 import { deleteCommand } from "./commands/delete.js";
 import { gcCommand } from "./commands/gc.js";
 import { lsCommand } from "./commands/ls.js";
@@ -31,5 +32,6 @@ export function createProgram(io: CliIo, state: ProgramState = { exitCode: 0 }):
   deleteCommand(program, io, setExit);
   gcCommand(program, io, setExit);
   applyCommands(program, io, setExit);
+  checkCommand(program, io, setExit);
   return program;
 }
