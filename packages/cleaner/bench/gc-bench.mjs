@@ -22,6 +22,8 @@ import { makeTree } from "./make-tree.mjs";
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, "../../..");
 const { values: args } = parseArgs({
+  // pnpm passes a literal "--" through to the script.
+  args: process.argv.slice(2).filter((a) => a !== "--"),
   options: {
     manifests: { type: "string", default: "50000" },
     repositories: { type: "string" },
