@@ -3,36 +3,23 @@ import { realpathSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { availableRegistryVersions, registryVersions, repoRoot } from "@regsweep/testbed";
+import { registryVersions, repoRoot } from "@regsweep/testbed";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { connectDocker } from "./docker-client.js";
-import { type MatrixReport, type MatrixRuntime, runMatrix } from "./matrix.js";
+import { defaultMatrixVersions, type MatrixRuntime, runMatrix } from "./matrix.js";
+import {
+  renderMatrixHtml,
+  renderMatrixMarkdown,
+  renderMatrixTable,
+  renderProgressLine,
+} from "./matrix-render.js";
+import type { Scenario } from "./scenario.js";
+import { allScenarios, findScenario } from "./scenarios/all-scenarios.js";
 
 /** Where the program writes; tests pass their own. */
 export interface LabIo {
   out(text: string): void;
   err(text: string): void;
-}
-
-/** Renders a matrix report as one line per version and fixture. */
-export function renderMatrixReport(report: MatrixReport): string {
-  const lines: string[] = [];
-  for (const v of report.versions) {
-    if (v.error) {
-      lines.push(`${v.version}  ERROR  ${v.error}`);
-      continue;
-    }
-    for (const f of v.fixtures) {
-      const mark = f.actual === f.expected ? "ok  " : "FAIL";
-      lines.push(
-        `${v.version}  ${mark}  ${f.fixture}  ${f.actual}${f.detail ? `  (${f.detail.split("\n")[0]})` : ""}`,
-      );
-    }
-  }
-  lines.push(
-    report.ok ? "matrix: every version behaved as its table entry says" : "matrix: unexpected results",
-  );
-  return `${lines.join("\n")}\n`;
 }
 
 function parseVersions(value: string): string[] {
@@ -44,6 +31,14 @@ function parseVersions(value: string): string[] {
   return versions;
 }
 
+function parseScenarios(value: string): Scenario[] {
+  try {
+    return value.split(",").map((name) => findScenario(name.trim()));
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
 /** The `regsweep-lab` program; a fresh one per call so tests can use `exitOverride()`. */
 export function createLabProgram(
   io: LabIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) },
@@ -52,32 +47,39 @@ export function createLabProgram(
   program.configureOutput({ writeOut: io.out, writeErr: io.err });
   program
     .command("matrix")
-    .description("push every fixture to a registry of each version and pull it back with skopeo")
+    .description("run every seed scenario on a registry of each version (version × scenario)")
     .addOption(
       new Option("--runtime <runtime>", "run registries as cached binaries or in containers")
         .choices(["process", "container"])
-        .default("container"),
+        .default("process"),
     )
     .option("--versions <list>", "comma-separated versions (default: those setup.sh cached)", parseVersions)
-    .option("--pull-official", "use the official registry:<version> images (needs Docker Hub)", false)
-    .option("--report <file>", "where to save the JSON report", join(repoRoot(), "lab-report", "matrix.json"))
+    .option(
+      "--scenarios <list>",
+      `comma-separated scenarios (default: all: ${allScenarios.map((s) => s.name).join(", ")})`,
+      parseScenarios,
+    )
+    .option("--report-dir <dir>", "where to write matrix.{json,md,html}", join(repoRoot(), "lab-report"))
     .action(
       async (opts: {
         runtime: MatrixRuntime;
         versions?: string[];
-        pullOfficial: boolean;
-        report: string;
+        scenarios?: Scenario[];
+        reportDir: string;
       }) => {
         const docker = await connectDocker();
         const report = await runMatrix(docker, {
           runtime: opts.runtime,
-          versions: opts.versions ?? availableRegistryVersions(),
-          pullOfficial: opts.pullOfficial,
+          versions: opts.versions ?? defaultMatrixVersions(),
+          scenarios: opts.scenarios ?? allScenarios,
+          onCell: (cell, done, total) => io.err(renderProgressLine(cell, done, total)),
         });
-        await mkdir(join(opts.report, ".."), { recursive: true });
-        await writeFile(opts.report, `${JSON.stringify(report, null, 2)}\n`);
-        io.out(renderMatrixReport(report));
-        io.out(`report: ${opts.report}\n`);
+        await mkdir(opts.reportDir, { recursive: true });
+        await writeFile(join(opts.reportDir, "matrix.json"), `${JSON.stringify(report, null, 2)}\n`);
+        await writeFile(join(opts.reportDir, "matrix.md"), renderMatrixMarkdown(report));
+        await writeFile(join(opts.reportDir, "matrix.html"), renderMatrixHtml(report));
+        io.out(renderMatrixTable(report));
+        io.out(`reports: ${join(opts.reportDir, "matrix.{json,md,html}")}\n`);
         if (!report.ok) process.exitCode = 1;
       },
     );

@@ -1,118 +1,98 @@
-import { findRegistryVersion, skopeoPull, startRegistryProcess } from "@regsweep/testbed";
+import { availableRegistryVersions } from "@regsweep/testbed";
 import type Docker from "dockerode";
 import {
-  buildAndPushFixture,
-  type Fixture,
-  fixtureReference,
-  readFixtures,
-  removeImages,
-} from "./fixture-images.js";
-import { RegistryContainer } from "./registry-container.js";
+  type ExpectedDifference,
+  expectedDifferences,
+  findExpectedDifference,
+} from "./expected-differences.js";
+import { FixtureSet } from "./fixture-set.js";
+import type { Scenario } from "./scenario.js";
+import { type CellResult, type RegistryRuntime, runScenarioCell } from "./scenario-runner.js";
 
-/** How the matrix runs registries: cached binaries as processes, or images in containers. */
-export type MatrixRuntime = "process" | "container";
+/** How the matrix runs registries (see `RegistryRuntime`). */
+export type MatrixRuntime = RegistryRuntime;
 
-/** What to run: versions from the testbed's table, a runtime, and where container images come from. */
+/** What to run: the cross product of versions and scenarios on one runtime. */
 export interface MatrixOptions {
   versions: readonly string[];
+  scenarios: readonly Scenario[];
   runtime: MatrixRuntime;
-  /** Use the official `registry:<version>` images (needs Docker Hub) instead of the local `regsweep/registry`. */
-  pullOfficial: boolean;
+  /** Cells known to fail (default: the lab's table). */
+  expected?: readonly ExpectedDifference[];
+  /** Called after each cell (the CLI prints a progress line). */
+  onCell?: (cell: MatrixCell, done: number, total: number) => void;
 }
 
-/** The outcome for one fixture on one version: pushed and pulled back with the pushed digest, or not. */
-export interface FixtureResult {
-  fixture: string;
-  reference: string;
-  expected: "pullable" | "rejected";
-  actual: "pullable" | "rejected";
-  digest?: string;
-  detail?: string;
+/** A cell's verdict: as expected, failed unexpectedly, failed as the table says, or not applicable. */
+export type CellVerdict = "pass" | "FAIL" | "expected-difference" | "skip" | "unexpected-pass";
+
+/** One version × scenario cell with its verdict. */
+export interface MatrixCell extends CellResult {
+  verdict: CellVerdict;
+  expectedReason?: string;
 }
 
-/** One version's results; `error` when the registry itself could not be started. */
-export interface VersionResult {
-  version: string;
-  fixtures: FixtureResult[];
-  error?: string;
-}
-
-/** The matrix report: plain data, printed by the CLI and saved as JSON. */
+/** The matrix report: plain data, rendered as a table, JSON, Markdown and HTML. */
 export interface MatrixReport {
   runtime: MatrixRuntime;
-  pullOfficial: boolean;
-  versions: VersionResult[];
-  /** True when every fixture behaved as its version's table entry predicts. */
+  startedAt: string;
+  durationMs: number;
+  versions: string[];
+  scenarios: { name: string; description: string }[];
+  cells: MatrixCell[];
+  /** True when no cell failed unexpectedly. */
   ok: boolean;
 }
 
-interface RunningRegistry {
-  host: string;
-  stop(): Promise<unknown>;
+/** Every version this machine can run (those `scripts/setup.sh` cached). */
+export function defaultMatrixVersions(): string[] {
+  return availableRegistryVersions();
 }
 
-async function startRegistry(version: string, options: MatrixOptions): Promise<RunningRegistry> {
-  if (options.runtime === "process") return startRegistryProcess({ version });
-  const container = options.pullOfficial
-    ? RegistryContainer.official(version)
-    : new RegistryContainer(version);
-  return container.start();
+/** The verdict for a cell result, given the expected-difference table. */
+export function verdictOf(cell: CellResult, expected?: ExpectedDifference): CellVerdict {
+  if (cell.status === "skip") return "skip";
+  if (cell.status === "pass") return expected ? "unexpected-pass" : "pass";
+  return expected ? "expected-difference" : "FAIL";
 }
 
 /**
- * Pushes every fixture (in chain order) to a registry of each version and pulls each back with skopeo.
- * Docker pushes schema2, so a version that accepts only schema1 (2.2) is expected to reject them: the
- * expectation comes from the version table, not from `if` branches here.
+ * Runs every scenario on every version, one fresh registry per cell. The fixture images are built once
+ * (against a scratch registry of the first version) and pushed to each cell's registry.
  */
 export async function runMatrix(docker: Docker, options: MatrixOptions): Promise<MatrixReport> {
-  const fixtures = await readFixtures();
-  const versions: VersionResult[] = [];
-  for (const version of options.versions) {
-    const expected = findRegistryVersion(version).accepts.includes("schema2") ? "pullable" : "rejected";
-    let registry: RunningRegistry;
+  const started = Date.now();
+  const table = options.expected ?? expectedDifferences;
+  const cells: MatrixCell[] = [];
+  const total = options.versions.length * options.scenarios.length;
+  const [buildVersion] = options.versions;
+  if (buildVersion !== undefined && total > 0) {
+    const fixtures = await FixtureSet.build(docker, buildVersion);
     try {
-      registry = await startRegistry(version, options);
-    } catch (error) {
-      versions.push({ version, fixtures: [], error: (error as Error).message });
-      continue;
-    }
-    const results: FixtureResult[] = [];
-    try {
-      for (const fixture of fixtures) {
-        results.push({ ...(await tryFixture(docker, fixture, registry.host)), expected });
+      for (const version of options.versions) {
+        for (const scenario of options.scenarios) {
+          const result = await runScenarioCell(scenario, version, fixtures, options.runtime);
+          const expected = findExpectedDifference(version, scenario.name, table);
+          const cell: MatrixCell = {
+            ...result,
+            verdict: verdictOf(result, expected),
+            ...(expected ? { expectedReason: expected.reason } : {}),
+          };
+          cells.push(cell);
+          options.onCell?.(cell, cells.length, total);
+        }
       }
     } finally {
-      await registry.stop();
-      await removeImages(
-        docker,
-        results.map((r) => r.reference),
-      );
+      await fixtures.dispose();
     }
-    versions.push({ version, fixtures: results });
   }
-  const ok = versions.every((v) => !v.error && v.fixtures.every((f) => f.actual === f.expected));
-  return { runtime: options.runtime, pullOfficial: options.pullOfficial, versions, ok };
-}
-
-async function tryFixture(
-  docker: Docker,
-  fixture: Fixture,
-  host: string,
-): Promise<Omit<FixtureResult, "expected">> {
-  const reference = fixtureReference(fixture, host);
-  try {
-    const pushed = await buildAndPushFixture(docker, fixture, host);
-    const pulled = await skopeoPull(host, `${fixture.image}:${fixture.tag}`);
-    if (!pulled.ok || pulled.digest !== pushed.digest) {
-      return {
-        fixture: fixture.context,
-        reference,
-        actual: "rejected",
-        detail: pulled.error ?? `pulled ${pulled.digest}, pushed ${pushed.digest}`,
-      };
-    }
-    return { fixture: fixture.context, reference, actual: "pullable", digest: pushed.digest };
-  } catch (error) {
-    return { fixture: fixture.context, reference, actual: "rejected", detail: (error as Error).message };
-  }
+  return {
+    runtime: options.runtime,
+    startedAt: new Date(started).toISOString(),
+    durationMs: Date.now() - started,
+    versions: [...options.versions],
+    scenarios: options.scenarios.map((s) => ({ name: s.name, description: s.description })),
+    cells,
+    ok: cells.every((c) => c.verdict !== "FAIL"),
+  };
 }

@@ -1,0 +1,113 @@
+import type { MatrixCell, MatrixReport } from "./matrix.js";
+
+function cellAt(report: MatrixReport, version: string, scenario: string): MatrixCell | undefined {
+  return report.cells.find((c) => c.version === version && c.scenario === scenario);
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+/** One progress line for a finished cell (printed on stderr while the matrix runs). */
+export function renderProgressLine(cell: MatrixCell, done: number, total: number): string {
+  const first = cell.verdict === "FAIL" ? `  ${cell.error?.split("\n")[0] ?? ""}` : "";
+  return `[${done}/${total}] ${cell.version} ${cell.scenario}: ${cell.verdict} (${seconds(cell.durationMs)})${first}\n`;
+}
+
+/** The scenario × version table as plain text, with the verdict legend and overall result. */
+export function renderMatrixTable(report: MatrixReport): string {
+  const width = Math.max(8, ...report.scenarios.map((s) => s.name.length));
+  const header = `${"scenario".padEnd(width)}  ${report.versions.map((v) => v.padEnd(20)).join("")}`;
+  const rows = report.scenarios.map(
+    (s) =>
+      `${s.name.padEnd(width)}  ${report.versions
+        .map((v) => {
+          const c = cellAt(report, v, s.name);
+          return (c ? `${c.verdict} ${seconds(c.durationMs)}` : "-").padEnd(20);
+        })
+        .join("")}`,
+  );
+  const failures = report.cells.filter((c) => c.verdict === "FAIL");
+  return [
+    header,
+    ...rows,
+    "",
+    `${report.cells.length} cells in ${seconds(report.durationMs)} (${report.runtime} runtime): ` +
+      (report.ok ? "no unexpected failure" : `${failures.length} unexpected failure(s)`),
+    "",
+  ].join("\n");
+}
+
+/** The report as Markdown: the table, then each failure's log. */
+export function renderMatrixMarkdown(report: MatrixReport): string {
+  const lines = [
+    `# regsweep lab matrix`,
+    "",
+    `${report.startedAt}, ${report.runtime} runtime, ${seconds(report.durationMs)}: ${report.ok ? "ok" : "**unexpected failures**"}`,
+    "",
+    `| scenario | ${report.versions.join(" | ")} |`,
+    `|---|${report.versions.map(() => "---").join("|")}|`,
+    ...report.scenarios.map(
+      (s) =>
+        `| ${s.name} | ${report.versions
+          .map((v) => {
+            const c = cellAt(report, v, s.name);
+            return c ? `${c.verdict} (${seconds(c.durationMs)})` : "-";
+          })
+          .join(" | ")} |`,
+    ),
+    "",
+  ];
+  for (const c of report.cells.filter((c) => c.verdict !== "pass" && c.verdict !== "skip")) {
+    lines.push(
+      `## ${c.version} × ${c.scenario}: ${c.verdict}`,
+      "",
+      "```",
+      c.error ?? "",
+      ...c.log,
+      "```",
+      "",
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"]/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[ch] ?? ch);
+
+/** The report as one self-contained HTML page: a table with per-cell timing, failure logs in `<details>`. */
+export function renderMatrixHtml(report: MatrixReport): string {
+  const cell = (c: MatrixCell | undefined) => {
+    if (!c) return "<td>-</td>";
+    const body = `${c.verdict} <small>${seconds(c.durationMs)}</small>`;
+    const log = [c.error ?? "", ...c.log].join("\n").trim();
+    const details =
+      c.verdict === "pass" || !log
+        ? ""
+        : `<details><summary>log</summary><pre>${escapeHtml(log)}</pre></details>`;
+    const title = c.expectedReason ? ` title="${escapeHtml(c.expectedReason)}"` : "";
+    return `<td class="${c.verdict}"${title}>${body}${details}</td>`;
+  };
+  const rows = report.scenarios
+    .map(
+      (s) =>
+        `<tr><th title="${escapeHtml(s.description)}">${escapeHtml(s.name)}</th>${report.versions
+          .map((v) => cell(cellAt(report, v, s.name)))
+          .join("")}</tr>`,
+    )
+    .join("\n");
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>regsweep lab matrix</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:1.5rem}table{border-collapse:collapse}
+th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;vertical-align:top}
+td.pass{background:#e6f4e6}td.FAIL{background:#fbe3e3}td.expected-difference{background:#fff4d6}
+td.skip{color:#888}td.unexpected-pass{background:#e3ecfb}pre{max-width:60rem;white-space:pre-wrap;font-size:.8rem}
+</style></head><body>
+<h1>regsweep lab matrix</h1>
+<p>${escapeHtml(report.startedAt)}, ${report.runtime} runtime, ${seconds(report.durationMs)}: <strong>${report.ok ? "ok" : "unexpected failures"}</strong></p>
+<table><thead><tr><th>scenario</th>${report.versions.map((v) => `<th>${escapeHtml(v)}</th>`).join("")}</tr></thead>
+<tbody>
+${rows}
+</tbody></table>
+</body></html>
+`;
+}

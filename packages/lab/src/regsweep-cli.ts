@@ -1,0 +1,29 @@
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { repoRoot } from "@regsweep/testbed";
+import type { RegsweepResult } from "./scenario.js";
+
+/** The built CLI entry point (`pnpm build` makes it). */
+export function regsweepBinary(): string {
+  return join(repoRoot(), "packages", "cli", "dist", "main.js");
+}
+
+/** Spawns `node packages/cli/dist/main.js ...args` and collects its output and exit code. */
+export function runRegsweep(args: readonly string[]): Promise<RegsweepResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [regsweepBinary(), ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.once("error", reject);
+    child.once("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+  });
+}

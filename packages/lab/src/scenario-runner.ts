@@ -1,0 +1,135 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { findRegistryVersion, type RegistryVersion, startRegistryProcess } from "@regsweep/testbed";
+import type { FixtureSet } from "./fixture-set.js";
+import { RegistryContainer } from "./registry-container.js";
+import { runRegsweep } from "./regsweep-cli.js";
+import type { RegsweepResult, Scenario, ScenarioContext } from "./scenario.js";
+
+/** How registries run: cached binaries as processes, or the local `regsweep/registry` images in containers. */
+export type RegistryRuntime = "process" | "container";
+
+/** A registry on a given storage tree, however it runs. */
+interface LabRegistry {
+  host: string;
+  url: string;
+  stop(): Promise<unknown>;
+}
+
+async function startLabRegistry(
+  version: string,
+  storageRoot: string,
+  runtime: RegistryRuntime,
+): Promise<LabRegistry> {
+  if (runtime === "process") return startRegistryProcess({ version, storageRoot });
+  return new RegistryContainer(version).withStorageRoot(storageRoot).start();
+}
+
+/** Outcome of one version × scenario cell. */
+export type CellStatus = "pass" | "fail" | "skip";
+
+/** One cell's result: status, time, and the log (the failure and what the scenario logged). */
+export interface CellResult {
+  version: string;
+  scenario: string;
+  status: CellStatus;
+  durationMs: number;
+  error?: string;
+  log: string[];
+}
+
+// Commands that change the tree get the flags a user runs offline with: no prompt, nothing in flight.
+const APPLYING_COMMANDS = new Set(["delete", "gc", "apply"]);
+
+/**
+ * Runs one scenario on a fresh registry of `version` with its own temp storage tree, stopped and
+ * removed afterwards whatever happens. Never throws: failures become a `fail` cell.
+ */
+export async function runScenarioCell(
+  scenario: Scenario,
+  version: string,
+  fixtures: FixtureSet,
+  runtime: RegistryRuntime = "process",
+): Promise<CellResult> {
+  const started = Date.now();
+  const entry: RegistryVersion = findRegistryVersion(version);
+  const log: string[] = [];
+  const missing = (scenario.requires ?? []).filter((kind) => !entry.accepts.includes(kind));
+  if (missing.length > 0) {
+    return {
+      version,
+      scenario: scenario.name,
+      status: "skip",
+      durationMs: 0,
+      error: `registry ${version} does not accept ${missing.join(", ")}`,
+      log,
+    };
+  }
+  const storageRoot = await mkdtemp(join(tmpdir(), `regsweep-lab-${version}-`));
+  let registry: LabRegistry | undefined = await startLabRegistry(version, storageRoot, runtime);
+  const current = (): LabRegistry => {
+    if (!registry) throw new Error("the registry is stopped");
+    return registry;
+  };
+  const ctx: ScenarioContext = {
+    version: entry,
+    get host() {
+      return current().host;
+    },
+    get url() {
+      return current().url;
+    },
+    storageRoot,
+    pushFixture: async (context, name) => {
+      const pushed = await fixtures.push(current().host, context, name);
+      log.push(`pushed ${context} as ${pushed.name} (${pushed.digest})`);
+      return pushed;
+    },
+    restart: async () => {
+      await registry?.stop();
+      registry = undefined;
+      registry = await startLabRegistry(version, storageRoot, runtime);
+    },
+    regsweep: async (args) => {
+      await registry?.stop();
+      registry = undefined;
+      const [command] = args;
+      const full =
+        command && APPLYING_COMMANDS.has(command)
+          ? [...args, "--storage", storageRoot, "--yes", "--grace", "0"]
+          : [...args, "--storage", storageRoot];
+      let result: RegsweepResult;
+      try {
+        result = await runRegsweep(full);
+      } finally {
+        registry = await startLabRegistry(version, storageRoot, runtime);
+      }
+      log.push(`$ regsweep ${full.join(" ")}  → exit ${result.code}`);
+      if (result.stdout.trim()) log.push(result.stdout.trimEnd());
+      if (result.stderr.trim()) log.push(`stderr: ${result.stderr.trimEnd()}`);
+      return result;
+    },
+    log: (line) => {
+      log.push(line);
+    },
+  };
+  try {
+    await scenario.run(ctx);
+    return { version, scenario: scenario.name, status: "pass", durationMs: Date.now() - started, log };
+  } catch (error) {
+    const e = error as Error;
+    return {
+      version,
+      scenario: scenario.name,
+      status: "fail",
+      durationMs: Date.now() - started,
+      error: e.stack ?? e.message,
+      log,
+    };
+  } finally {
+    await registry?.stop();
+    await fixtures.untagPushed();
+    await rm(storageRoot, { recursive: true, force: true });
+  }
+}

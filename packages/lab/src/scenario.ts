@@ -1,0 +1,55 @@
+import type { RegistryVersion } from "@regsweep/testbed";
+import type { PushedImage } from "./fixture-set.js";
+
+/** What `regsweep` printed and how it exited. */
+export interface RegsweepResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** What a scenario gets: a running registry of one version, fixtures to push, and the CLI. */
+export interface ScenarioContext {
+  readonly version: RegistryVersion;
+  /** `127.0.0.1:PORT` of the running registry (changes on `restart()`). */
+  readonly host: string;
+  /** `http://127.0.0.1:PORT` of the running registry. */
+  readonly url: string;
+  /** The registry's filesystem root (holds `docker/registry/v2`); stays across restarts. */
+  readonly storageRoot: string;
+  /** Pushes fixture `context` (a–e) as its own `image:tag`, or as `name` (`repository[:tag]`). */
+  pushFixture(context: string, name?: string): Promise<PushedImage>;
+  /** Stops the registry, keeps the storage tree, starts it again (the seed's `bounce_registry`). */
+  restart(): Promise<void>;
+  /**
+   * Runs the built CLI as users do: `node packages/cli/dist/main.js <args> --storage <root> --yes --grace 0`,
+   * with the registry stopped for the run (offline, like the seed's `run_delete`) and started again after.
+   */
+  regsweep(args: readonly string[]): Promise<RegsweepResult>;
+  /** Appends a line to the cell's log (shown when the cell fails). */
+  log(line: string): void;
+}
+
+/** One case ported from the seed suite: runs against a fresh registry and throws on failure. */
+export interface Scenario {
+  /** Kebab-case, named after the seed function (`deleting-untagged`). */
+  name: string;
+  description: string;
+  /** Manifest kinds the registry must accept for the scenario to apply; others are skipped. */
+  requires?: readonly RegistryVersion["accepts"][number][];
+  run(ctx: ScenarioContext): Promise<void>;
+}
+
+/** Throws unless the CLI exited with `code`; the message carries its output. */
+export function expectExit(result: RegsweepResult, code: number, what: string): void {
+  if (result.code !== code) {
+    throw new Error(
+      `${what}: exit ${result.code}, expected ${code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`,
+    );
+  }
+}
+
+/** Throws with `message` unless `condition`. */
+export function check(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}

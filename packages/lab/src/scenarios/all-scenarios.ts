@@ -1,0 +1,33 @@
+import type { Scenario } from "../scenario.js";
+import { deletingATagAndThenRepushingItWorks } from "./deleting-a-tag-and-then-repushing-it-works.js";
+import { deletingActuallyDeletes } from "./deleting-actually-deletes.js";
+import { deletingAllImagesDeletesAllData } from "./deleting-all-images-deletes-all-data.js";
+import { deletingAnImageDoesNotHarmAnEquivalentTagInAnotherRepo } from "./deleting-an-image-does-not-harm-an-equivalent-tag-in-another-repo.js";
+import { deletingByTag } from "./deleting-by-tag.js";
+import { deletingTagFirstDoesNotLeaveStuffLyingAround } from "./deleting-tag-first-does-not-leave-stuff-lying-around.js";
+import { deletingUntagged } from "./deleting-untagged.js";
+import { deletingWithDryRunDoesNotDelete } from "./deleting-with-dry-run-does-not-delete.js";
+import { deletingWithNoImageArgumentTellsYouToTryAgain } from "./deleting-with-no-image-argument-tells-you-to-try-again.js";
+import { gcUntaggedKeepsChildrenOfTaggedIndex } from "./gc-untagged-keeps-children-of-tagged-index.js";
+
+/** Every scenario, in the seed suite's order, then the lab's own. */
+export const allScenarios: readonly Scenario[] = [
+  deletingUntagged,
+  deletingATagAndThenRepushingItWorks,
+  deletingAllImagesDeletesAllData,
+  deletingTagFirstDoesNotLeaveStuffLyingAround,
+  deletingAnImageDoesNotHarmAnEquivalentTagInAnotherRepo,
+  deletingByTag,
+  deletingActuallyDeletes,
+  deletingWithDryRunDoesNotDelete,
+  deletingWithNoImageArgumentTellsYouToTryAgain,
+  gcUntaggedKeepsChildrenOfTaggedIndex,
+];
+
+/** The scenario named `name`; throws listing the known names otherwise. */
+export function findScenario(name: string): Scenario {
+  const found = allScenarios.find((s) => s.name === name);
+  if (!found)
+    throw new Error(`unknown scenario '${name}' (known: ${allScenarios.map((s) => s.name).join(", ")})`);
+  return found;
+}
