@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findRegistryVersion, type RegistryVersion, startRegistryProcess } from "@regsweep/testbed";
 import type { FixtureSet } from "./fixture-set.js";
-import { RegistryContainer } from "./registry-container.js";
 import { runRegsweep } from "./regsweep-cli.js";
 import type { RegsweepResult, Scenario, ScenarioContext } from "./scenario.js";
 
@@ -23,6 +22,9 @@ async function startLabRegistry(
   runtime: RegistryRuntime,
 ): Promise<LabRegistry> {
   if (runtime === "process") return startRegistryProcess({ version, storageRoot });
+  // Loaded only when needed: testcontainers pulls in undici 7, whose global dispatcher then rejects the
+  // explicit Content-Length that the testbed's `pushBlob` sends through Node 20's fetch.
+  const { RegistryContainer } = await import("./registry-container.js");
   return new RegistryContainer(version).withStorageRoot(storageRoot).start();
 }
 
@@ -119,12 +121,14 @@ export async function runScenarioCell(
     return { version, scenario: scenario.name, status: "pass", durationMs: Date.now() - started, log };
   } catch (error) {
     const e = error as Error;
+    // fetch and child-process errors keep the useful part in `cause`.
+    const cause = e.cause instanceof Error ? `\ncause: ${e.cause.stack ?? e.cause.message}` : "";
     return {
       version,
       scenario: scenario.name,
       status: "fail",
       durationMs: Date.now() - started,
-      error: e.stack ?? e.message,
+      error: `${e.stack ?? e.message}${cause}`,
       log,
     };
   } finally {
