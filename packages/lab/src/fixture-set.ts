@@ -62,7 +62,10 @@ export class FixtureSet {
     const at = reference.lastIndexOf(":");
     await this.docker.getImage(source).tag({ repo: reference.slice(0, at), tag: reference.slice(at + 1) });
     this.tagged.add(reference);
-    return { name: withTag(target), digest: await pushImage(this.docker, reference) };
+    const digest = await pushImage(this.docker, reference);
+    // The engine also records `repository@digest`; it outlives the tag when a later push re-tags it.
+    this.tagged.add(`${reference.slice(0, at)}@${digest}`);
+    return { name: withTag(target), digest };
   }
 
   /** Removes the per-registry tags made by `push` (the built images stay). */
