@@ -49,8 +49,8 @@ export function createLabProgram(
     .command("matrix")
     .description("run every seed scenario on a registry of each version (version × scenario)")
     .addOption(
-      new Option("--runtime <runtime>", "run registries as cached binaries or in containers")
-        .choices(["process", "container"])
+      new Option("--runtime <runtime>", "cached binaries, local registry images, or official registry:<v> images")
+        .choices(["process", "container", "official"])
         .default("process"),
     )
     .option("--versions <list>", "comma-separated versions (default: those setup.sh cached)", parseVersions)

@@ -6,8 +6,11 @@ import type { FixtureSet } from "./fixture-set.js";
 import { runRegsweep } from "./regsweep-cli.js";
 import type { RegsweepResult, Scenario, ScenarioContext } from "./scenario.js";
 
-/** How registries run: cached binaries as processes, or the local `regsweep/registry` images in containers. */
-export type RegistryRuntime = "process" | "container";
+/**
+ * How registries run: cached binaries as processes, the local `regsweep/registry` images in containers, or
+ * the official `registry:<version>` images (machines that reach Docker Hub, e.g. the Vagrant VM).
+ */
+export type RegistryRuntime = "process" | "container" | "official";
 
 /** A registry on a given storage tree, however it runs. */
 interface LabRegistry {
@@ -22,10 +25,10 @@ async function startLabRegistry(
   runtime: RegistryRuntime,
 ): Promise<LabRegistry> {
   if (runtime === "process") return startRegistryProcess({ version, storageRoot });
-  // Loaded only when needed: testcontainers pulls in undici 7, whose global dispatcher then rejects the
-  // explicit Content-Length that the testbed's `pushBlob` sends through Node 20's fetch.
+  // Loaded only when needed: testcontainers is heavy and needs a Docker engine.
   const { RegistryContainer } = await import("./registry-container.js");
-  return new RegistryContainer(version).withStorageRoot(storageRoot).start();
+  const container = runtime === "official" ? RegistryContainer.official(version) : new RegistryContainer(version);
+  return container.withStorageRoot(storageRoot).start();
 }
 
 /** Outcome of one version × scenario cell. */
