@@ -40,9 +40,11 @@ const repositories = args.repositories ? Number(args.repositories) : undefined;
 const concurrency = String(Number(args.concurrency));
 const timeoutMs = Number(args["timeout-min"]) * 60_000;
 const registry =
-  args.registry ?? [join(repoRoot, ".cache/registries/2.8.2/registry"), "/usr/bin/docker-registry"].find((p) => existsSync(p));
+  args.registry ??
+  [join(repoRoot, ".cache/registries/2.8.2/registry"), "/usr/bin/docker-registry"].find((p) => existsSync(p));
 if (!registry) throw new Error("no registry binary: run scripts/setup.sh or pass --registry");
-if (!existsSync(join(here, "../dist/index.js"))) throw new Error("build first: pnpm --filter @regsweep/cleaner build");
+if (!existsSync(join(here, "../dist/index.js")))
+  throw new Error("build first: pnpm --filter @regsweep/cleaner build");
 
 const work = await mkdtemp(join(args.tmp, "regsweep-bench-"));
 const cleanup = async () => {
@@ -103,28 +105,46 @@ async function measure(label, command, commandArgs, { stdoutFile } = {}) {
   return { wallMs, rssKb, stdout, outBytes };
 }
 
-const node = (mode, root) => measure(`${mode}-${root}`, process.execPath, ["--expose-gc", join(here, "run-one.mjs"), mode, root, concurrency]);
+const node = (mode, root) =>
+  measure(`${mode}-${root}`, process.execPath, [
+    "--expose-gc",
+    join(here, "run-one.mjs"),
+    mode,
+    root,
+    concurrency,
+  ]);
 const lastJson = (text) => JSON.parse(text.trim().split("\n").at(-1));
 const sh = (label, cmd, cmdArgs) => measure(label, cmd, cmdArgs);
 
 async function writeTree(name, manifests) {
   const root = join(work, name);
   const t = performance.now();
-  const meta = makeTree(root, { manifests, repositories: repositories && Math.max(1, Math.round((repositories * manifests) / N)) });
-  log(`wrote ${name}: ${meta.manifests} manifests, ${meta.blobs} blobs, ${meta.files} files in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  const meta = makeTree(root, {
+    manifests,
+    repositories: repositories && Math.max(1, Math.round((repositories * manifests) / N)),
+  });
+  log(
+    `wrote ${name}: ${meta.manifests} manifests, ${meta.blobs} blobs, ${meta.files} files in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+  );
   return { root, meta };
 }
 
 /** Tagged multi-arch indexes with a child whose revision link or blob data is gone (what `gc -m` breaks). */
 async function brokenMultiArch(root, meta) {
-  const exists = (p) => stat(join(root, p)).then(() => true, () => false);
+  const exists = (p) =>
+    stat(join(root, p)).then(
+      () => true,
+      () => false,
+    );
   let broken = 0;
   let childrenGone = 0;
   for (const t of meta.multiArchTags) {
     let tagBroken = false;
     for (const child of t.children) {
       const hex = child.slice(7);
-      const rev = await exists(`docker/registry/v2/repositories/${t.repository}/_manifests/revisions/sha256/${hex}/link`);
+      const rev = await exists(
+        `docker/registry/v2/repositories/${t.repository}/_manifests/revisions/sha256/${hex}/link`,
+      );
       const data = await exists(`docker/registry/v2/blobs/sha256/${hex.slice(0, 2)}/${hex}/data`);
       if (!rev || !data) {
         tagBroken = true;
@@ -136,7 +156,13 @@ async function brokenMultiArch(root, meta) {
   return { multiArchTags: meta.multiArchTags.length, broken, childrenGone };
 }
 
-const results = { manifests: N, concurrency: Number(concurrency), registry, startedAt: new Date().toISOString(), steps: {} };
+const results = {
+  manifests: N,
+  concurrency: Number(concurrency),
+  registry,
+  startedAt: new Date().toISOString(),
+  steps: {},
+};
 try {
   log(`work dir ${work}; registry ${registry}`);
   const { root: base, meta } = await writeTree("base", N);
@@ -145,7 +171,7 @@ try {
 
   const copyA = join(work, "regsweep");
   const copyB = join(work, "upstream");
-  let t = performance.now();
+  const t = performance.now();
   await sh("copy-a", "cp", ["-a", base, copyA]);
   await sh("copy-b", "cp", ["-a", base, copyB]);
   log(`copied twice in ${((performance.now() - t) / 1000).toFixed(1)} s`);
@@ -169,18 +195,27 @@ try {
     `version: 0.1\nlog: {level: error}\nstorage:\n  filesystem: {rootdirectory: ${copyB}}\n  delete: {enabled: true}\n  maintenance: {uploadpurging: {enabled: false}}\n`,
   );
   const gcLog = join(work, "upstream-gc.log");
-  const up = await measure("upstream", registry, ["garbage-collect", "--delete-untagged", config], { stdoutFile: gcLog });
+  const up = await measure("upstream", registry, ["garbage-collect", "--delete-untagged", config], {
+    stdoutFile: gcLog,
+  });
   const gcText = await readFile(gcLog, "utf8");
   results.steps.upstream = {
     wallMs: up.wallMs,
     rssKb: up.rssKb,
     outputBytes: up.outBytes,
-    summaryLine: gcText.trim().split("\n").findLast((l) => /blobs marked/.test(l)) ?? "",
+    summaryLine:
+      gcText
+        .trim()
+        .split("\n")
+        .findLast((l) => /blobs marked/.test(l)) ?? "",
     manifestsEligible: (gcText.match(/manifest eligible for deletion/g) ?? []).length,
   };
 
   log("judging both results");
-  results.steps.brokenMultiArch = { regsweep: await brokenMultiArch(copyA, meta), upstream: await brokenMultiArch(copyB, meta) };
+  results.steps.brokenMultiArch = {
+    regsweep: await brokenMultiArch(copyA, meta),
+    upstream: await brokenMultiArch(copyB, meta),
+  };
   const checkA = await node("check", copyA);
   const checkB = await node("check", copyB);
   const checkBase = await node("check", base);
@@ -201,12 +236,26 @@ try {
       log(`regsweep real run at ${n}`);
       const r = await node("real", root);
       const j = lastJson(r.stdout);
-      results.linearity.push({ manifests: n, wallMs: r.wallMs, rssKb: r.rssKb, readMs: j.readMs, planMs: j.planMs, applyMs: j.applyMs });
+      results.linearity.push({
+        manifests: n,
+        wallMs: r.wallMs,
+        rssKb: r.rssKb,
+        readMs: j.readMs,
+        planMs: j.planMs,
+        applyMs: j.applyMs,
+      });
       await rm(root, { recursive: true, force: true });
     }
   }
   const rr = results.steps.regsweepReal;
-  results.linearity.push({ manifests: N, wallMs: rr.wallMs, rssKb: rr.rssKb, readMs: rr.readMs, planMs: rr.planMs, applyMs: rr.applyMs });
+  results.linearity.push({
+    manifests: N,
+    wallMs: rr.wallMs,
+    rssKb: rr.rssKb,
+    readMs: rr.readMs,
+    planMs: rr.planMs,
+    applyMs: rr.applyMs,
+  });
   results.finishedAt = new Date().toISOString();
   printTable(results);
   const resultsDir = join(args.tmp, `regsweep-bench-results-${Date.now()}`);
@@ -221,7 +270,14 @@ try {
 function printTable(r) {
   const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
   const mb = (kb) => `${(kb / 1024).toFixed(0)} MiB`;
-  const { floor, regsweepDry: dry, regsweepReal: real, upstream: up, brokenMultiArch: broken, check } = r.steps;
+  const {
+    floor,
+    regsweepDry: dry,
+    regsweepReal: real,
+    upstream: up,
+    brokenMultiArch: broken,
+    check,
+  } = r.steps;
   const row = (cells) => console.log(cells.map((c, i) => String(c).padEnd(i === 0 ? 44 : 14)).join(""));
   console.log(
     `\nTree: ${r.tree.manifests} manifests in ${r.tree.repositories} repositories, ${r.tree.tags} tags (${r.tree.multiArchTags} multi-arch), ` +
@@ -229,8 +285,18 @@ function printTable(r) {
   );
   console.log(`Concurrency ${r.concurrency}; upstream ${r.registry}\n`);
   row(["step", "wall", "peak RSS", "detail"]);
-  row(["floor: list tree, read links + manifests", s(floor.wallMs), mb(floor.rssKb), `${floor.floor.links} links, ${floor.floor.manifests} manifests`]);
-  row(["regsweep gc -m dry run (read + plan)", s(dry.wallMs), mb(dry.rssKb), `read ${s(dry.readMs)}, plan ${s(dry.planMs)}`]);
+  row([
+    "floor: list tree, read links + manifests",
+    s(floor.wallMs),
+    mb(floor.rssKb),
+    `${floor.floor.links} links, ${floor.floor.manifests} manifests`,
+  ]);
+  row([
+    "regsweep gc -m dry run (read + plan)",
+    s(dry.wallMs),
+    mb(dry.rssKb),
+    `read ${s(dry.readMs)}, plan ${s(dry.planMs)}`,
+  ]);
   row([
     "regsweep gc -m real (read + plan + apply)",
     s(real.wallMs),
@@ -241,15 +307,27 @@ function printTable(r) {
   console.log("");
   row(["", "regsweep", "upstream"]);
   row(["manifests deleted", real.summary.manifests, up.manifestsEligible]);
-  row(["multi-arch tags broken (child gone)", `${broken.regsweep.broken}/${broken.regsweep.multiArchTags}`, `${broken.upstream.broken}/${broken.upstream.multiArchTags}`]);
+  row([
+    "multi-arch tags broken (child gone)",
+    `${broken.regsweep.broken}/${broken.regsweep.multiArchTags}`,
+    `${broken.upstream.broken}/${broken.upstream.multiArchTags}`,
+  ]);
   row(["tags not resolvable after (checkInventory)", check.regsweep.brokenTags, check.upstream.brokenTags]);
-  row(["blobs left (before: " + check.before.blobs + ")", check.regsweep.blobs, check.upstream.blobs]);
-  row(["revisions left (before: " + check.before.revisions + ")", check.regsweep.revisions, check.upstream.revisions]);
+  row([`blobs left (before: ${check.before.blobs})`, check.regsweep.blobs, check.upstream.blobs]);
+  row([
+    `revisions left (before: ${check.before.revisions})`,
+    check.regsweep.revisions,
+    check.upstream.revisions,
+  ]);
   row(["orphan blobs left", check.regsweep.orphanBlobs, check.upstream.orphanBlobs]);
   row(["orphan layer links left", check.regsweep.orphanLayerLinks, check.upstream.orphanLayerLinks]);
   console.log("");
-  console.log(`upstream / regsweep real: ${(up.wallMs / real.wallMs).toFixed(2)}x   regsweep real / floor: ${(real.wallMs / floor.wallMs).toFixed(2)}x`);
-  console.log(`checkInventory over the original tree (read + check): ${s(check.checkWallMs)}, ${mb(check.checkRssKb)}`);
+  console.log(
+    `upstream / regsweep real: ${(up.wallMs / real.wallMs).toFixed(2)}x   regsweep real / floor: ${(real.wallMs / floor.wallMs).toFixed(2)}x`,
+  );
+  console.log(
+    `checkInventory over the original tree (read + check): ${s(check.checkWallMs)}, ${mb(check.checkRssKb)}`,
+  );
   console.log("\nLinearity (regsweep real, wall incl. process start):");
   row(["manifests", "wall", "µs/manifest", "read / plan / apply (µs/manifest)"]);
   for (const l of r.linearity) {

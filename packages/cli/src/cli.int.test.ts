@@ -175,7 +175,9 @@ describe("regsweep CLI on trees written by a real registry", () => {
     expect(healthy.stdout).toContain("4/4 tags resolve fully");
     const layers = join(registry.storageRoot, "docker/registry/v2/repositories/test/c/_layers/sha256");
     const hex = (await readdir(layers))[0] as string;
-    await rm(join(registry.storageRoot, `docker/registry/v2/blobs/sha256/${hex.slice(0, 2)}/${hex}`), { recursive: true });
+    await rm(join(registry.storageRoot, `docker/registry/v2/blobs/sha256/${hex.slice(0, 2)}/${hex}`), {
+      recursive: true,
+    });
     const broken = await regsweep("check", "--storage", registry.storageRoot);
     expect(broken.code).toBe(3);
     expect(broken.stdout).toMatch(/broken {2}test\/c:/);

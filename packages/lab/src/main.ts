@@ -49,7 +49,10 @@ export function createLabProgram(
     .command("matrix")
     .description("run every seed scenario on a registry of each version (version × scenario)")
     .addOption(
-      new Option("--runtime <runtime>", "cached binaries, local registry images, or official registry:<v> images")
+      new Option(
+        "--runtime <runtime>",
+        "cached binaries, local registry images, or official registry:<v> images",
+      )
         .choices(["process", "container", "official"])
         .default("process"),
     )

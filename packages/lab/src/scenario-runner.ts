@@ -27,7 +27,8 @@ async function startLabRegistry(
   if (runtime === "process") return startRegistryProcess({ version, storageRoot });
   // Loaded only when needed: testcontainers is heavy and needs a Docker engine.
   const { RegistryContainer } = await import("./registry-container.js");
-  const container = runtime === "official" ? RegistryContainer.official(version) : new RegistryContainer(version);
+  const container =
+    runtime === "official" ? RegistryContainer.official(version) : new RegistryContainer(version);
   return container.withStorageRoot(storageRoot).start();
 }
 
