@@ -197,3 +197,43 @@ describe("regsweep CLI on trees written by a real registry", () => {
     await rm(join(registry.storageRoot, ".regsweep"), { recursive: true });
   });
 });
+
+describe("an offline deletion under a running registry", () => {
+  it("is refused (exit 3, tree unchanged) unless --grace or --allow-running says otherwise", async () => {
+    const stopped = await pushedTree();
+    const running = await startRegistryProcess({
+      version: stopped.version.version,
+      storageRoot: stopped.storageRoot,
+    });
+    registries.push(running);
+    const before = await fingerprint(stopped.storageRoot);
+    const refused = await regsweep("delete", "--storage", stopped.storageRoot, "test/c:1", "--yes");
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/a registry is serving this storage tree/);
+    expect(refused.stderr).toMatch(/hint: stop the registry/);
+    expect(await fingerprint(stopped.storageRoot)).toBe(before);
+    const zeroGrace = await regsweep(
+      "delete",
+      "--storage",
+      stopped.storageRoot,
+      "test/c:1",
+      "--yes",
+      "--grace",
+      "0",
+    );
+    expect(zeroGrace.code).toBe(3);
+    const allowed = await regsweep(
+      "delete",
+      "--storage",
+      stopped.storageRoot,
+      "test/c:1",
+      "--yes",
+      "--grace",
+      "1h",
+    );
+    expect(allowed.code).toBe(0);
+    expect(allowed.stderr).toMatch(/warning: a registry/);
+    await expectNotPullable(running.host, "test/c:1");
+    await expectPullable(running.host, "test/c:2");
+  });
+});

@@ -22,7 +22,7 @@ export const EXIT_CODE_HELP = `Exit codes:
   0  success (a dry run that found something to delete is a success too)
   1  internal error (a bug: please report it with -v output)
   2  usage error: bad flags, invalid reference or duration, missing --yes without a terminal
-  3  precondition failed: not a storage tree, no such repository/tag/manifest, tree locked by another run
+  3  precondition failed: not a storage tree, no such repository/tag/manifest, tree locked by another run or served by a running registry
   4  I/O failure on the storage tree or the registry
   5  partial apply: some actions were skipped because the tree changed (see the report)
   6  stale plan: the saved plan no longer matches the tree`;
@@ -36,6 +36,7 @@ const BY_CODE: Record<string, number> = {
   "manifest.not-found": ExitCode.precondition,
   "storage.not-a-tree": ExitCode.precondition,
   "storage.locked": ExitCode.precondition,
+  "storage.in-use": ExitCode.precondition,
   "storage.io": ExitCode.io,
   "plan.stale": ExitCode.stale,
 };
@@ -52,6 +53,8 @@ export function hintFor(error: unknown): string | undefined {
   switch (error.code) {
     case "storage.not-a-tree":
       return "point --storage at the registry's rootdirectory (the folder holding docker/registry/v2), or use --config with the registry's config.yml";
+    case "storage.in-use":
+      return "stop the registry (or set storage.maintenance.readonly.enabled: true and restart it), then run again; or pass --grace <duration> longer than any push takes, or --allow-running";
     case "storage.locked":
       return "wait for the other regsweep run to finish; if none is running, remove the lock file named above";
     case "repository.not-found":

@@ -12,8 +12,10 @@ import {
   readStorageInventory,
 } from "@regsweep/cleaner";
 import { SingleBar } from "cli-progress";
+import { RegistryServingError } from "./cli-errors.js";
 import type { CliIo } from "./cli-io.js";
 import { ExitCode } from "./exit-codes.js";
+import { findServingRegistries } from "./registry-serving-probe.js";
 import { planLines, planNotes, planSummary, reportLines } from "./render-plan.js";
 import { resolveStorageRoot, type StorageTargetOptions } from "./storage-target.js";
 
@@ -28,6 +30,7 @@ export interface DestructiveOptions extends StorageTargetOptions {
   uploadAge?: string;
   prune?: boolean;
   out?: string;
+  allowRunning?: boolean;
 }
 
 function progressBar(io: CliIo, label: string): { update(done: number, total?: number): void; stop(): void } {
@@ -118,6 +121,7 @@ export async function presentAndApply(
     if (!options.quiet) io.err("nothing to do");
     return ExitCode.ok;
   }
+  await refuseIfServed(root, options, io);
   if (!options.yes) {
     if (!io.interactive) {
       throw new InvalidRequestError(
@@ -155,6 +159,20 @@ export async function presentAndApply(
     return ExitCode.partial;
   }
   return report.skipped.length > 0 ? ExitCode.partial : ExitCode.ok;
+}
+
+/**
+ * An offline deletion under a serving registry races with pushes (like upstream's garbage-collect): refuse,
+ * unless the operator says how long pushes may take (`--grace`, > 0) or explicitly accepts it.
+ */
+async function refuseIfServed(root: string, options: DestructiveOptions, io: CliIo): Promise<void> {
+  const serving = await findServingRegistries(root);
+  if (serving.length === 0) return;
+  const explicitGrace = options.grace !== undefined && parseDuration(options.grace) > 0;
+  if (!options.allowRunning && !explicitGrace) throw new RegistryServingError(serving);
+  io.err(
+    `warning: a registry (pid ${serving.map((s) => s.pid).join(", ")}) serves this tree; going on because of ${options.allowRunning ? "--allow-running" : `--grace ${options.grace}`}`,
+  );
 }
 
 /** Finishes a plan whose apply was interrupted (kill -9, Ctrl-C), if there is one. */

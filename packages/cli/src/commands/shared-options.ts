@@ -17,6 +17,10 @@ export function addDestructiveOptions(cmd: Command): Command {
       "keep unreferenced things younger than this: they may be a push in flight (default 1h; 0 allowed)",
     )
     .option("--prune", "also remove empty folders that were already there")
+    .option(
+      "--allow-running",
+      "delete even though a registry process serves the tree (stop it or make it read-only instead)",
+    )
     .option("--out <file>", "save the plan as JSON instead of applying it (apply later with regsweep apply)")
     .option("--json", "machine-readable output (the plan, or the apply report)")
     .option("-v, --verbose", "list every deletion and every note")
