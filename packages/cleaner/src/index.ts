@@ -65,5 +65,6 @@ export {
   validateRepositoryName,
   validateTag,
 } from "./reference.js";
+export { type RepositorySpace, type SpaceReport, summarizeSpace } from "./space-usage.js";
 export { lockStorage, STATE_DIR, type StorageLock } from "./storage-lock.js";
 export { parsePath, pathFor, type StoragePath } from "./storage-paths.js";

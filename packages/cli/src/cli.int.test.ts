@@ -184,6 +184,21 @@ describe("regsweep CLI on trees written by a real registry", () => {
     expect(broken.stdout).toContain("blob.missing");
   });
 
+  it("du reports space per repository and what gc would reclaim, as JSON", async () => {
+    const registry = await pushedTree();
+    const du = await regsweep("du", "--storage", registry.storageRoot, "--json");
+    expect(du.code).toBe(0);
+    const report = JSON.parse(du.stdout) as {
+      repositories: Array<{ repository: string; uniqueBytes: number; sharedBytes: number }>;
+      totalBytes: number;
+    };
+    expect(report.repositories.map((r) => r.repository)).toEqual(["other/a", "test/a", "test/c"]);
+    // other/a and test/a hold the same image: nothing is unique to either, everything is shared.
+    expect(report.repositories[0]?.uniqueBytes).toBe(0);
+    expect(report.repositories[1]?.sharedBytes).toBeGreaterThan(0);
+    expect(report.totalBytes).toBeGreaterThan(0);
+  });
+
   it("a second run is refused while the lock is held by a live process", async () => {
     const registry = await pushedTree();
     await mkdir(join(registry.storageRoot, ".regsweep"), { recursive: true });

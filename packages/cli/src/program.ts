@@ -3,6 +3,7 @@ import type { CliIo } from "./cli-io.js";
 import { applyCommands } from "./commands/apply.js";
 import { checkCommand } from "./commands/check.js";
 import { deleteCommand } from "./commands/delete.js";
+import { duCommand } from "./commands/du.js";
 import { gcCommand } from "./commands/gc.js";
 import { lsCommand } from "./commands/ls.js";
 import { EXIT_CODE_HELP } from "./exit-codes.js";
@@ -29,6 +30,7 @@ export function createProgram(io: CliIo, state: ProgramState = { exitCode: 0 }):
     state.exitCode = code;
   };
   lsCommand(program, io, setExit);
+  duCommand(program, io, setExit);
   deleteCommand(program, io, setExit);
   gcCommand(program, io, setExit);
   applyCommands(program, io, setExit);
