@@ -5,6 +5,7 @@ import type { Digest } from "./digest.js";
 import { InvalidRequestError, StorageIoError } from "./errors.js";
 import { Journal } from "./journal.js";
 import type { Plan, PlanAction, RepositorySnapshot } from "./plan.js";
+import { ownDir } from "./plan-deletion.js";
 import { pathFor, REPOSITORIES_ROOT } from "./storage-paths.js";
 
 /** An action that was not carried out, and why. */
@@ -50,22 +51,29 @@ async function names(dir: string): Promise<string[]> {
   }
 }
 
-/** Removes one regular file; false when it was gone already. Never follows or removes anything else. */
+/**
+ * Removes one file; false when it was gone already. `unlink` never follows a symbolic link (it removes the
+ * link itself) and refuses folders, so nothing outside the tree can be reached through it.
+ */
 async function removeFile(path: string): Promise<boolean> {
-  let info: Awaited<ReturnType<typeof lstat>>;
-  try {
-    info = await lstat(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
-    throw new StorageIoError(path, error);
-  }
-  if (!info.isFile()) throw new StorageIoError(path, new Error("not a regular file; left alone"));
   try {
     await unlink(path);
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return false;
+    if (code === "EISDIR" || code === "EPERM")
+      throw new StorageIoError(path, new Error("not a regular file; left alone"));
     throw new StorageIoError(path, error);
+  }
+}
+
+/** Removes the now-empty folders from a removed file's folder up to the action's own folder. */
+async function removeOwnDirs(root: string, file: string, own: string): Promise<void> {
+  let dir = file.slice(0, file.lastIndexOf("/"));
+  while (dir.length >= own.length && dir.startsWith(own)) {
+    if (!(await removeEmptyDir(join(root, dir)))) return;
+    dir = dir.slice(0, dir.lastIndexOf("/"));
   }
 }
 
@@ -116,33 +124,32 @@ async function staleRepositories(root: string, plan: Plan): Promise<Map<string, 
 }
 
 /** Every blob digest some repository links right now (revisions and layers), read fresh before blobs go. */
-async function liveLinks(root: string): Promise<Set<string>> {
+async function liveLinks(root: string, limit: ReturnType<typeof pLimit>): Promise<Set<string>> {
   const live = new Set<string>();
+  const linked = async (dir: string, alg: string, hex: string) => {
+    // A folder without its link is absent to the registry (as `linkedblobstore.go` enumerates).
+    if (await limit(() => isFile(join(dir, alg, hex, "link")))) live.add(`${alg}:${hex}`);
+  };
+  const linksUnder = async (base: string, signatures: boolean): Promise<void> => {
+    for (const alg of await names(base)) {
+      const hexes = await names(join(base, alg));
+      await Promise.all(
+        hexes.map(async (hex) => {
+          await linked(base, alg, hex);
+          if (signatures) await linksUnder(join(base, alg, hex, "signatures"), false);
+        }),
+      );
+    }
+  };
   async function walk(dir: string): Promise<void> {
     const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
     await Promise.all(
       entries.map(async (e) => {
         if (!e.isDirectory()) return;
         const path = join(dir, e.name);
-        if (e.name === "_layers" || e.name === "_manifests") {
-          const base = e.name === "_layers" ? path : join(path, "revisions");
-          for (const alg of await names(base)) {
-            for (const hex of await names(join(base, alg))) {
-              if (e.name === "_manifests") {
-                for (const sigAlg of await names(join(base, alg, hex, "signatures"))) {
-                  for (const sig of await names(join(base, alg, hex, "signatures", sigAlg))) {
-                    if (await isFile(join(base, alg, hex, "signatures", sigAlg, sig, "link")))
-                      live.add(`${sigAlg}:${sig}`);
-                  }
-                }
-              }
-              // A folder without its link is absent to the registry (and is what our own deletions leave).
-              if (await isFile(join(base, alg, hex, "link"))) live.add(`${alg}:${hex}`);
-            }
-          }
-        } else if (!e.name.startsWith("_")) {
-          await walk(path);
-        }
+        if (e.name === "_layers") await linksUnder(path, false);
+        else if (e.name === "_manifests") await linksUnder(join(path, "revisions"), true);
+        else if (!e.name.startsWith("_")) await walk(path);
       }),
     );
   }
@@ -188,7 +195,7 @@ export async function applyPlan(root: string, plan: Plan, options: ApplyOptions 
       .map((action, index) => ({ action, index }))
       .filter(({ action }) => types.includes(action.type));
     if (indexed.length === 0) continue;
-    const live = types[0] === "blob" ? await liveLinks(root) : undefined;
+    const live = types[0] === "blob" ? await liveLinks(root, limit) : undefined;
     const finished: number[] = [];
     const run = async ({ action, index }: { action: PlanAction; index: number }) => {
       if (options.signal?.aborted) return;
@@ -206,25 +213,21 @@ export async function applyPlan(root: string, plan: Plan, options: ApplyOptions 
             skip(index, action, `tag moved to ${current} since the plan was made`);
             return;
           }
+          // An empty tag folder is still listed by tags/list, so it goes with the tag, not in the prune phase.
           for (const f of action.files)
             removedSomething = (await removeFile(join(root, f))) || removedSomething;
-          // An empty tag folder is still listed by tags/list, so it goes now, not in the prune phase.
-          for (const f of action.files) {
-            let dir = f.slice(0, f.lastIndexOf("/"));
-            while (dir.length >= action.path.length) {
-              await removeEmptyDir(join(root, dir));
-              dir = dir.slice(0, dir.lastIndexOf("/"));
-            }
-          }
+          for (const f of action.files) await removeOwnDirs(root, f, action.path);
           break;
         }
         case "revision":
           for (const f of action.files)
             removedSomething = (await removeFile(join(root, f))) || removedSomething;
+          for (const f of action.files) await removeOwnDirs(root, f, ownDir(action));
           break;
         case "tag-index-entry":
         case "layer-link":
           removedSomething = await removeFile(join(root, action.path));
+          await removeOwnDirs(root, action.path, ownDir(action));
           break;
         case "blob":
           if (live?.has(action.digest)) {
@@ -233,6 +236,7 @@ export async function applyPlan(root: string, plan: Plan, options: ApplyOptions 
           }
           removedSomething = await removeFile(join(root, action.path));
           if (removedSomething) report.bytesFreed += action.bytes;
+          await removeOwnDirs(root, action.path, ownDir(action));
           break;
         case "upload": {
           const info = await lstat(join(root, action.path)).catch(() => undefined);
@@ -252,10 +256,18 @@ export async function applyPlan(root: string, plan: Plan, options: ApplyOptions 
       finished.push(index);
       tick();
     };
-    if (types[0] === "prune") {
-      for (const item of indexed) await run(item); // deepest first, in order
-    } else {
-      await Promise.all(indexed.map((item) => limit(() => run(item))));
+    // Folders go deepest first (a parent only after its children); referrers before indexes before the
+    // rest. Within one such group the order does not matter, so it runs in parallel.
+    const groupOf = ({ action }: { action: PlanAction }): number =>
+      action.type === "prune"
+        ? -action.path.split("/").length
+        : action.type === "revision"
+          ? action.stage
+          : 0;
+    const groups = new Map<number, typeof indexed>();
+    for (const item of indexed) groups.set(groupOf(item), [...(groups.get(groupOf(item)) ?? []), item]);
+    for (const key of [...groups.keys()].sort((a, b) => a - b)) {
+      await Promise.all((groups.get(key) ?? []).map((item) => limit(() => run(item))));
     }
     await journal.record(finished);
   }

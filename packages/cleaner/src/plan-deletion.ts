@@ -237,6 +237,18 @@ function resolveRepository(
   w.conservative = [...w.kept].some((d) => !manifest(d));
 }
 
+/** The folder an action removes along with its files (the item's own folder). */
+export function ownDir(a: PlanAction): string {
+  switch (a.type) {
+    case "tag":
+    case "upload":
+    case "prune":
+      return a.path;
+    default:
+      return a.path.slice(0, a.path.lastIndexOf("/"));
+  }
+}
+
 function ancestors(path: string, into: Set<string>): void {
   const stops = new Set([REPOSITORIES_ROOT, BLOBS_ROOT]);
   let dir = path.slice(0, path.lastIndexOf("/"));
@@ -331,6 +343,7 @@ function buildPlan(
             pathFor({ kind: "revision-link", repository: name, digest: r.digest }),
           ],
           reason: w.deleted.get(r.digest) as string,
+          stage: 2,
         });
       } else {
         referencedAfter.add(r.digest);
@@ -433,8 +446,9 @@ function buildPlan(
   blobActions.sort((a, b) => ((a as { digest: string }).digest < (b as { digest: string }).digest ? -1 : 1));
 
   // Referrers before their subjects, indexes before their children: a crash never leaves a dangling parent.
-  const rank = (a: PlanAction & { type: "revision" }) =>
+  const rank = (a: PlanAction & { type: "revision" }): 0 | 1 | 2 =>
     manifest(a.digest)?.subject ? 0 : (manifest(a.digest)?.children.length ?? 0) > 0 ? 1 : 2;
+  for (const a of revisionActions) a.stage = rank(a);
   revisionActions.sort(
     (a, b) => rank(a) - rank(b) || a.repository.localeCompare(b.repository) || (a.digest < b.digest ? -1 : 1),
   );
@@ -448,16 +462,10 @@ function buildPlan(
     ...blobActions,
   ];
   const pruneDirs = new Set<string>();
+  // Each action removes its own folder (see PlanAction); prune takes the shared folders above it.
   for (const a of fileActions) {
-    if (a.type === "tag") {
-      for (const f of a.files) ancestors(f, pruneDirs);
-    } else if (a.type === "revision") {
-      for (const f of a.files) ancestors(f, pruneDirs);
-    } else if (a.type === "upload") {
-      ancestors(`${a.path}/x`, pruneDirs);
-    } else if (a.type !== "prune") {
-      ancestors(a.path, pruneDirs);
-    }
+    if (a.type === "prune") continue;
+    ancestors(ownDir(a), pruneDirs);
   }
   const preExisting = new Set(opts.prune || sweep ? inventory.emptyDirs : []);
   for (const d of preExisting) {

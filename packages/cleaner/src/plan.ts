@@ -23,7 +23,11 @@ export interface PlanOptions {
   nowMs: number;
 }
 
-/** One deletion, in apply order. Paths are relative to the storage root. */
+/**
+ * One deletion, in apply order. Paths are relative to the storage root. Each action also removes its own
+ * folder once empty (the tag folder, `revisions/<alg>/<hex>`, `_layers/<alg>/<hex>`, `blobs/<alg>/<xx>/<hex>`…);
+ * `prune` actions name only the shared folders above them.
+ */
 export type PlanAction =
   | {
       type: "tag";
@@ -35,7 +39,16 @@ export type PlanAction =
       reason: string;
     }
   | { type: "tag-index-entry"; repository: string; tag: string; digest: Digest; path: string; reason: string }
-  | { type: "revision"; repository: string; digest: Digest; path: string; files: string[]; reason: string }
+  | {
+      type: "revision";
+      repository: string;
+      digest: Digest;
+      path: string;
+      files: string[];
+      reason: string;
+      /** Apply order within the phase: referrers (0) before indexes (1) before the rest (2). */
+      stage: 0 | 1 | 2;
+    }
   | { type: "layer-link"; repository: string; digest: Digest; path: string; reason: string }
   | { type: "upload"; repository: string; upload: string; path: string; bytes: number; reason: string }
   | { type: "blob"; digest: Digest; path: string; bytes: number; reason: string }
