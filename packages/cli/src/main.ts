@@ -17,7 +17,7 @@ export async function main(argv: string[]): Promise<number> {
   });
   const io = processIo(controller.signal);
   const state: ProgramState = { exitCode: ExitCode.ok };
-  const program = createProgram(io, state).exitOverride();
+  const program = createProgram(io, state);
   const verbose = argv.includes("-v") || argv.includes("--verbose");
   try {
     await program.parseAsync(argv, { from: "user" });

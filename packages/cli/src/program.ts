@@ -2,6 +2,7 @@ import { Command } from "commander";
 import type { CliIo } from "./cli-io.js";
 import { applyCommands } from "./commands/apply.js";
 import { checkCommand } from "./commands/check.js";
+import { completionCommand } from "./commands/completion.js";
 import { deleteCommand } from "./commands/delete.js";
 import { duCommand } from "./commands/du.js";
 import { gcCommand } from "./commands/gc.js";
@@ -14,8 +15,8 @@ export interface ProgramState {
 }
 
 /**
- * Builds a fresh `regsweep` program writing to the given IO. Tests make one per case with
- * `exitOverride()`; `main` makes the real one.
+ * Builds a fresh `regsweep` program writing to the given IO (exit overridden: errors are thrown).
+ * Tests make one per case; `main` makes the real one.
  */
 export function createProgram(io: CliIo, state: ProgramState = { exitCode: 0 }): Command {
   const program = new Command("regsweep")
@@ -25,7 +26,9 @@ export function createProgram(io: CliIo, state: ProgramState = { exitCode: 0 }):
     .version("0.1.0")
     .showHelpAfterError("(add --help for usage)")
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
-    .addHelpText("after", `\n${EXIT_CODE_HELP}`);
+    .addHelpText("after", `\n${EXIT_CODE_HELP}`)
+    // Before the commands are added, so they inherit it: errors come back as exceptions, never process.exit.
+    .exitOverride();
   const setExit = (code: number) => {
     state.exitCode = code;
   };
@@ -35,5 +38,6 @@ export function createProgram(io: CliIo, state: ProgramState = { exitCode: 0 }):
   gcCommand(program, io, setExit);
   applyCommands(program, io, setExit);
   checkCommand(program, io, setExit);
+  completionCommand(program, io, setExit);
   return program;
 }

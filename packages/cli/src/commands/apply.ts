@@ -17,7 +17,7 @@ export function applyCommands(program: Command, io: CliIo, setExit: (code: numbe
   addDestructiveOptions(apply);
   apply.addHelpText(
     "after",
-    "\nExample:\n  regsweep gc --storage /var/lib/registry -m --out plan.json && regsweep apply plan.json --yes",
+    "\nExamples:\n  regsweep gc --storage /var/lib/registry -m --out plan.json && regsweep apply plan.json --yes",
   );
   apply.action(async (file: string, options: DestructiveOptions) => {
     let plan: Plan;
