@@ -6,8 +6,8 @@ export type PlanRequest =
   | { kind: "delete-repository"; repository: string }
   | { kind: "delete-tag"; repository: string; tag: string }
   | { kind: "delete-manifest"; repository: string; digest: Digest }
-  /** Untagged manifests of one repository, or of all when `repository` is absent. */
-  | { kind: "delete-untagged"; repository?: string }
+  /** Untagged manifests of one repository, or of all when `repository` is absent; with `minAgeMs`, only ones linked at least that long ago. */
+  | { kind: "delete-untagged"; repository?: string; minAgeMs?: number }
   /** Mark and sweep over the whole tree; with `deleteUntagged`, untagged manifests go too (index-aware). */
   | { kind: "gc"; deleteUntagged: boolean };
 
