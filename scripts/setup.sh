@@ -21,7 +21,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${REGSWEEP_CACHE_DIR:-$repo/.cache}
 # Kept in step with packages/testbed/src/registry-versions.ts (the entries that have `debian`).
 read -r -a matrix <<<"${REGSWEEP_REGISTRY_VERSIONS:-2.7.1:bullseye 2.8.2:bookworm 2.8.3:trixie}"
-apt_packages=(docker.io docker-registry skopeo busybox-static ca-certificates openssl apache2-utils curl)
+apt_packages=(docker.io docker-registry skopeo busybox-static ca-certificates openssl apache2-utils curl tmux)
 
 log() { printf '[setup] %s\n' "$*"; }
 warn() { printf '[setup] WARNING: %s\n' "$*" >&2; }
