@@ -7,6 +7,7 @@ import { referrerTagSubject } from "../plan-deletion.js";
 import { compilePattern, compileSelector, patternText } from "./name-matcher.js";
 import type {
   Decision,
+  DecisionCause,
   KeepCondition,
   RetentionPolicy,
   RetentionRule,
@@ -64,6 +65,9 @@ interface TagState {
   tag: TagInfo;
   kept: string[];
   deleted: string[];
+  cause?: DecisionCause;
+  keptBy: string[];
+  deletedBy: string[];
 }
 
 /**
@@ -92,7 +96,8 @@ export function planRetention(
     const applying = rules.filter((r) => r.repository(repo.name));
     if (applying.length === 0) continue;
     const states = new Map<string, TagState>();
-    for (const t of repo.tags) states.set(t.name, { tag: t, kept: [], deleted: [] });
+    for (const t of repo.tags)
+      states.set(t.name, { tag: t, kept: [], deleted: [], keptBy: [], deletedBy: [] });
     const ruleTags = repo.tags.filter((t) => t.current && referrerTagSubject(t.name) === undefined);
     for (const { rule, tag, conditions } of applying) {
       const scoped = ruleTags.filter((t) => tag(t.name));
@@ -103,13 +108,17 @@ export function planRetention(
       for (const t of scoped) {
         const state = states.get(t.name) as TagState;
         const kept = keptHere.get(t.name);
-        if (kept) state.kept.push(...kept);
-        else
+        if (kept) {
+          state.kept.push(...kept);
+          state.keptBy.push(rule.name);
+        } else {
+          state.deletedBy.push(rule.name);
           state.deleted.push(
             rule.keep.length === 0
               ? `rule '${rule.name}': keeps nothing in its scope`
               : `rule '${rule.name}': not kept by ${rule.keep.map(describe).join("; ")}`,
           );
+        }
       }
     }
     // Tags that stay: kept by a rule, out of every rule's scope, broken (no current link) or referrer tags.
@@ -119,10 +128,12 @@ export function planRetention(
       const { tag } = state;
       if (!tag.current) {
         state.kept.push("has no current link (unreadable tag): left alone");
+        state.cause = "broken-tag";
       } else if (referrerTagSubject(tag.name) !== undefined) {
         continue; // decided below, after its subject
       } else if (state.kept.length === 0 && state.deleted.length === 0) {
         state.kept.push("no rule's tag selection includes it");
+        state.cause = "no-rule";
       }
       if (state.kept.length > 0) {
         if (tag.current && !keptDigests.has(tag.current)) keptDigests.set(tag.current, tag.name);
@@ -136,6 +147,7 @@ export function planRetention(
       const sibling = keptDigests.get(current);
       if (sibling !== undefined) {
         state.kept.push(`shares its digest with kept tag '${sibling}'`);
+        state.cause = "shared-digest";
         continue;
       }
       deletedDigests.add(current);
@@ -144,6 +156,7 @@ export function planRetention(
     for (const state of states.values()) {
       const subject = referrerTagSubject(state.tag.name);
       if (subject === undefined) continue;
+      state.cause = "referrer";
       if (deletedDigests.has(subject) && !keptDigests.has(subject))
         state.deleted.push(`referrer tag: follows its deleted subject ${subject}`);
       else state.kept.push(`referrer tag: follows its subject ${subject}`);
@@ -155,6 +168,8 @@ export function planRetention(
         tag: state.tag.name,
         ...(state.tag.current ? { digest: state.tag.current } : {}),
         action: keep ? "keep" : "delete",
+        cause: state.cause ?? "rule",
+        rules: keep ? state.keptBy : state.deletedBy,
         reasons: keep ? state.kept : state.deleted,
       });
     }
@@ -325,18 +340,30 @@ function planUntagged(
     const why = reached.get(r.digest) ?? allowed.get(r.digest);
     let reason: string;
     let action: Decision["action"] = "keep";
+    let cause: DecisionCause = "untagged-age";
+    const rulesHere = asking.map((x) => x.name);
     if (why) {
       reason = why;
+      cause = reached.has(r.digest) ? "follows-parent" : "allow-list";
       if (allowed.has(r.digest)) allowListed = true;
-    } else if (!manifest(r.digest)) reason = "untagged but unreadable: left alone";
-    else if (r.linkedAtMs > limit)
+    } else if (!manifest(r.digest)) {
+      reason = "untagged but unreadable: left alone";
+      cause = "unreadable";
+    } else if (r.linkedAtMs > limit)
       reason = `untagged for ${ago(options.nowMs - r.linkedAtMs)}, younger than ${ago(minAgeMs)}`;
     else {
       action = "delete";
       reason = `untagged for ${ago(options.nowMs - r.linkedAtMs)}, older than ${ago(minAgeMs)}`;
       candidates.push(r.digest);
     }
-    decisions.push({ repository: repo.name, digest: r.digest, action, reasons: [reason] });
+    decisions.push({
+      repository: repo.name,
+      digest: r.digest,
+      action,
+      cause,
+      rules: cause === "untagged-age" ? rulesHere : [],
+      reasons: [reason],
+    });
   }
   if (candidates.length === 0) return;
   if (!allowListed) requests.push({ kind: "delete-untagged", repository: repo.name, minAgeMs });

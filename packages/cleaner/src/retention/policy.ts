@@ -60,8 +60,33 @@ export interface Decision {
   tag?: string;
   digest?: Digest;
   action: "keep" | "delete";
+  /** The main cause, stable for tests and tools. */
+  cause: DecisionCause;
+  /** Rules that kept it (for a keep) or that wanted it gone (for a delete). */
+  rules: string[];
   /** Each rule's verdict in words, e.g. `rule 'releases': among the last 3 by semver`. */
   reasons: string[];
   /** Bytes only this deletion frees (blobs no other remaining or deleted-elsewhere manifest uses), once the plan is known. */
   bytesFreed?: number;
 }
+
+/** Why a decision went the way it did, as a stable code. */
+export type DecisionCause =
+  /** A rule kept it, or (delete) the rules in scope did not. */
+  | "rule"
+  /** Not kept by a rule, but a kept tag holds the same digest. */
+  | "shared-digest"
+  /** No rule's tag selection includes it. */
+  | "no-rule"
+  /** The tag has no readable current link. */
+  | "broken-tag"
+  /** A referrer-convention tag (`sha256-…`) follows its subject. */
+  | "referrer"
+  /** An untagged child or referrer of a tagged manifest follows its parent. */
+  | "follows-parent"
+  /** An untagged manifest whose digest is allow-listed. */
+  | "allow-list"
+  /** An untagged manifest younger (keep) or older (delete) than the threshold. */
+  | "untagged-age"
+  /** An untagged manifest that cannot be read. */
+  | "unreadable";
