@@ -26,6 +26,34 @@ export {
   StorageIoError,
   TagNotFoundError,
 } from "./errors.js";
+export {
+  applyOnlinePlan,
+  type OnlineApplyOptions,
+  type OnlineApplyReport,
+} from "./http/apply-online-plan.js";
+export { type Challenge, type Credentials, dockerConfigCredentials, parseChallenge } from "./http/auth.js";
+export {
+  RegistryAuthError,
+  RegistryDeleteDisabledError,
+  RegistryHttpError,
+  RegistryProtocolError,
+  RegistryTlsError,
+  RegistryUnreachableError,
+} from "./http/http-errors.js";
+export { listAll, nextLink } from "./http/paginate.js";
+export { probeRegistry, type RegistryCapabilities } from "./http/probe-registry.js";
+export {
+  type FetchedManifest,
+  fetchManifest,
+  type ReadRegistryOptions,
+  readRegistryInventory,
+} from "./http/read-registry-inventory.js";
+export {
+  RegistryClient,
+  type RegistryClientOptions,
+  redactUrl,
+  registryBaseUrl,
+} from "./http/registry-client.js";
 export type {
   BlobInfo,
   Finding,

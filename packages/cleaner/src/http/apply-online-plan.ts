@@ -1,0 +1,242 @@
+import type { ApplyReport, SkippedAction } from "../apply-plan.js";
+import type { Digest } from "../digest.js";
+import { InvalidRequestError } from "../errors.js";
+import type { Plan, PlanAction } from "../plan.js";
+import { RegistryDeleteDisabledError } from "./http-errors.js";
+import { listAll } from "./paginate.js";
+import { probeRegistry, type RegistryCapabilities } from "./probe-registry.js";
+import { isSchema1, MANIFEST_ACCEPT } from "./read-registry-inventory.js";
+import type { RegistryClient } from "./registry-client.js";
+
+/** Options for applying a plan through the HTTP API. */
+export interface OnlineApplyOptions {
+  /** On 2.x, delete a tag by its digest even when kept tags share that digest (they go too). */
+  force?: boolean;
+  /** Also DELETE the blobs of `layer-link` actions (unlinks them from the repository; gc frees the bytes). */
+  deleteLayers?: boolean;
+  onProgress?: (done: number, total: number) => void;
+  /** Stop early (Ctrl-C): actions not started are left; the report says what was done. */
+  signal?: AbortSignal;
+}
+
+/** What an online apply did; `offline` counts actions only an offline pass (gc) can carry out. */
+export interface OnlineApplyReport extends ApplyReport {
+  capabilities: RegistryCapabilities | undefined;
+  /** Storage-only actions (blobs, uploads, history entries, folders, and layer links unless asked), by type. */
+  offline: Partial<Record<PlanAction["type"], number>>;
+  /** Bytes the offline actions would free: reclaim them with garbage collection. */
+  bytesForGc: number;
+  /** Tags removed as a side effect of a forced digest delete. */
+  cascadedTags: string[];
+  /** HTTP requests sent (retries included). */
+  requests: number;
+}
+
+/** The digest a tag points at now, or undefined when it is gone (HEAD; GET on registries without HEAD). */
+async function currentDigest(client: RegistryClient, repository: string, ref: string) {
+  const opts = { accept: MANIFEST_ACCEPT, scope: `repository:${repository}:pull`, expect: [404, 405] };
+  let res = await client.request("HEAD", `/v2/${repository}/manifests/${ref}`, opts);
+  if (res.status === 405) res = await client.request("GET", `/v2/${repository}/manifests/${ref}`, opts);
+  if (res.status === 404) return undefined;
+  const mediaType =
+    String(res.headers["content-type"] ?? "")
+      .split(";")[0]
+      ?.trim() ?? "";
+  return { digest: res.headers["docker-content-digest"] as Digest | undefined, mediaType };
+}
+
+/**
+ * Applies a plan (made by `planDeletion` from `readRegistryInventory`) through the Registry HTTP API v2.
+ * `tag` → DELETE by tag where the registry supports it (3.x), else DELETE by digest when no kept tag shares
+ * the digest (that untags it on 2.3+), else a skip with the reason (unless `force`); `revision` → DELETE by
+ * digest after re-checking that no kept tag points at it now; `layer-link` → DELETE blob if asked. Blobs,
+ * uploads, history entries and folders are storage-only: counted for an offline gc. A digest read as schema1
+ * may be a registry's rewrite, so it is never deleted by digest.
+ */
+export async function applyOnlinePlan(
+  client: RegistryClient,
+  plan: Plan,
+  options: OnlineApplyOptions = {},
+): Promise<OnlineApplyReport> {
+  if (plan.format !== "regsweep.plan/v1")
+    throw new InvalidRequestError(`not a regsweep plan (format ${String(plan.format)})`);
+  const report: OnlineApplyReport = {
+    done: 0,
+    alreadyGone: 0,
+    skipped: [],
+    staleRepositories: [],
+    bytesFreed: 0,
+    capabilities: undefined,
+    offline: {},
+    bytesForGc: 0,
+    cascadedTags: [],
+    requests: 0,
+  };
+  const requestsBefore = client.requests;
+  const total = plan.actions.length;
+  let progressed = 0;
+  const tick = () => options.onProgress?.(++progressed, total);
+  const skip = (index: number, action: PlanAction, why: string) => {
+    report.skipped.push({ index, action, why } satisfies SkippedAction);
+    tick();
+  };
+
+  const online = plan.actions
+    .map((action, index) => ({ action, index }))
+    .filter(({ action }) => {
+      const viaApi =
+        action.type === "tag" ||
+        action.type === "revision" ||
+        (action.type === "layer-link" && options.deleteLayers);
+      if (!viaApi) {
+        report.offline[action.type] = (report.offline[action.type] ?? 0) + 1;
+        if (action.type === "blob" || action.type === "upload") report.bytesForGc += action.bytes;
+        tick();
+      }
+      return viaApi;
+    });
+  if (online.length === 0) return { ...report, requests: client.requests - requestsBefore };
+
+  const firstRepo = (online[0] as { action: { repository: string } }).action.repository;
+  const caps = await probeRegistry(client, firstRepo);
+  report.capabilities = caps;
+  const needsDigestDelete = online.some(({ action }) => action.type !== "tag") || !caps.tagDelete;
+  if (!caps.deleteEnabled && needsDigestDelete) throw new RegistryDeleteDisabledError(client.base.toString());
+
+  // Re-read every touched repository: tags pushed or moved since planning make it stale (nothing there is
+  // deleted), and the live digest of each kept tag guards every digest delete.
+  const deletedTags = new Map<string, Set<string>>();
+  for (const { action } of online)
+    if (action.type === "tag")
+      deletedTags.set(action.repository, (deletedTags.get(action.repository) ?? new Set()).add(action.tag));
+  const keptTagsAt = new Map<string, Map<Digest, string[]>>();
+  const stale = new Map<string, string>();
+  await Promise.all(
+    plan.snapshots.map(async (snap) => {
+      const live =
+        (await listAll(client, `/v2/${snap.name}/tags/list`, "tags", {
+          scope: `repository:${snap.name}:pull`,
+        })) ?? [];
+      const deleting = deletedTags.get(snap.name) ?? new Set<string>();
+      const kept = new Map<Digest, string[]>();
+      await Promise.all(
+        live.map(async (tag) => {
+          if (!(tag in snap.tags)) {
+            stale.set(snap.name, `tag '${tag}' was pushed since the plan was made`);
+            return;
+          }
+          if (deleting.has(tag)) return;
+          const now = await currentDigest(client, snap.name, tag);
+          if (!now?.digest) return;
+          if (now.digest !== snap.tags[tag])
+            stale.set(snap.name, `tag '${tag}' moved since the plan was made`);
+          kept.set(now.digest, [...(kept.get(now.digest) ?? []), tag]);
+        }),
+      );
+      keptTagsAt.set(snap.name, kept);
+    }),
+  );
+  report.staleRepositories = [...stale.keys()].sort();
+
+  const deleteDigest = async (repository: string, digest: Digest): Promise<boolean> => {
+    const res = await client.request("DELETE", `/v2/${repository}/manifests/${digest}`, {
+      scope: `repository:${repository}:delete`,
+      expect: [404],
+    });
+    return res.status !== 404;
+  };
+
+  const run = async ({ action, index }: { action: PlanAction; index: number }): Promise<void> => {
+    if (options.signal?.aborted) return;
+    if ("repository" in action && stale.has(action.repository)) {
+      skip(index, action, stale.get(action.repository) as string);
+      return;
+    }
+    let removed = false;
+    switch (action.type) {
+      case "tag": {
+        const now = await currentDigest(client, action.repository, action.tag);
+        if (!now) break; // gone already (e.g. with the digest of another deleted tag)
+        if (action.current && now.digest && now.digest !== action.current) {
+          skip(index, action, `tag moved to ${now.digest} since the plan was made`);
+          return;
+        }
+        if (caps.tagDelete) {
+          const res = await client.request("DELETE", `/v2/${action.repository}/manifests/${action.tag}`, {
+            scope: `repository:${action.repository}:delete`,
+            expect: [404],
+          });
+          removed = res.status !== 404;
+          break;
+        }
+        const digest = now.digest ?? action.current;
+        if (!digest) {
+          skip(index, action, "the registry names no digest for this tag, and cannot delete tags");
+          return;
+        }
+        if (isSchema1(now.mediaType)) {
+          skip(
+            index,
+            action,
+            `${digest} was read as schema1 (possibly a registry rewrite): never deleted by digest`,
+          );
+          return;
+        }
+        const sharing = keptTagsAt.get(action.repository)?.get(digest) ?? [];
+        if (sharing.length > 0 && !options.force) {
+          skip(
+            index,
+            action,
+            `this registry deletes tags only by digest, which would also remove the kept tag(s) ${sharing.map((t) => `'${t}'`).join(", ")}: skipped (use --force to delete them too, or a 3.x registry)`,
+          );
+          return;
+        }
+        if (sharing.length > 0) report.cascadedTags.push(...sharing.map((t) => `${action.repository}:${t}`));
+        removed = await deleteDigest(action.repository, digest);
+        break;
+      }
+      case "revision": {
+        const kept = keptTagsAt.get(action.repository)?.get(action.digest) ?? [];
+        if (kept.length > 0) {
+          skip(index, action, `kept tag(s) ${kept.map((t) => `'${t}'`).join(", ")} point at it now`);
+          return;
+        }
+        const now = await currentDigest(client, action.repository, action.digest);
+        if (!now) break;
+        if (isSchema1(now.mediaType)) {
+          skip(
+            index,
+            action,
+            "read as schema1 (possibly a registry rewrite): never deleted by digest online",
+          );
+          return;
+        }
+        removed = await deleteDigest(action.repository, action.digest);
+        break;
+      }
+      case "layer-link": {
+        const res = await client.request("DELETE", `/v2/${action.repository}/blobs/${action.digest}`, {
+          scope: `repository:${action.repository}:delete`,
+          expect: [404],
+        });
+        removed = res.status !== 404;
+        break;
+      }
+      default:
+        return;
+    }
+    report.done++;
+    if (!removed) report.alreadyGone++;
+    tick();
+  };
+
+  // The plan's phase order: tags, then revisions (referrers and indexes before what they name), then layers.
+  for (const phase of ["tag", "revision", "layer-link"] as const) {
+    if (options.signal?.aborted) break;
+    const items = online.filter(({ action }) => action.type === phase);
+    // Started in plan order (referrers and indexes first); the client bounds how many run at once.
+    await Promise.all(items.map(run));
+  }
+  report.requests = client.requests - requestsBefore;
+  return report;
+}
