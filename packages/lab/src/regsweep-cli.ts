@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { repoRoot } from "@regsweep/testbed";
 import type { RegsweepResult } from "./scenario.js";
@@ -25,5 +25,13 @@ export function runRegsweep(args: readonly string[]): Promise<RegsweepResult> {
     });
     child.once("error", reject);
     child.once("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+  });
+}
+
+/** Starts the built CLI without waiting (a scenario that kills it mid-way); output is discarded. */
+export function spawnRegsweep(args: readonly string[]): ChildProcess {
+  return spawn(process.execPath, [regsweepBinary(), ...args], {
+    stdio: "ignore",
+    env: { ...process.env, NO_COLOR: "1" },
   });
 }

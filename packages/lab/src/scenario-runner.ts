@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { findRegistryVersion, type RegistryVersion, startRegistryProcess } from "@regsweep/testbed";
 import type { FixtureSet } from "./fixture-set.js";
 import { runRegsweep } from "./regsweep-cli.js";
-import type { RegsweepResult, Scenario, ScenarioContext } from "./scenario.js";
+import type { RegsweepResult, RegsweepRunOptions, Scenario, ScenarioContext } from "./scenario.js";
+import { runUpstreamGarbageCollect } from "./upstream-gc.js";
 
 /**
  * How registries run: cached binaries as processes, the local `regsweep/registry` images in containers, or
@@ -49,6 +50,21 @@ export interface CellResult {
 const APPLYING_COMMANDS = new Set(["delete", "gc", "apply"]);
 
 /**
+ * The arguments the lab gives regsweep: the storage root, and for commands that change the tree the flags
+ * a user runs offline with (no prompt; `--grace 0` unless the scenario asks for another).
+ */
+export function regsweepArgv(
+  storageRoot: string,
+  args: readonly string[],
+  options: RegsweepRunOptions = {},
+): string[] {
+  const [command] = args;
+  return command && APPLYING_COMMANDS.has(command)
+    ? [...args, "--storage", storageRoot, "--yes", "--grace", options.grace ?? "0"]
+    : [...args, "--storage", storageRoot];
+}
+
+/**
  * Runs one scenario on a fresh registry of `version` with its own temp storage tree, stopped and
  * removed afterwards whatever happens. Never throws: failures become a `fail` cell.
  */
@@ -62,15 +78,12 @@ export async function runScenarioCell(
   const entry: RegistryVersion = findRegistryVersion(version);
   const log: string[] = [];
   const missing = (scenario.requires ?? []).filter((kind) => !entry.accepts.includes(kind));
-  if (missing.length > 0) {
-    return {
-      version,
-      scenario: scenario.name,
-      status: "skip",
-      durationMs: 0,
-      error: `registry ${version} does not accept ${missing.join(", ")}`,
-      log,
-    };
+  const skipReason =
+    missing.length > 0
+      ? `registry ${version} does not accept ${missing.join(", ")}`
+      : scenario.skipReason?.(entry);
+  if (skipReason !== undefined) {
+    return { version, scenario: scenario.name, status: "skip", durationMs: 0, error: skipReason, log };
   }
   const storageRoot = await mkdtemp(join(tmpdir(), `regsweep-lab-${version}-`));
   let registry: LabRegistry | undefined = await startLabRegistry(version, storageRoot, runtime);
@@ -97,29 +110,39 @@ export async function runScenarioCell(
       registry = undefined;
       registry = await startLabRegistry(version, storageRoot, runtime);
     },
-    regsweep: async (args) => {
+    regsweepArgv: (args, options) => regsweepArgv(storageRoot, args, options),
+    offline: async (fn) => {
       await registry?.stop();
       registry = undefined;
-      const [command] = args;
-      const full =
-        command && APPLYING_COMMANDS.has(command)
-          ? [...args, "--storage", storageRoot, "--yes", "--grace", "0"]
-          : [...args, "--storage", storageRoot];
-      let result: RegsweepResult;
       try {
-        result = await runRegsweep(full);
+        return await fn();
       } finally {
         registry = await startLabRegistry(version, storageRoot, runtime);
       }
+    },
+    regsweep: async (args, options) => {
+      const full = regsweepArgv(storageRoot, args, options);
+      const result = await ctx.offline(() => runRegsweep(full));
       log.push(`$ regsweep ${full.join(" ")}  → exit ${result.code}`);
-      if (result.stdout.trim()) log.push(result.stdout.trimEnd());
-      if (result.stderr.trim()) log.push(`stderr: ${result.stderr.trimEnd()}`);
+      logOutput(result);
+      return result;
+    },
+    upstreamGarbageCollect: async (flags) => {
+      const result = await ctx.offline(() =>
+        runUpstreamGarbageCollect({ version, storageRoot, runtime, flags }),
+      );
+      log.push(`$ registry garbage-collect ${flags.join(" ")} <config>  → exit ${result.code}`);
+      logOutput(result);
       return result;
     },
     log: (line) => {
       log.push(line);
     },
   };
+  function logOutput(result: RegsweepResult): void {
+    if (result.stdout.trim()) log.push(result.stdout.trimEnd());
+    if (result.stderr.trim()) log.push(`stderr: ${result.stderr.trimEnd()}`);
+  }
   try {
     await scenario.run(ctx);
     return { version, scenario: scenario.name, status: "pass", durationMs: Date.now() - started, log };

@@ -8,6 +8,12 @@ export interface RegsweepResult {
   stderr: string;
 }
 
+/** How the runner invokes an applying command (`delete`, `gc`, `apply`). */
+export interface RegsweepRunOptions {
+  /** `--grace` (default `0`: the registry is stopped, nothing is in flight). */
+  grace?: string;
+}
+
 /** What a scenario gets: a running registry of one version, fixtures to push, and the CLI. */
 export interface ScenarioContext {
   readonly version: RegistryVersion;
@@ -25,7 +31,16 @@ export interface ScenarioContext {
    * Runs the built CLI as users do: `node packages/cli/dist/main.js <args> --storage <root> --yes --grace 0`,
    * with the registry stopped for the run (offline, like the seed's `run_delete`) and started again after.
    */
-  regsweep(args: readonly string[]): Promise<RegsweepResult>;
+  regsweep(args: readonly string[], options?: RegsweepRunOptions): Promise<RegsweepResult>;
+  /** The full argument list `regsweep(args, options)` runs (storage root and, when applying, `--yes --grace`). */
+  regsweepArgv(args: readonly string[], options?: RegsweepRunOptions): string[];
+  /** Runs `fn` with the registry stopped and starts it again afterwards (also when `fn` throws). */
+  offline<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs the version's own `registry garbage-collect <flags> <config>` on the storage tree, with the
+   * registry stopped for the run and started again after.
+   */
+  upstreamGarbageCollect(flags: readonly string[]): Promise<RegsweepResult>;
   /** Appends a line to the cell's log (shown when the cell fails). */
   log(line: string): void;
 }
@@ -37,6 +52,8 @@ export interface Scenario {
   description: string;
   /** Manifest kinds the registry must accept for the scenario to apply; others are skipped. */
   requires?: readonly RegistryVersion["accepts"][number][];
+  /** Why the scenario does not apply to a version, read from the version's data (undefined: it applies). */
+  skipReason?(version: RegistryVersion): string | undefined;
   run(ctx: ScenarioContext): Promise<void>;
 }
 

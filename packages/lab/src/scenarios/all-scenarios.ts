@@ -1,4 +1,6 @@
 import type { Scenario } from "../scenario.js";
+import { crossRepositoryMountSurvivesDeletingTheSource } from "./cross-repository-mount-survives-deleting-the-source.js";
+import { deleteUntaggedKeepsChildrenOfTaggedManifestList } from "./delete-untagged-keeps-children-of-tagged-manifest-list.js";
 import { deletingATagAndThenRepushingItWorks } from "./deleting-a-tag-and-then-repushing-it-works.js";
 import { deletingActuallyDeletes } from "./deleting-actually-deletes.js";
 import { deletingAllImagesDeletesAllData } from "./deleting-all-images-deletes-all-data.js";
@@ -9,6 +11,10 @@ import { deletingUntagged } from "./deleting-untagged.js";
 import { deletingWithDryRunDoesNotDelete } from "./deleting-with-dry-run-does-not-delete.js";
 import { deletingWithNoImageArgumentTellsYouToTryAgain } from "./deleting-with-no-image-argument-tells-you-to-try-again.js";
 import { gcUntaggedKeepsChildrenOfTaggedIndex } from "./gc-untagged-keeps-children-of-tagged-index.js";
+import { killedApplyResumes } from "./killed-apply-resumes.js";
+import { pushInFlightSurvivesGc } from "./push-in-flight-survives-gc.js";
+import { referrersFollowTheirSubject } from "./referrers-follow-their-subject.js";
+import { upstreamGcDeleteUntaggedComparedOnMultiArch } from "./upstream-gc-delete-untagged-compared-on-multi-arch.js";
 
 /** Every scenario, in the seed suite's order, then the lab's own. */
 export const allScenarios: readonly Scenario[] = [
@@ -22,6 +28,12 @@ export const allScenarios: readonly Scenario[] = [
   deletingWithDryRunDoesNotDelete,
   deletingWithNoImageArgumentTellsYouToTryAgain,
   gcUntaggedKeepsChildrenOfTaggedIndex,
+  deleteUntaggedKeepsChildrenOfTaggedManifestList,
+  upstreamGcDeleteUntaggedComparedOnMultiArch,
+  referrersFollowTheirSubject,
+  pushInFlightSurvivesGc,
+  killedApplyResumes,
+  crossRepositoryMountSurvivesDeletingTheSource,
 ];
 
 /** The scenario named `name`; throws listing the known names otherwise. */

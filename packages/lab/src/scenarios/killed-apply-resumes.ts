@@ -1,0 +1,117 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  catalog,
+  expectNotPullable,
+  expectPullable,
+  image,
+  layer,
+  pushManifest,
+  type TestManifest,
+} from "@regsweep/testbed";
+import { spawnRegsweep } from "../regsweep-cli.js";
+import { check, expectExit, type Scenario, type ScenarioContext } from "../scenario.js";
+import { listStorageFiles } from "../storage-tree.js";
+
+const IMAGES = 200;
+const KEPT_TAGS = 3;
+const ATTEMPTS = 4;
+const PUSH_CONCURRENCY = 8;
+
+/** What a kill left: whether the journal shows a plan started but not finished. */
+interface KillOutcome {
+  midway: boolean;
+  done: number;
+  actions: number;
+}
+
+async function pushMany(
+  ctx: ScenarioContext,
+  repository: string,
+  shared: ReturnType<typeof layer>,
+): Promise<void> {
+  const images: [string, TestManifest][] = Array.from({ length: IMAGES }, (_, i) => [
+    `t${i}`,
+    image({ layers: [shared, layer(`${repository} image ${i}`, "oci")], format: "oci" }),
+  ]);
+  for (let at = 0; at < images.length; at += PUSH_CONCURRENCY) {
+    await Promise.all(
+      images
+        .slice(at, at + PUSH_CONCURRENCY)
+        .map(([tag, m]) => pushManifest({ url: ctx.url }, repository, m, tag)),
+    );
+  }
+}
+
+/** Runs `argv` with the registry stopped and SIGKILLs it as soon as its journal records a finished action. */
+async function killMidway(ctx: ScenarioContext, argv: string[]): Promise<KillOutcome> {
+  const state = join(ctx.storageRoot, ".regsweep");
+  const planFile = join(state, "journal-plan.json");
+  const doneFile = join(state, "journal-done");
+  return ctx.offline(async () => {
+    const child = spawnRegsweep(argv);
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    const deadline = Date.now() + 30_000;
+    // A tight poll: the apply of a few hundred actions takes well under a second.
+    while (child.exitCode === null && Date.now() < deadline) {
+      if (existsSync(doneFile) && readFileSync(doneFile, "utf8").length > 0) break;
+      await new Promise((r) => setImmediate(r));
+    }
+    child.kill("SIGKILL");
+    await exited;
+    if (!existsSync(planFile)) return { midway: false, done: 0, actions: 0 };
+    const plan = JSON.parse(readFileSync(planFile, "utf8")) as { actions: unknown[] };
+    const done = readFileSync(doneFile, "utf8")
+      .split("\n")
+      .filter((l) => l !== "").length;
+    return { midway: done > 0 && done < plan.actions.length, done, actions: plan.actions.length };
+  });
+}
+
+/**
+ * kill -9 during an apply: a `delete <repository>` of 200 tags is SIGKILLed once its journal shows it
+ * started deleting. The tags of another repository (sharing a layer) still pull, and running the same
+ * command again converges: the repository is gone and only the other one is left.
+ */
+export const killedApplyResumes: Scenario = {
+  name: "killed-apply-resumes",
+  description: `delete of a ${IMAGES}-tag repository killed mid-way; kept tags elsewhere still pull; the same command again finishes`,
+  requires: ["oci-manifest"],
+  async run(ctx) {
+    const shared = layer("killed apply shared layer", "oci");
+    const kept: [string, TestManifest][] = Array.from({ length: KEPT_TAGS }, (_, i) => [
+      `k${i}`,
+      image({ layers: [shared, layer(`kept ${i}`, "oci")], format: "oci" }),
+    ]);
+    for (const [tag, m] of kept) await pushManifest({ url: ctx.url }, "test/kept", m, tag);
+
+    // The apply may finish before the kill lands; each try uses a fresh repository and is finished anyway.
+    let outcome: KillOutcome | undefined;
+    let repository = "";
+    for (let attempt = 1; attempt <= ATTEMPTS && !outcome?.midway; attempt++) {
+      repository = `test/many-${attempt}`;
+      await pushMany(ctx, repository, shared);
+      outcome = await killMidway(ctx, ctx.regsweepArgv(["delete", "--prune", repository]));
+      ctx.log(`attempt ${attempt}: killed with ${outcome.done}/${outcome.actions} actions journaled`);
+      if (!outcome.midway)
+        expectExit(await ctx.regsweep(["delete", "--prune", repository]), 0, "finish a missed attempt");
+    }
+    check(outcome?.midway === true, `could not kill regsweep mid-way in ${ATTEMPTS} attempts`);
+
+    for (const [tag, m] of kept) await expectPullable(ctx.host, `test/kept:${tag}`, m.digest);
+
+    // The same command as the killed run (--prune: the registry's own empty `_uploads` folder goes too).
+    expectExit(await ctx.regsweep(["delete", "--prune", repository]), 0, "the same command again");
+    check(!existsSync(join(ctx.storageRoot, ".regsweep")), "the journal is still there after the re-run");
+    // The seed's notion of "no data": files count, folders the registry made (an empty `_uploads`) do not.
+    const strays = (await listStorageFiles(ctx.storageRoot)).filter(
+      (f) => f.startsWith("repositories/") && !f.startsWith("repositories/test/kept/"),
+    );
+    check(strays.length === 0, `files left outside test/kept:\n  ${strays.join("\n  ")}`);
+    const listed = await catalog(ctx.url);
+    check(listed.join(",") === "test/kept", `catalog after the re-run: ${listed.join(",")}`);
+    for (const [tag, m] of kept) await expectPullable(ctx.host, `test/kept:${tag}`, m.digest);
+    await expectNotPullable(ctx.host, `${repository}:t0`);
+    expectExit(await ctx.regsweep(["check"]), 0, "check after the re-run");
+  },
+};
