@@ -39,6 +39,12 @@ const BY_CODE: Record<string, number> = {
   "storage.in-use": ExitCode.precondition,
   "storage.io": ExitCode.io,
   "plan.stale": ExitCode.stale,
+  "registry.delete-disabled": ExitCode.precondition,
+  "registry.auth": ExitCode.io,
+  "registry.unreachable": ExitCode.io,
+  "registry.tls": ExitCode.io,
+  "registry.http": ExitCode.io,
+  "registry.protocol": ExitCode.io,
 };
 
 /** What to exit with for an error: its code's entry, or internal for anything unknown. */
@@ -61,6 +67,12 @@ export function hintFor(error: unknown): string | undefined {
       return "list repositories with: regsweep ls";
     case "tag.not-found":
       return "list tags with: regsweep ls <repository>";
+    case "registry.delete-disabled":
+      return "deletes are disabled on this registry (HTTP 405 UNSUPPORTED): set REGISTRY_STORAGE_DELETE_ENABLED=true";
+    case "registry.tls":
+      return "give the registry's CA with --ca-cert, or --insecure to skip verification (only on a trusted network)";
+    case "registry.auth":
+      return "give credentials with --user and --password-stdin, REGSWEEP_USER/REGSWEEP_PASSWORD, or docker login";
     default:
       return undefined;
   }

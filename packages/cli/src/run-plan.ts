@@ -14,13 +14,15 @@ import {
 import { SingleBar } from "cli-progress";
 import { RegistryServingError } from "./cli-errors.js";
 import type { CliIo } from "./cli-io.js";
+import { makeOnlinePlan, presentAndApplyOnline } from "./commands/online.js";
 import { ExitCode } from "./exit-codes.js";
 import { findServingRegistries } from "./registry-serving-probe.js";
+import type { RegistryTargetOptions } from "./registry-target.js";
 import { planLines, planNotes, planSummary, reportLines } from "./render-plan.js";
 import { resolveStorageRoot, type StorageTargetOptions } from "./storage-target.js";
 
 /** Options every destructive command shares. */
-export interface DestructiveOptions extends StorageTargetOptions {
+export interface DestructiveOptions extends StorageTargetOptions, RegistryTargetOptions {
   dryRun?: boolean;
   yes?: boolean;
   json?: boolean;
@@ -84,6 +86,9 @@ export async function planAndApply(
   requests: PlanRequest[],
   io: CliIo,
 ): Promise<number> {
+  // Online (--registry): no journal or lock, a re-run plans afresh from what the registry shows.
+  if (options.registry)
+    return presentAndApplyOnline(await makeOnlinePlan(options, requests, io), options, io);
   // After a kill -9 the same command must converge: finish the interrupted plan first.
   const pending = await Journal.pending(await resolveStorageRoot(options, io.env));
   if (pending && !options.dryRun) {
@@ -104,6 +109,7 @@ export async function presentAndApply(
   options: DestructiveOptions,
   io: CliIo,
 ): Promise<number> {
+  if (options.registry || /^https?:\/\//.test(plan.source)) return presentAndApplyOnline(plan, options, io);
   const dryRun = Boolean(options.dryRun);
   if (options.out) {
     await writeFile(options.out, `${JSON.stringify(plan, null, 2)}\n`);

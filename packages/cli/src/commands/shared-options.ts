@@ -7,8 +7,32 @@ export function addStorageOptions(cmd: Command): Command {
     .option("-c, --config <file>", "the registry's config.yml: its filesystem rootdirectory is used");
 }
 
+/** `--registry` and its auth/TLS flags: work on a live registry through the HTTP API v2 instead of a tree. */
+export function addRegistryOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      "--registry <url>",
+      "work online through the registry's HTTP API (https://host:port; http only for loopback or with --plain-http)",
+    )
+    .option("-U, --user <name>", "registry user (else REGSWEEP_USER, else ~/.docker/config.json)")
+    .option("-P, --password <password>", "registry password (prefer --password-stdin or REGSWEEP_PASSWORD)")
+    .option("--password-stdin", "read the registry password from standard input")
+    .option("--ca-cert <file>", "PEM CA bundle to trust for the registry's TLS certificate")
+    .option("--client-cert <file>", "PEM client certificate (mutual TLS)")
+    .option("--client-key <file>", "PEM key of the client certificate")
+    .option("--insecure", "do not verify the registry's TLS certificate")
+    .option("--plain-http", "allow plain HTTP to a registry that is not on a loopback address")
+    .option("--concurrency <n>", "HTTP requests in flight at once (default 16)")
+    .option(
+      "--cascade-tags",
+      "online on 2.x: delete a tag by its digest even when kept tags share that digest (they are untagged too)",
+    )
+    .option("--delete-layers", "online: also unlink the blobs only deleted manifests used (DELETE blob)");
+}
+
 /** The options every command that deletes shares. */
 export function addDestructiveOptions(cmd: Command): Command {
+  addRegistryOptions(cmd);
   return cmd
     .option("-n, --dry-run", "print exactly what would be deleted, change nothing")
     .option("-y, --yes", "apply without asking (needed when not on a terminal)")

@@ -1,0 +1,98 @@
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  defaultTestVersion,
+  expectNotPullable,
+  expectPullable,
+  image,
+  layer,
+  pushManifest,
+  repoRoot,
+  type StartedRegistry,
+  startRegistryProcess,
+} from "@regsweep/testbed";
+import { afterEach, describe, expect, it } from "vitest";
+
+const BIN = join(repoRoot(), "packages/cli/dist/main.js");
+const PASSWORD = "pw-never-printed-42";
+
+/** Runs the built binary with optional stdin; never throws. */
+function regsweep(args: string[], stdin = "", env: NodeJS.ProcessEnv = {}) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, NO_COLOR: "1", HOME: tmpdir(), ...env },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+describe("regsweep delete --registry (online)", () => {
+  const cleanup: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of cleanup.splice(0).reverse()) await c();
+  });
+  const start = async (
+    opts: { deleteEnabled?: boolean; htpasswd?: string } = {},
+  ): Promise<StartedRegistry> => {
+    const r = await startRegistryProcess({ version: defaultTestVersion(), ...opts });
+    cleanup.push(() => r.stop({ removeStorage: true }));
+    return r;
+  };
+
+  it("deletes a tag through the API with basic auth from --password-stdin and says how to reclaim the space", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "regsweep-cli-htpasswd-"));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(join(dir, "htpasswd"), execFileSync("htpasswd", ["-Bbn", "bob", PASSWORD]));
+    const r = await start({ htpasswd: join(dir, "htpasswd") });
+    const target = { url: r.url, auth: { username: "bob", password: PASSWORD } };
+    const a = image({ layers: [layer("a")] });
+    const b = image({ layers: [layer("b")] });
+    await pushManifest(target, "app", a, "1");
+    await pushManifest(target, "app", b, "2");
+
+    const anonymous = await regsweep(["delete", "--registry", r.url, "app:1", "--yes"]);
+    expect(anonymous.code).toBe(4);
+
+    const dry = await regsweep(
+      ["delete", "--registry", r.url, "-U", "bob", "--password-stdin", "app:1", "--dry-run"],
+      PASSWORD,
+    );
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain("app:1");
+
+    const real = await regsweep(
+      ["delete", "--registry", r.url, "-U", "bob", "--password-stdin", "app:1", "--yes"],
+      PASSWORD,
+    );
+    expect(real.code, real.stderr).toBe(0);
+    expect(real.stderr).toContain("garbage-collect");
+    for (const out of [anonymous, dry, real]) expect(out.stdout + out.stderr).not.toContain(PASSWORD);
+
+    // Verified without auth on the same tree by skopeo, an independent client.
+    await r.stop();
+    const plain = await startRegistryProcess({ version: defaultTestVersion(), storageRoot: r.storageRoot });
+    cleanup.push(() => plain.stop());
+    await expectNotPullable(plain.host, "app:1");
+    await expectPullable(plain.host, "app:2", b.digest);
+  });
+
+  it("exits 3 with the REGISTRY_STORAGE_DELETE_ENABLED hint when deletes are disabled", async () => {
+    const r = await start({ deleteEnabled: false });
+    await pushManifest(r, "app", image({ layers: [layer("x")] }), "1");
+    const out = await regsweep(["delete", "--registry", r.url, "app:1", "--yes"]);
+    expect(out.code).toBe(3);
+    expect(out.stderr).toContain("REGISTRY_STORAGE_DELETE_ENABLED=true");
+    await expectPullable(r.host, "app:1");
+  });
+});

@@ -1,0 +1,137 @@
+import { writeFile } from "node:fs/promises";
+import {
+  applyOnlinePlan,
+  InvalidRequestError,
+  type Plan,
+  type PlanOptions,
+  type PlanRequest,
+  parseDuration,
+  planDeletion,
+  readRegistryInventory,
+} from "@regsweep/cleaner";
+import pc from "picocolors";
+import type { CliIo } from "../cli-io.js";
+import { ExitCode } from "../exit-codes.js";
+import { registryClientFor } from "../registry-target.js";
+import { formatBytes, planLines, planNotes, planSummary, reportLines } from "../render-plan.js";
+import type { DestructiveOptions } from "../run-plan.js";
+
+/** What an online run needs besides the shared destructive options. */
+interface OnlineOptions extends DestructiveOptions {
+  cascadeTags?: boolean;
+  deleteLayers?: boolean;
+}
+
+/** Reads the registry over HTTP and plans; the same planner as offline. */
+export async function makeOnlinePlan(
+  options: OnlineOptions,
+  requests: PlanRequest[],
+  io: CliIo,
+): Promise<Plan> {
+  const client = await registryClientFor(options, io.env, io.signal);
+  try {
+    const planOptions: Partial<PlanOptions> = {
+      ...(options.grace !== undefined ? { graceMs: parseDuration(options.grace) } : {}),
+      ...(options.uploadAge !== undefined ? { uploadMaxAgeMs: parseDuration(options.uploadAge) } : {}),
+    };
+    const named = requests.flatMap((r) => ("repository" in r && r.repository ? [r.repository] : []));
+    const wholeRegistry = requests.some(
+      (r) => r.kind === "gc" || (r.kind === "delete-untagged" && !r.repository),
+    );
+    const inventory = await readRegistryInventory(
+      client,
+      wholeRegistry ? {} : { repositories: [...new Set(named)] },
+    );
+    return planDeletion(inventory, requests, planOptions);
+  } finally {
+    client.close();
+  }
+}
+
+/** The steps that free the bytes after an online cleanup: only garbage collection deletes blob data. */
+export function reclaimHint(plan: Plan): string {
+  return `to reclaim ${formatBytes(plan.summary.bytesFreed)} on disk, garbage-collect with the registry stopped or read-only: regsweep gc --storage <rootdirectory> --yes (offline), or the registry's own: registry garbage-collect <config.yml>`;
+}
+
+/** Prints an online plan and applies it through the HTTP API unless told not to. Returns the exit code. */
+export async function presentAndApplyOnline(plan: Plan, options: OnlineOptions, io: CliIo): Promise<number> {
+  const dryRun = Boolean(options.dryRun);
+  if (options.out) {
+    await writeFile(options.out, `${JSON.stringify(plan, null, 2)}\n`);
+    if (!options.quiet)
+      io.err(
+        `plan saved to ${options.out}; apply it with: regsweep apply ${options.out} --registry ${plan.source}`,
+      );
+  }
+  if (options.json && (dryRun || options.out)) io.out(JSON.stringify(plan, null, 2));
+  else if (!options.quiet) {
+    if (dryRun || options.verbose) for (const line of planLines(plan)) io.out(line);
+    for (const line of planNotes(plan, Boolean(options.verbose))) io.err(line);
+    io.out(planSummary(plan, dryRun || Boolean(options.out)));
+    io.err(
+      "online: tags and manifests are deleted through the API; blobs need a garbage collection afterwards",
+    );
+  }
+  if (dryRun || options.out) return ExitCode.ok;
+  if (plan.actions.length === 0) {
+    if (!options.quiet) io.err("nothing to do");
+    return ExitCode.ok;
+  }
+  if (!options.yes) {
+    if (!io.interactive)
+      throw new InvalidRequestError(
+        "refusing to delete without a terminal to confirm on: add --yes (or --dry-run to look first)",
+      );
+    if (!(await io.confirm("Apply this plan?"))) {
+      io.err("nothing deleted");
+      return ExitCode.ok;
+    }
+  }
+  const client = await registryClientFor(
+    { ...options, registry: options.registry ?? plan.source },
+    io.env,
+    io.signal,
+  );
+  try {
+    const report = await applyOnlinePlan(client, plan, {
+      ...(options.cascadeTags ? { force: true } : {}),
+      ...(options.deleteLayers ? { deleteLayers: true } : {}),
+      ...(io.signal ? { signal: io.signal } : {}),
+    });
+    if (options.json) {
+      io.out(
+        JSON.stringify(
+          {
+            plan: plan.summary,
+            report: {
+              ...report,
+              skipped: report.skipped.map((s) => ({
+                action: s.action.type,
+                path: s.action.path,
+                why: s.why,
+              })),
+            },
+          },
+          null,
+          2,
+        ),
+      );
+    } else if (!options.quiet) {
+      for (const line of reportLines(report)) io.out(line);
+      if (report.cascadedTags.length)
+        io.out(pc.yellow(`also untagged (forced): ${report.cascadedTags.join(", ")}`));
+      const offline = Object.entries(report.offline).map(([type, n]) => `${n} ${type}`);
+      if (offline.length) io.out(`left for an offline gc: ${offline.join(", ")}`);
+      io.err(reclaimHint(plan));
+    }
+    if (io.signal?.aborted) {
+      io.err(
+        `interrupted after ${report.done} actions; run the same command again to finish (it plans afresh)`,
+      );
+      return ExitCode.partial;
+    }
+    return report.skipped.length > 0 ? ExitCode.partial : ExitCode.ok;
+  } finally {
+    client.close();
+  }
+}
