@@ -93,6 +93,28 @@ export {
   validateRepositoryName,
   validateTag,
 } from "./reference.js";
+export { loadPolicy } from "./retention/load-policy.js";
+export { type ParsePolicyOptions, parseDigestList, parsePolicy } from "./retention/parse-policy.js";
+export { parseWindowDate } from "./retention/parse-window-date.js";
+export {
+  planRetention,
+  type RetentionOptions,
+  type RetentionPlan,
+  tagSemver,
+} from "./retention/plan-retention.js";
+export type {
+  Decision,
+  DecisionCause,
+  KeepCondition,
+  NamePattern,
+  NameSelector,
+  RetentionPolicy,
+  RetentionRule,
+  TagOrder,
+  TimeSource,
+} from "./retention/policy.js";
+export { PolicyError } from "./retention/policy-error.js";
+export { readCreatedTimes } from "./retention/read-created-times.js";
 export { type RepositorySpace, type SpaceReport, summarizeSpace } from "./space-usage.js";
 export { lockStorage, STATE_DIR, type StorageLock } from "./storage-lock.js";
 export { parsePath, pathFor, type StoragePath } from "./storage-paths.js";

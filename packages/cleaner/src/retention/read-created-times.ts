@@ -1,0 +1,62 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Digest } from "../digest.js";
+import type { Inventory } from "../inventory.js";
+import { isManifestProblem } from "../manifest.js";
+import { pathFor } from "../storage-paths.js";
+
+async function readJson(root: string, digest: Digest): Promise<Record<string, unknown> | undefined> {
+  try {
+    const value: unknown = JSON.parse(
+      await readFile(join(root, pathFor({ kind: "blob-data", digest })), "utf8"),
+    );
+    return value && typeof value === "object" ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined; // a missing or unreadable blob has no known creation time: rules keep such tags
+  }
+}
+
+function parseCreated(value: unknown): number | undefined {
+  if (typeof value !== "string") return undefined;
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/**
+ * Reads the image creation time (config `created`) of every tagged manifest from a storage tree, offline.
+ * An index takes its newest child's; schema1 its top history entry's (as the seed's clean_old_versions did).
+ */
+export async function readCreatedTimes(root: string, inventory: Inventory): Promise<Map<Digest, number>> {
+  const out = new Map<Digest, number>();
+  const one = async (digest: Digest, depth: number): Promise<number | undefined> => {
+    if (out.has(digest)) return out.get(digest);
+    const m = inventory.manifests.get(digest);
+    if (!m || isManifestProblem(m)) return undefined;
+    let created: number | undefined;
+    if (m.kind === "manifest-list" || m.kind === "oci-index") {
+      if (depth > 4) return undefined; // indexes of indexes are rare; a cycle would be corrupt
+      const times = await Promise.all(m.children.map((c) => one(c, depth + 1)));
+      const known = times.filter((t): t is number => t !== undefined);
+      created = known.length > 0 ? Math.max(...known) : undefined;
+    } else if (m.kind === "schema1") {
+      const doc = await readJson(root, digest);
+      const history = Array.isArray(doc?.history) ? (doc.history as Array<{ v1Compatibility?: string }>) : [];
+      try {
+        created = parseCreated(
+          (JSON.parse(history[0]?.v1Compatibility ?? "{}") as { created?: unknown }).created,
+        );
+      } catch {
+        created = undefined;
+      }
+    } else if (m.config) {
+      created = parseCreated((await readJson(root, m.config))?.created);
+    }
+    if (created !== undefined) out.set(digest, created);
+    return created;
+  };
+  const tagged = new Set(
+    inventory.repositories.flatMap((r) => r.tags.flatMap((t) => (t.current ? [t.current] : []))),
+  );
+  for (const d of tagged) await one(d, 0);
+  return out;
+}
