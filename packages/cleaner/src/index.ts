@@ -93,6 +93,7 @@ export {
   validateRepositoryName,
   validateTag,
 } from "./reference.js";
+export { attributeFreedBytes } from "./retention/attribute-freed-bytes.js";
 export { loadPolicy } from "./retention/load-policy.js";
 export { type ParsePolicyOptions, parseDigestList, parsePolicy } from "./retention/parse-policy.js";
 export { parseWindowDate } from "./retention/parse-window-date.js";

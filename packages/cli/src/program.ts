@@ -7,6 +7,7 @@ import { deleteCommand } from "./commands/delete.js";
 import { duCommand } from "./commands/du.js";
 import { gcCommand } from "./commands/gc.js";
 import { lsCommand } from "./commands/ls.js";
+import { retainCommand } from "./commands/retain.js";
 import { EXIT_CODE_HELP } from "./exit-codes.js";
 
 /** The result of one run: the exit code the commands asked for. */
@@ -38,6 +39,7 @@ export function createProgram(io: CliIo, state: ProgramState = { exitCode: 0 }):
   gcCommand(program, io, setExit);
   applyCommands(program, io, setExit);
   checkCommand(program, io, setExit);
+  retainCommand(program, io, setExit);
   completionCommand(program, io, setExit);
   return program;
 }

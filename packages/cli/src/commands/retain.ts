@@ -1,0 +1,198 @@
+import {
+  attributeFreedBytes,
+  type Decision,
+  InvalidRequestError,
+  Journal,
+  type KeepCondition,
+  loadPolicy,
+  type NamePattern,
+  type PlanOptions,
+  PolicyError,
+  parseDuration,
+  parseWindowDate,
+  planDeletion,
+  planRetention,
+  type RetentionPolicy,
+  type RetentionRule,
+  readCreatedTimes,
+  readStorageInventory,
+  type TagOrder,
+} from "@regsweep/cleaner";
+import { type Command, Option } from "commander";
+import type { CliIo } from "../cli-io.js";
+import { ExitCode } from "../exit-codes.js";
+import { formatBytes } from "../render-plan.js";
+import { type DestructiveOptions, presentAndApply, resumePending } from "../run-plan.js";
+import { resolveStorageRoot } from "../storage-target.js";
+import { addDestructiveOptions, addStorageOptions } from "./shared-options.js";
+
+interface RetainOptions extends DestructiveOptions {
+  policy?: string;
+  image?: string;
+  include?: string;
+  exclude?: string;
+  last?: string;
+  order?: string;
+  before?: string;
+  after?: string;
+  keep?: string[];
+  untaggedOlderThan?: string;
+}
+
+const ORDERS: Record<string, TagOrder> = {
+  name: "name",
+  date: "created",
+  semver: "semver",
+  pushed: "pushed",
+  created: "created",
+};
+
+/** A keep pattern from the command line: `/regex/` or a glob. */
+function pattern(text: string): NamePattern {
+  return text.length > 2 && text.startsWith("/") && text.endsWith("/")
+    ? { regex: text.slice(1, -1) }
+    : { glob: text };
+}
+
+/** The one-off rule the seed's clean_old_versions flags describe, if `--image` is given. */
+export function flagRule(options: RetainOptions): RetentionRule | undefined {
+  if (options.image === undefined) {
+    const stray = ["include", "exclude", "last", "before", "after", "keep", "untaggedOlderThan"].filter(
+      (k) => options[k as keyof RetainOptions] !== undefined,
+    );
+    if (stray.length > 0)
+      throw new InvalidRequestError(
+        "rule flags need --image <regex> (which repositories they apply to); or put the rule in --policy",
+      );
+    return undefined;
+  }
+  const count = Number(options.last ?? "5");
+  if (!Number.isInteger(count) || count < 0)
+    throw new InvalidRequestError(`--last must be a whole number ≥ 0, not '${options.last}'`);
+  const order = ORDERS[options.order ?? "name"];
+  if (!order) throw new InvalidRequestError(`--order must be one of ${Object.keys(ORDERS).join(", ")}`);
+  const keep: KeepCondition[] = [{ kind: "last", count, order }];
+  if (options.before !== undefined || options.after !== undefined)
+    keep.push({
+      kind: "outside-window",
+      ...(options.before !== undefined ? { beforeMs: parseWindowDate(options.before) } : {}),
+      ...(options.after !== undefined ? { afterMs: parseWindowDate(options.after) } : {}),
+      by: "created",
+    });
+  if (options.keep && options.keep.length > 0)
+    keep.push({ kind: "tags", patterns: options.keep.map(pattern) });
+  return {
+    name: "command line",
+    repositories: { include: [{ regex: options.image }], exclude: [] },
+    tags: {
+      include: options.include !== undefined ? [{ regex: options.include }] : [],
+      exclude: options.exclude !== undefined ? [{ regex: options.exclude }] : [],
+    },
+    keep,
+    ...(options.untaggedOlderThan !== undefined
+      ? { untaggedOlderThanMs: parseDuration(options.untaggedOlderThan) }
+      : {}),
+  };
+}
+
+/** One line per decision: what stays or goes and why, with the bytes only that deletion frees. */
+export function decisionLines(decisions: Decision[], verbose: boolean): string[] {
+  return decisions
+    .filter((d) => verbose || d.action === "delete" || d.cause !== "no-rule")
+    .map((d) => {
+      const what = d.tag !== undefined ? `${d.repository}:${d.tag}` : `${d.repository}@${d.digest}`;
+      const bytes = d.bytesFreed ? ` (${formatBytes(d.bytesFreed)} unique)` : "";
+      return `${d.action === "keep" ? "keep  " : "delete"} ${what}${bytes} — ${d.reasons.join("; ")}`;
+    });
+}
+
+async function readPolicy(options: RetainOptions): Promise<RetentionPolicy> {
+  const rules: RetentionRule[] = [];
+  if (options.policy !== undefined) {
+    try {
+      rules.push(...(await loadPolicy(options.policy)).rules);
+    } catch (error) {
+      // The CLI maps request.invalid to the usage exit code; the message keeps file:line.
+      if (error instanceof PolicyError) throw new InvalidRequestError(error.message);
+      throw error;
+    }
+  }
+  const flags = flagRule(options);
+  if (flags) rules.push(flags);
+  if (rules.length === 0)
+    throw new InvalidRequestError(
+      "say what to keep: --policy <file.yml>, or --image <regex> with the rule flags",
+    );
+  return { rules };
+}
+
+/** `regsweep retain`: apply a retention policy (a YAML file, or the seed's clean_old_versions flags). */
+export function retainCommand(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  const cmd = program
+    .command("retain")
+    .description(
+      "keep what a retention policy says (last N, patterns, age, allow-listed digests) and delete the rest",
+    )
+    .option("-p, --policy <file>", "the retention policy (YAML; cleanreg's repositories file works too)")
+    .option("-i, --image <regex>", "one-off rule: repositories matching this regex (the seed's --image)")
+    .option("-E, --include <regex>", "only tags matching this regex are candidates")
+    .option("-e, --exclude <regex>", "tags matching this regex are never candidates")
+    .option("-l, --last <n>", "keep the last N candidate tags (default 5, like the seed)")
+    .addOption(
+      new Option("-o, --order <order>", "how --last orders tags (date = image creation time)").choices(
+        Object.keys(ORDERS),
+      ),
+    )
+    .option("-b, --before <date>", "only delete tags created before this (YYYY-MM-DDTHH:mm:ss, UTC)")
+    .option("-a, --after <date>", "only delete tags created after this")
+    .option(
+      "--keep <pattern>",
+      "also keep tags matching this glob or /regex/; repeatable",
+      (v: string, all: string[] = []) => [...all, v],
+    )
+    .option("--untagged-older-than <duration>", "also delete untagged manifests older than this (e.g. 7d)");
+  addStorageOptions(cmd);
+  addDestructiveOptions(cmd);
+  cmd.addHelpText(
+    "after",
+    `
+Examples:
+  regsweep retain --storage /var/lib/registry --policy retention.yml --dry-run
+  regsweep retain --storage /var/lib/registry --image '^repo/sitor' --include '^0\\.1\\.' -l 2 \\
+      -b 2016-06-25T12:00:00 -a 2016-01-01T00:00:00 --dry-run     # the seed's clean_old_versions example
+  regsweep retain --storage /var/lib/registry --image '^app/' -l 10 -o semver --keep latest --out plan.json`,
+  );
+  cmd.action(async (options: RetainOptions) => {
+    const policy = await readPolicy(options);
+    const root = await resolveStorageRoot(options, io.env);
+    // After a kill -9 the same command must converge: finish the interrupted plan first.
+    const pending = await Journal.pending(root);
+    if (pending && !options.dryRun) {
+      const code = await resumePending(options, io);
+      if (code !== ExitCode.ok) return setExit(code);
+    }
+    const inventory = await readStorageInventory(root);
+    const nowMs = Date.now();
+    const createdAt = await readCreatedTimes(root, inventory);
+    const retention = planRetention(inventory, policy, { nowMs, createdAt });
+    if (retention.requests.length === 0) {
+      if (options.json) io.out(JSON.stringify({ decisions: retention.decisions, actions: [] }, null, 2));
+      else if (!options.quiet) {
+        for (const line of decisionLines(retention.decisions, Boolean(options.verbose))) io.out(line);
+        io.err("nothing to delete: the policy keeps everything");
+      }
+      return setExit(ExitCode.ok);
+    }
+    const planOptions: Partial<PlanOptions> = {
+      nowMs,
+      ...(options.grace !== undefined ? { graceMs: parseDuration(options.grace) } : {}),
+      ...(options.prune ? { prune: true } : {}),
+    };
+    const plan = planDeletion(inventory, retention.requests, planOptions);
+    const decisions = attributeFreedBytes(retention.decisions, plan, inventory);
+    if (!options.quiet && !options.json)
+      for (const line of decisionLines(decisions, Boolean(options.verbose))) io.out(line);
+    // Decisions travel with the plan (saved with --out, printed with --json); apply ignores them.
+    setExit(await presentAndApply(root, Object.assign(plan, { decisions }), options, io));
+  });
+}
