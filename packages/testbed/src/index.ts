@@ -22,6 +22,15 @@ export {
   registryVersions,
 } from "./registry-versions.js";
 export { cacheDir, repoRoot } from "./repo-root.js";
+export {
+  libtrustKeyId,
+  SCHEMA1_SIGNED_MEDIA_TYPE,
+  type Schema1Manifest,
+  type Schema1Spec,
+  signedSchema1,
+  type VerifiedSchema1,
+  verifySchema1,
+} from "./schema1.js";
 export { expectNotPullable, expectPullable, type PullResult, skopeoCopy, skopeoPull } from "./skopeo.js";
 export {
   blobOf,
