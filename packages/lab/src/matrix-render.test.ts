@@ -12,7 +12,7 @@ describe("verdictOf", () => {
     { status: "pass", expected: true, verdict: "unexpected-pass" },
     { status: "skip", expected: false, verdict: "skip" },
   ] as const)("$status, listed: $expected → $verdict", ({ status, expected, verdict }) => {
-    const difference = expected ? { version: "2.8.3", scenario: "s", reason: "r" } : undefined;
+    const difference = expected ? { scenario: "s", where: { version: "2.8.3" }, reason: "r" } : undefined;
     expect(verdictOf({ ...base, status }, difference)).toBe(verdict);
   });
 });

@@ -5,6 +5,8 @@ import { expectNoRegistryData } from "../storage-tree.js";
 /** Seed `test_deleting_all_images_deletes_all_data`: shared data survives until its last user goes. */
 export const deletingAllImagesDeletesAllData: Scenario = {
   name: "deleting-all-images-deletes-all-data",
+  // Docker-built fixtures: the engine pushes schema2 (2.2 takes schema1 only).
+  requires: ["schema2"],
   description:
     "a, b and copies of them in other repositories; delete one by one, the rest keeps pulling, the tree ends empty",
   async run(ctx) {
