@@ -138,7 +138,10 @@ export async function applyOnlinePlan(
   );
   report.staleRepositories = [...stale.keys()].sort();
 
+  // Digests this run deleted: a later action on one is already done, without asking the registry again.
+  const gone = new Set<string>();
   const deleteDigest = async (repository: string, digest: Digest): Promise<boolean> => {
+    gone.add(`${repository}@${digest}`);
     const res = await client.request("DELETE", `/v2/${repository}/manifests/${digest}`, {
       scope: `repository:${repository}:delete`,
       expect: [404],
@@ -201,6 +204,7 @@ export async function applyOnlinePlan(
           skip(index, action, `kept tag(s) ${kept.map((t) => `'${t}'`).join(", ")} point at it now`);
           return;
         }
+        if (gone.has(`${action.repository}@${action.digest}`)) break;
         const now = await currentDigest(client, action.repository, action.digest);
         if (!now) break;
         if (isSchema1(now.mediaType)) {

@@ -55,9 +55,13 @@ function configKeys(host: string): string[] {
 }
 
 /** Runs `docker-credential-<helper> get` with the server on stdin; the secret comes back on stdout only. */
-export async function runCredentialHelper(helper: string, server: string): Promise<Credentials | undefined> {
+export async function runCredentialHelper(
+  helper: string,
+  server: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Credentials | undefined> {
   if (!/^[\w.-]+$/.test(helper)) throw new RegistryAuthError(`invalid credential helper name '${helper}'`);
-  const child = spawn(`docker-credential-${helper}`, ["get"], { stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(`docker-credential-${helper}`, ["get"], { stdio: ["pipe", "pipe", "pipe"], env });
   let out = "";
   let err = "";
   child.stdout.on("data", (d: Buffer) => {
@@ -111,7 +115,7 @@ export async function dockerConfigCredentials(
   const helper = configKeys(host)
     .map((k) => doc.credHelpers?.[k])
     .find(Boolean);
-  if (helper) return runCredentialHelper(helper, host);
+  if (helper) return runCredentialHelper(helper, host, env);
   for (const key of configKeys(host)) {
     const entry = doc.auths?.[key];
     if (!entry) continue;
@@ -123,6 +127,6 @@ export async function dockerConfigCredentials(
     if (entry.username && entry.password) return { username: entry.username, password: entry.password };
     if (entry.identitytoken) return { username: "<token>", password: entry.identitytoken };
   }
-  if (doc.credsStore) return runCredentialHelper(doc.credsStore, host);
+  if (doc.credsStore) return runCredentialHelper(doc.credsStore, host, env);
   return undefined;
 }

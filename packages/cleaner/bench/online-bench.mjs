@@ -1,0 +1,183 @@
+// Online deletion throughput: regsweep's HTTP engine vs a sequential one-request-at-a-time client, in one run.
+// A benchmark script, not a test: `pnpm --filter @regsweep/cleaner build && node bench/online-bench.mjs`.
+//
+// Steps:
+//   1. start a real registry (testbed, default version) and push T tags across R repositories (each tag its own
+//      manifest, so deleting by digest never takes another tag along), then stop it and copy the tree;
+//   2. regsweep: registry on copy A, read the inventory, plan "delete every tag", apply through the API;
+//   3. sequential: registry on copy B, for each repository list its tags, then per tag HEAD (digest) and
+//      DELETE by digest, one request at a time, with keep-alive like any decent client;
+//   4. check both registries list no tags any more, and print tags per second for each and the ratio.
+// Options: --tags T (5000) --repositories R (100) --concurrency C (16) --version V --keep
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import http from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { defaultTestVersion, image, layer, pushManifest, startRegistryProcess } from "@regsweep/testbed";
+import { applyOnlinePlan, planDeletion, RegistryClient, readRegistryInventory } from "../dist/index.js";
+
+const { values: args } = parseArgs({
+  args: process.argv.slice(2).filter((a) => a !== "--"),
+  options: {
+    tags: { type: "string", default: "5000" },
+    repositories: { type: "string", default: "100" },
+    concurrency: { type: "string", default: "16" },
+    version: { type: "string" },
+    keep: { type: "boolean", default: false },
+  },
+});
+const T = Number(args.tags);
+const R = Number(args.repositories);
+const C = Number(args.concurrency);
+const version = args.version ?? defaultTestVersion();
+const perRepo = Math.ceil(T / R);
+const log = (s) => process.stderr.write(`${s}\n`);
+
+function run(cmd, argv) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { stdio: "inherit" });
+    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}`))));
+  });
+}
+
+async function pool(items, n, fn) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await fn(items[i], i);
+      }
+    }),
+  );
+}
+
+const work = await mkdtemp(join(tmpdir(), "regsweep-online-bench-"));
+try {
+  // 1. seed
+  log(`registry ${version}: pushing ${T} tags across ${R} repositories…`);
+  const seedStart = performance.now();
+  const seed = await startRegistryProcess({ version, storageRoot: join(work, "seed") });
+  const base = layer("bench base layer");
+  const jobs = [];
+  for (let i = 0; i < T; i++)
+    jobs.push({ repo: `bench/r${String(i % R).padStart(3, "0")}`, tag: `t${Math.floor(i / R)}` });
+  await pool(jobs, 8, ({ repo, tag }) => pushManifest(seed, repo, image({ layers: [base] }), tag));
+  await seed.stop();
+  log(`seeded in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
+  await run("cp", ["-a", join(work, "seed"), join(work, "a")]);
+  await run("cp", ["-a", join(work, "seed"), join(work, "b")]);
+
+  // 2. regsweep
+  const regA = await startRegistryProcess({ version, storageRoot: join(work, "a") });
+  const client = new RegistryClient({ url: regA.url, concurrency: C });
+  const t0 = performance.now();
+  const inventory = await readRegistryInventory(client);
+  const requests = inventory.repositories.flatMap((r) =>
+    r.tags.map((t) => ({ kind: "delete-tag", repository: r.name, tag: t.name })),
+  );
+  const plan = planDeletion(inventory, requests, { graceMs: 0 });
+  const t1 = performance.now();
+  const report = await applyOnlinePlan(client, plan);
+  const t2 = performance.now();
+  client.close();
+  const leftA = (await readRegistryInventory(new RegistryClient({ url: regA.url }))).repositories.reduce(
+    (n, r) => n + r.tags.length,
+    0,
+  );
+  await regA.stop();
+  if (report.skipped.length)
+    throw new Error(`regsweep skipped ${report.skipped.length} actions: ${report.skipped[0].why}`);
+
+  // 3. sequential baseline
+  const regB = await startRegistryProcess({ version, storageRoot: join(work, "b") });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const accept = [
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+  ];
+  const req = (method, path) =>
+    new Promise((resolve, reject) => {
+      const r = http.request(`${regB.url}${path}`, { method, agent, headers: { accept } }, (res) => {
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () =>
+          resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+      });
+      r.on("error", reject);
+      r.end();
+    });
+  const s0 = performance.now();
+  let seqDeleted = 0;
+  // Pages of 100 (the registry's catalog caps n), following the Link header like any client.
+  const list = async (path, key) => {
+    const items = [];
+    let next = `${path}?n=100`;
+    while (next) {
+      const res = await req("GET", next);
+      items.push(...(JSON.parse(res.body)[key] ?? []));
+      next = /<([^>]+)>/.exec(res.headers.link ?? "")?.[1];
+    }
+    return items;
+  };
+  const repos = await list("/v2/_catalog", "repositories");
+  for (const repo of repos) {
+    const tags = await list(`/v2/${repo}/tags/list`, "tags");
+    for (const tag of tags) {
+      const head = await req("HEAD", `/v2/${repo}/manifests/${tag}`);
+      const del = await req("DELETE", `/v2/${repo}/manifests/${head.headers["docker-content-digest"]}`);
+      if (del.status === 202) seqDeleted++;
+    }
+  }
+  const s1 = performance.now();
+  agent.destroy();
+  const leftB = (await readRegistryInventory(new RegistryClient({ url: regB.url }))).repositories.reduce(
+    (n, r) => n + r.tags.length,
+    0,
+  );
+  await regB.stop();
+
+  // 4. results
+  const tagsDone = plan.summary.tags;
+  const rsApply = tagsDone / ((t2 - t1) / 1000);
+  const rsTotal = tagsDone / ((t2 - t0) / 1000);
+  const seq = seqDeleted / ((s1 - s0) / 1000);
+  const result = {
+    version,
+    tags: tagsDone,
+    repositories: inventory.repositories.length,
+    concurrency: C,
+    regsweep: {
+      readAndPlanSeconds: +((t1 - t0) / 1000).toFixed(2),
+      applySeconds: +((t2 - t1) / 1000).toFixed(2),
+      requests: report.requests,
+      tagsPerSecondApply: +rsApply.toFixed(1),
+      tagsPerSecondEndToEnd: +rsTotal.toFixed(1),
+      tagsLeft: leftA,
+    },
+    sequential: {
+      seconds: +((s1 - s0) / 1000).toFixed(2),
+      deleted: seqDeleted,
+      tagsPerSecond: +seq.toFixed(1),
+      tagsLeft: leftB,
+    },
+    speedupApply: +(rsApply / seq).toFixed(2),
+    speedupEndToEnd: +(rsTotal / seq).toFixed(2),
+  };
+  console.log(JSON.stringify(result, null, 2));
+  console.log(
+    `regsweep: ${result.regsweep.tagsPerSecondApply} tags/s (apply), ${result.regsweep.tagsPerSecondEndToEnd} tags/s (read+plan+apply); sequential: ${result.sequential.tagsPerSecond} tags/s; speed-up ${result.speedupApply}x (apply), ${result.speedupEndToEnd}x (end to end)`,
+  );
+  if (leftA !== 0 || leftB !== 0) {
+    console.error(`tags left after the run: regsweep ${leftA}, sequential ${leftB}`);
+    process.exitCode = 1;
+  }
+} finally {
+  if (!args.keep) await rm(work, { recursive: true, force: true });
+  else log(`kept ${work}`);
+}
