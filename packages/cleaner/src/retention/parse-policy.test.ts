@@ -109,3 +109,22 @@ describe("parseDigestList / parseWindowDate", () => {
     expect(parseWindowDate(text)).toBe(ms);
   });
 });
+
+describe("docs/retention-example.yml", () => {
+  it("is a valid policy (with its allow-list file)", async () => {
+    const { loadPolicy } = await import("./load-policy.js");
+    const { repoRoot } = await import("@regsweep/testbed");
+    const policy = await loadPolicy(`${repoRoot()}/docs/retention-example.yml`);
+    expect(policy.rules.map((r) => r.name)).toEqual([
+      "mysql: last 5",
+      "tools/ci-runner: last 3",
+      "releases",
+      "branches",
+      "nightlies",
+      "seed-style window",
+    ]);
+    expect(policy.rules[2]?.keep.find((c) => c.kind === "digests")).toMatchObject({
+      digests: [expect.any(String)],
+    });
+  });
+});
