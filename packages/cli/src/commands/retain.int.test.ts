@@ -192,6 +192,36 @@ describe("regsweep retain on trees written by a real registry", () => {
     for (const t of ["v9", "v10", "latest", "old-alias"]) await expectPullable(again.host, `team/web:${t}`);
   });
 
+  it("a saved plan is re-checked: a push since --out makes apply refuse (stale) and delete nothing there", async () => {
+    const registry = await registryWith([
+      ["app", "1"],
+      ["app", "2"],
+      ["app", "3"],
+    ]);
+    const dir = await mkdtemp(join(tmpdir(), "retain-"));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const planFile = join(dir, "plan.json");
+    const out = await regsweep(
+      "retain",
+      "--storage",
+      registry.storageRoot,
+      "--image",
+      "^app$",
+      "-l",
+      "2",
+      "--out",
+      planFile,
+    );
+    expect(out.code).toBe(0);
+    const pushing = await restart(registry);
+    await pushManifest(pushing, "app", image({ layers: [layer("four")] }), "4");
+    await pushing.stop();
+    const applied = await regsweep("apply", planFile, "--yes");
+    expect(applied.code).toBe(6);
+    const again = await restart(registry);
+    for (const t of ["1", "2", "3", "4"]) await expectPullable(again.host, `app:${t}`);
+  });
+
   it("a policy with a typo is refused with its line, and nothing changes", async () => {
     const registry = await registryWith([["app", "1"]]);
     const dir = await mkdtemp(join(tmpdir(), "retain-"));
