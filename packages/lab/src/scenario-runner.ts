@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findRegistryVersion, type RegistryVersion, startRegistryProcess } from "@regsweep/testbed";
+import { pinNodeFetchDispatcher } from "./fetch-dispatcher.js";
 import type { FixtureSet } from "./fixture-set.js";
 import { runRegsweep } from "./regsweep-cli.js";
 import type { RegsweepResult, RegsweepRunOptions, Scenario, ScenarioContext } from "./scenario.js";
@@ -27,6 +28,7 @@ async function startLabRegistry(
 ): Promise<LabRegistry> {
   if (runtime === "process") return startRegistryProcess({ version, storageRoot });
   // Loaded only when needed: testcontainers is heavy and needs a Docker engine.
+  await pinNodeFetchDispatcher();
   const { RegistryContainer } = await import("./registry-container.js");
   const container =
     runtime === "official" ? RegistryContainer.official(version) : new RegistryContainer(version);
