@@ -173,7 +173,11 @@ Examples:
     }
     const inventory = await readStorageInventory(root);
     const nowMs = Date.now();
-    const createdAt = await readCreatedTimes(root, inventory);
+    // Config blobs are read only when some rule orders or filters by image creation time.
+    const usesCreated = policy.rules.some((r) =>
+      r.keep.some((c) => (c.kind === "last" ? c.order === "created" : "by" in c && c.by === "created")),
+    );
+    const createdAt = usesCreated ? await readCreatedTimes(root, inventory) : new Map();
     const retention = planRetention(inventory, policy, { nowMs, createdAt });
     if (retention.requests.length === 0) {
       if (options.json) io.out(JSON.stringify({ decisions: retention.decisions, actions: [] }, null, 2));
