@@ -3,6 +3,7 @@ import { join } from "node:path";
 import pLimit from "p-limit";
 import type { Digest } from "./digest.js";
 import { InvalidRequestError, StorageIoError } from "./errors.js";
+import { forEachLimited } from "./for-each-limited.js";
 import { Journal } from "./journal.js";
 import type { Plan, PlanAction, RepositorySnapshot } from "./plan.js";
 import { ownDir } from "./plan-deletion.js";
@@ -167,7 +168,8 @@ export async function applyPlan(root: string, plan: Plan, options: ApplyOptions 
   if (plan.format !== "regsweep.plan/v1")
     throw new InvalidRequestError(`not a regsweep plan (format ${String(plan.format)})`);
   const journal = await Journal.begin(root, plan);
-  const limit = pLimit(options.concurrency ?? 32);
+  const concurrency = options.concurrency ?? 32;
+  const limit = pLimit(concurrency);
   const report: ApplyReport = { done: 0, alreadyGone: 0, skipped: [], staleRepositories: [], bytesFreed: 0 };
   const stale = await staleRepositories(root, plan);
   report.staleRepositories = [...stale.keys()].sort();
@@ -265,9 +267,14 @@ export async function applyPlan(root: string, plan: Plan, options: ApplyOptions 
           ? action.stage
           : 0;
     const groups = new Map<number, typeof indexed>();
-    for (const item of indexed) groups.set(groupOf(item), [...(groups.get(groupOf(item)) ?? []), item]);
+    for (const item of indexed) {
+      const key = groupOf(item);
+      const group = groups.get(key);
+      if (group) group.push(item);
+      else groups.set(key, [item]);
+    }
     for (const key of [...groups.keys()].sort((a, b) => a - b)) {
-      await Promise.all((groups.get(key) ?? []).map((item) => limit(() => run(item))));
+      await forEachLimited(groups.get(key) ?? [], concurrency, run);
     }
     await journal.record(finished);
   }

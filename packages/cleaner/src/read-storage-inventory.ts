@@ -1,9 +1,9 @@
 import type { Dirent } from "node:fs";
 import { lstat, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import pLimit from "p-limit";
 import { type Digest, isDigest } from "./digest.js";
 import { NotAStorageTreeError } from "./errors.js";
+import { forEachLimited, mapLimited } from "./for-each-limited.js";
 import type {
   BlobInfo,
   Finding,
@@ -17,8 +17,15 @@ import type {
 import { isManifestProblem, type ManifestInfo, type ManifestProblem, parseManifest } from "./manifest.js";
 import { BLOBS_ROOT, pathFor, REPOSITORIES_ROOT, V2_ROOT } from "./storage-paths.js";
 
-/** How hard to hit the disk: parallel file operations in flight. */
+/**
+ * How hard to hit the disk. Pools nest (repositories × links, prefixes × blobs), so each level is small;
+ * work is pulled from iterators, never queued as one promise per file (memory stays flat on big trees).
+ */
 const IO_CONCURRENCY = 64;
+const REPOSITORY_CONCURRENCY = 8;
+const LINK_CONCURRENCY = 8;
+const PREFIX_CONCURRENCY = 4;
+const BLOB_CONCURRENCY = 16;
 
 /** Options for reading a storage tree. */
 export interface ReadStorageOptions {
@@ -73,7 +80,6 @@ export async function readStorageInventory(
           : `it has no ${V2_ROOT} folder (give the registry's rootdirectory, e.g. /var/lib/registry)`,
     );
   }
-  const limit = pLimit(IO_CONCURRENCY);
   const findings: Finding[] = [];
   const emptyDirs: string[] = [];
   const readAtMs = Date.now();
@@ -113,15 +119,13 @@ export async function readStorageInventory(
   repoDirs.sort();
 
   let reposDone = 0;
-  const repositories = await Promise.all(
-    repoDirs.map(async (name) => {
-      const repo = await readRepository(root, name, limit, findings, emptyDirs, rel);
-      options.onProgress?.({ phase: "repositories", done: ++reposDone, total: repoDirs.length });
-      return repo;
-    }),
-  );
+  const repositories = await mapLimited(repoDirs, REPOSITORY_CONCURRENCY, async (name) => {
+    const repo = await readRepository(root, name, findings, emptyDirs, rel);
+    options.onProgress?.({ phase: "repositories", done: ++reposDone, total: repoDirs.length });
+    return repo;
+  });
 
-  const blobs = await readBlobs(root, limit, findings, emptyDirs, rel, options);
+  const blobs = await readBlobs(root, findings, emptyDirs, rel, options);
 
   // Every digest a repository says is a manifest: revisions and what tags point at.
   const manifestDigests = new Set<Digest>();
@@ -131,37 +135,33 @@ export async function readStorageInventory(
   }
   const manifests = new Map<Digest, ManifestInfo | ManifestProblem>();
   let manifestsDone = 0;
-  await Promise.all(
-    [...manifestDigests].map((digest) =>
-      limit(async () => {
-        const path = join(root, pathFor({ kind: "blob-data", digest }));
-        let bytes: Buffer;
-        try {
-          bytes = await readFile(path);
-        } catch {
-          return; // reported below as manifest.missing, per repository
-        }
-        const parsed = parseManifest(bytes, digest);
-        manifests.set(digest, parsed);
-        if (isManifestProblem(parsed)) {
-          findings.push({
-            code: "manifest.corrupt",
-            path: rel(path),
-            digest,
-            detail: `${parsed.problem}: ${parsed.detail}`,
-          });
-        } else if (parsed.kind === "unknown") {
-          findings.push({
-            code: "manifest.unknown-type",
-            path: rel(path),
-            digest,
-            detail: `media type '${parsed.mediaType}' is not one regsweep knows; kept with everything it names`,
-          });
-        }
-        options.onProgress?.({ phase: "manifests", done: ++manifestsDone, total: manifestDigests.size });
-      }),
-    ),
-  );
+  await forEachLimited(manifestDigests, IO_CONCURRENCY, async (digest) => {
+    const path = join(root, pathFor({ kind: "blob-data", digest }));
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path);
+    } catch {
+      return; // reported below as manifest.missing, per repository
+    }
+    const parsed = parseManifest(bytes, digest);
+    manifests.set(digest, parsed);
+    if (isManifestProblem(parsed)) {
+      findings.push({
+        code: "manifest.corrupt",
+        path: rel(path),
+        digest,
+        detail: `${parsed.problem}: ${parsed.detail}`,
+      });
+    } else if (parsed.kind === "unknown") {
+      findings.push({
+        code: "manifest.unknown-type",
+        path: rel(path),
+        digest,
+        detail: `media type '${parsed.mediaType}' is not one regsweep knows; kept with everything it names`,
+      });
+    }
+    options.onProgress?.({ phase: "manifests", done: ++manifestsDone, total: manifestDigests.size });
+  });
 
   for (const repo of repositories) {
     const revisions = new Set(repo.revisions.map((r) => r.digest));
@@ -207,7 +207,6 @@ export async function readStorageInventory(
 /** Reads `<alg>/<hex>/link` folders; a folder without `link` is absent (as `linkedblobstore.go` sees it). */
 async function readDigestLinks(
   dir: string,
-  limit: ReturnType<typeof pLimit>,
   findings: Finding[],
   emptyDirs: string[],
   rel: (p: string) => string,
@@ -219,39 +218,35 @@ async function readDigestLinks(
     const algDir = join(dir, alg.name);
     const hexes = await entries(algDir);
     if (hexes.length === 0) emptyDirs.push(rel(algDir));
-    await Promise.all(
-      hexes.map((hex) =>
-        limit(async () => {
-          const linkDir = join(algDir, hex.name);
-          const expected = `${alg.name}:${hex.name}`;
-          if (!hex.isDirectory() || !isDigest(expected)) {
-            findings.push({
-              code: "entry.unexpected",
-              path: rel(linkDir),
-              repository,
-              detail: "not a <algorithm>/<hex> link folder",
-            });
-            return;
-          }
-          const link = await readLink(join(linkDir, "link"));
-          if (!link) {
-            const rest = await entries(linkDir);
-            if (rest.length === 0) emptyDirs.push(rel(linkDir));
-            return;
-          }
-          if (link.text !== expected) {
-            findings.push({
-              code: "link.invalid",
-              path: rel(join(linkDir, "link")),
-              repository,
-              digest: expected,
-              detail: `link says '${link.text.slice(0, 80)}', its folder says ${expected}`,
-            });
-          }
-          out.push({ digest: expected, mtimeMs: link.mtimeMs, dir: linkDir });
-        }),
-      ),
-    );
+    await forEachLimited(hexes, LINK_CONCURRENCY, async (hex) => {
+      const linkDir = join(algDir, hex.name);
+      const expected = `${alg.name}:${hex.name}`;
+      if (!hex.isDirectory() || !isDigest(expected)) {
+        findings.push({
+          code: "entry.unexpected",
+          path: rel(linkDir),
+          repository,
+          detail: "not a <algorithm>/<hex> link folder",
+        });
+        return;
+      }
+      const link = await readLink(join(linkDir, "link"));
+      if (!link) {
+        const rest = await entries(linkDir);
+        if (rest.length === 0) emptyDirs.push(rel(linkDir));
+        return;
+      }
+      if (link.text !== expected) {
+        findings.push({
+          code: "link.invalid",
+          path: rel(join(linkDir, "link")),
+          repository,
+          digest: expected,
+          detail: `link says '${link.text.slice(0, 80)}', its folder says ${expected}`,
+        });
+      }
+      out.push({ digest: expected, mtimeMs: link.mtimeMs, dir: linkDir });
+    });
   }
   return out.sort((a, b) => (a.digest < b.digest ? -1 : 1));
 }
@@ -259,7 +254,6 @@ async function readDigestLinks(
 async function readRepository(
   root: string,
   name: string,
-  limit: ReturnType<typeof pLimit>,
   findings: Finding[],
   emptyDirs: string[],
   rel: (p: string) => string,
@@ -267,69 +261,62 @@ async function readRepository(
   const repoDir = join(root, pathFor({ kind: "repository", repository: name }));
   const revisionLinks = await readDigestLinks(
     join(repoDir, "_manifests/revisions"),
-    limit,
     findings,
     emptyDirs,
     rel,
     name,
   );
-  const revisions: RevisionInfo[] = await Promise.all(
-    revisionLinks.map(async (r) => {
-      const sigs = await readDigestLinks(join(r.dir, "signatures"), limit, findings, emptyDirs, rel, name);
-      return { digest: r.digest, linkedAtMs: r.mtimeMs, signatures: sigs.map((s) => s.digest) };
-    }),
-  );
+  const revisions: RevisionInfo[] = await mapLimited(revisionLinks, LINK_CONCURRENCY, async (r) => {
+    const sigs = await readDigestLinks(join(r.dir, "signatures"), findings, emptyDirs, rel, name);
+    return { digest: r.digest, linkedAtMs: r.mtimeMs, signatures: sigs.map((s) => s.digest) };
+  });
 
   const tagsDir = join(repoDir, "_manifests/tags");
   const tagEntries = (await entries(tagsDir))
     .filter((e) => e.isDirectory())
     .map((e) => e.name)
     .sort();
-  const tags: TagInfo[] = await Promise.all(
-    tagEntries.map(async (tag) => {
-      const tagDir = join(tagsDir, tag);
-      const current = await limit(() => readLink(join(tagDir, "current/link")));
-      const index = await readDigestLinks(join(tagDir, "index"), limit, findings, emptyDirs, rel, name);
-      const info: TagInfo = { name: tag, index: index.map((i) => i.digest) };
-      if (current && isDigest(current.text)) {
-        info.current = current.text;
-        info.pushedAtMs = current.mtimeMs;
-      } else {
-        findings.push({
-          code: current ? "link.invalid" : "tag.no-current",
-          path: rel(join(tagDir, "current/link")),
-          repository: name,
-          detail: current
-            ? `current link holds '${current.text.slice(0, 80)}'`
-            : `tag '${tag}' has no current link`,
-        });
-      }
-      return info;
-    }),
-  );
+  const tags: TagInfo[] = await mapLimited(tagEntries, LINK_CONCURRENCY, async (tag) => {
+    const tagDir = join(tagsDir, tag);
+    const current = await readLink(join(tagDir, "current/link"));
+    const index = await readDigestLinks(join(tagDir, "index"), findings, emptyDirs, rel, name);
+    const info: TagInfo = { name: tag, index: index.map((i) => i.digest) };
+    if (current && isDigest(current.text)) {
+      info.current = current.text;
+      info.pushedAtMs = current.mtimeMs;
+    } else {
+      findings.push({
+        code: current ? "link.invalid" : "tag.no-current",
+        path: rel(join(tagDir, "current/link")),
+        repository: name,
+        detail: current
+          ? `current link holds '${current.text.slice(0, 80)}'`
+          : `tag '${tag}' has no current link`,
+      });
+    }
+    return info;
+  });
 
   const layers: LayerLinkInfo[] = (
-    await readDigestLinks(join(repoDir, "_layers"), limit, findings, emptyDirs, rel, name)
+    await readDigestLinks(join(repoDir, "_layers"), findings, emptyDirs, rel, name)
   ).map((l) => ({ digest: l.digest, linkedAtMs: l.mtimeMs }));
 
   const uploadsDir = join(repoDir, "_uploads");
-  const uploads: UploadInfo[] = await Promise.all(
-    (await entries(uploadsDir))
-      .filter((e) => e.isDirectory())
-      .map((e) =>
-        limit(async () => {
-          const dir = join(uploadsDir, e.name);
-          const startedAt = await readLink(join(dir, "startedat"));
-          const parsed = startedAt ? Date.parse(startedAt.text) : Number.NaN;
-          const data = await stat(join(dir, "data")).catch(() => undefined);
-          const dirStat = await stat(dir);
-          return {
-            id: e.name,
-            startedAtMs: Number.isFinite(parsed) ? parsed : dirStat.mtimeMs,
-            bytes: data?.size ?? 0,
-          };
-        }),
-      ),
+  const uploads: UploadInfo[] = await mapLimited(
+    (await entries(uploadsDir)).filter((e) => e.isDirectory()),
+    LINK_CONCURRENCY,
+    async (e) => {
+      const dir = join(uploadsDir, e.name);
+      const startedAt = await readLink(join(dir, "startedat"));
+      const parsed = startedAt ? Date.parse(startedAt.text) : Number.NaN;
+      const data = await stat(join(dir, "data")).catch(() => undefined);
+      const dirStat = await stat(dir);
+      return {
+        id: e.name,
+        startedAtMs: Number.isFinite(parsed) ? parsed : dirStat.mtimeMs,
+        bytes: data?.size ?? 0,
+      };
+    },
   );
   uploads.sort((a, b) => a.id.localeCompare(b.id));
   return { name, tags, revisions, layers, uploads };
@@ -337,7 +324,6 @@ async function readRepository(
 
 async function readBlobs(
   root: string,
-  limit: ReturnType<typeof pLimit>,
   findings: Finding[],
   emptyDirs: string[],
   rel: (p: string) => string,
@@ -350,46 +336,40 @@ async function readBlobs(
     if (!alg.isDirectory()) continue;
     const algDir = join(blobsDir, alg.name);
     const prefixes = await entries(algDir);
-    await Promise.all(
-      prefixes.map(async (prefix) => {
-        const prefixDir = join(algDir, prefix.name);
-        const hexes = await limit(() => entries(prefixDir));
-        if (hexes.length === 0) emptyDirs.push(rel(prefixDir));
-        await Promise.all(
-          hexes.map((hex) =>
-            limit(async () => {
-              const digest = `${alg.name}:${hex.name}`;
-              const dataPath = join(prefixDir, hex.name, "data");
-              if (!isDigest(digest) || !hex.name.startsWith(prefix.name)) {
-                findings.push({
-                  code: "entry.unexpected",
-                  path: rel(join(prefixDir, hex.name)),
-                  detail: "not a blob folder",
-                });
-                return;
-              }
-              const info = await lstat(dataPath).catch(() => undefined);
-              if (!info) {
-                const rest = await entries(join(prefixDir, hex.name));
-                if (rest.length === 0) emptyDirs.push(rel(join(prefixDir, hex.name)));
-                return;
-              }
-              if (!info.isFile()) {
-                findings.push({
-                  code: info.isSymbolicLink() ? "entry.symlink" : "entry.unexpected",
-                  path: rel(dataPath),
-                  digest,
-                  detail: "blob data is not a regular file (kept, never followed)",
-                });
-                return;
-              }
-              blobs.set(digest, { size: info.size, modifiedAtMs: info.mtimeMs });
-              if (++done % 1000 === 0) options.onProgress?.({ phase: "blobs", done });
-            }),
-          ),
-        );
-      }),
-    );
+    await forEachLimited(prefixes, PREFIX_CONCURRENCY, async (prefix) => {
+      const prefixDir = join(algDir, prefix.name);
+      const hexes = await entries(prefixDir);
+      if (hexes.length === 0) emptyDirs.push(rel(prefixDir));
+      await forEachLimited(hexes, BLOB_CONCURRENCY, async (hex) => {
+        const digest = `${alg.name}:${hex.name}`;
+        const dataPath = join(prefixDir, hex.name, "data");
+        if (!isDigest(digest) || !hex.name.startsWith(prefix.name)) {
+          findings.push({
+            code: "entry.unexpected",
+            path: rel(join(prefixDir, hex.name)),
+            detail: "not a blob folder",
+          });
+          return;
+        }
+        const info = await lstat(dataPath).catch(() => undefined);
+        if (!info) {
+          const rest = await entries(join(prefixDir, hex.name));
+          if (rest.length === 0) emptyDirs.push(rel(join(prefixDir, hex.name)));
+          return;
+        }
+        if (!info.isFile()) {
+          findings.push({
+            code: info.isSymbolicLink() ? "entry.symlink" : "entry.unexpected",
+            path: rel(dataPath),
+            digest,
+            detail: "blob data is not a regular file (kept, never followed)",
+          });
+          return;
+        }
+        blobs.set(digest, { size: info.size, modifiedAtMs: info.mtimeMs });
+        if (++done % 1000 === 0) options.onProgress?.({ phase: "blobs", done });
+      });
+    });
   }
   return blobs;
 }
