@@ -25,7 +25,7 @@ export type TimeSource = "pushed" | "created";
 
 /** One condition under which a rule keeps a tag. */
 export type KeepCondition =
-  /** The newest `count` tags by `order`, per repository or per group (the regex's captures joined). */
+  /** The newest `count` tags by `order`, per repository or per group (the regex's captures joined; tags it does not match form one group). */
   | { kind: "last"; count: number; order: TagOrder; groupBy?: string }
   /** Tags whose name matches any pattern (e.g. `latest`, `v*`, `/^release-.*$/`). */
   | { kind: "tags"; patterns: NamePattern[] }
