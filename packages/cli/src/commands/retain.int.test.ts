@@ -222,6 +222,44 @@ describe("regsweep retain on trees written by a real registry", () => {
     for (const t of ["1", "2", "3", "4"]) await expectPullable(again.host, `app:${t}`);
   });
 
+  it("one-off flags: --group-by, --keep, --digests (allow-list) all keep", async () => {
+    const registry = await startRegistryProcess({ version: defaultTestVersion() });
+    cleanup.push(() => registry.stop({ removeStorage: true }));
+    let main1 = "";
+    for (const t of ["main-1", "main-2", "main-3", "dev-1", "dev-2", "release-1"]) {
+      const m = image({ layers: [layer(t)] });
+      if (t === "main-1") main1 = m.digest;
+      await pushManifest(registry, "app", m, t);
+    }
+    await registry.stop();
+    const dir = await mkdtemp(join(tmpdir(), "retain-"));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const deployed = join(dir, "deployed.txt");
+    await writeFile(deployed, `# deployed\napp@${main1}\n`);
+    const r = await regsweep(
+      "retain",
+      "--storage",
+      registry.storageRoot,
+      "--image",
+      "^app$",
+      "-l",
+      "1",
+      "-o",
+      "name",
+      "--group-by",
+      "^([a-z]+)-",
+      "--keep",
+      "release-*",
+      "--digests",
+      deployed,
+      "--yes",
+    );
+    expect(r.code).toBe(0);
+    const again = await restart(registry);
+    expect((await listTags(again.url, "app")).sort()).toEqual(["dev-2", "main-1", "main-3", "release-1"]);
+    await expectPullable(again.host, "app:main-1");
+  });
+
   it("a policy with a typo is refused with its line, and nothing changes", async () => {
     const registry = await registryWith([["app", "1"]]);
     const dir = await mkdtemp(join(tmpdir(), "retain-"));

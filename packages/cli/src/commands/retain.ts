@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import {
   attributeFreedBytes,
   type Decision,
@@ -8,6 +9,7 @@ import {
   type NamePattern,
   type PlanOptions,
   PolicyError,
+  parseDigestList,
   parseDuration,
   parseWindowDate,
   planDeletion,
@@ -37,7 +39,24 @@ interface RetainOptions extends DestructiveOptions {
   after?: string;
   keep?: string[];
   untaggedOlderThan?: string;
+  newerThan?: string;
+  groupBy?: string;
+  digests?: string;
 }
+
+/** Rule flags other than --image; they need --image to say which repositories they apply to. */
+const RULE_FLAGS = [
+  "include",
+  "exclude",
+  "last",
+  "before",
+  "after",
+  "keep",
+  "untaggedOlderThan",
+  "newerThan",
+  "groupBy",
+  "digests",
+];
 
 const ORDERS: Record<string, TagOrder> = {
   name: "name",
@@ -55,11 +74,9 @@ function pattern(text: string): NamePattern {
 }
 
 /** The one-off rule the seed's clean_old_versions flags describe, if `--image` is given. */
-export function flagRule(options: RetainOptions): RetentionRule | undefined {
+export async function flagRule(options: RetainOptions): Promise<RetentionRule | undefined> {
   if (options.image === undefined) {
-    const stray = ["include", "exclude", "last", "before", "after", "keep", "untaggedOlderThan"].filter(
-      (k) => options[k as keyof RetainOptions] !== undefined,
-    );
+    const stray = RULE_FLAGS.filter((k) => options[k as keyof RetainOptions] !== undefined);
     if (stray.length > 0)
       throw new InvalidRequestError(
         "rule flags need --image <regex> (which repositories they apply to); or put the rule in --policy",
@@ -71,7 +88,33 @@ export function flagRule(options: RetainOptions): RetentionRule | undefined {
     throw new InvalidRequestError(`--last must be a whole number ≥ 0, not '${options.last}'`);
   const order = ORDERS[options.order ?? "name"];
   if (!order) throw new InvalidRequestError(`--order must be one of ${Object.keys(ORDERS).join(", ")}`);
-  const keep: KeepCondition[] = [{ kind: "last", count, order }];
+  const keep: KeepCondition[] = [
+    { kind: "last", count, order, ...(options.groupBy !== undefined ? { groupBy: options.groupBy } : {}) },
+  ];
+  if (options.newerThan !== undefined)
+    keep.push({
+      kind: "newer-than",
+      ageMs: parseDuration(options.newerThan),
+      by: order === "created" ? "created" : "pushed",
+    });
+  if (options.digests !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(options.digests, "utf8");
+    } catch (error) {
+      throw new InvalidRequestError(`cannot read --digests ${options.digests}: ${(error as Error).message}`);
+    }
+    try {
+      keep.push({
+        kind: "digests",
+        digests: parseDigestList(text, options.digests),
+        source: options.digests,
+      });
+    } catch (error) {
+      if (error instanceof PolicyError) throw new InvalidRequestError(error.message);
+      throw error;
+    }
+  }
   if (options.before !== undefined || options.after !== undefined)
     keep.push({
       kind: "outside-window",
@@ -117,7 +160,7 @@ async function readPolicy(options: RetainOptions): Promise<RetentionPolicy> {
       throw error;
     }
   }
-  const flags = flagRule(options);
+  const flags = await flagRule(options);
   if (flags) rules.push(flags);
   if (rules.length === 0)
     throw new InvalidRequestError(
@@ -150,7 +193,16 @@ export function retainCommand(program: Command, io: CliIo, setExit: (code: numbe
       "also keep tags matching this glob or /regex/; repeatable",
       (v: string, all: string[] = []) => [...all, v],
     )
-    .option("--untagged-older-than <duration>", "also delete untagged manifests older than this (e.g. 7d)");
+    .option("--untagged-older-than <duration>", "also delete untagged manifests older than this (e.g. 7d)")
+    .option(
+      "--newer-than <duration>",
+      "also keep tags younger than this (push time; creation time with -o date)",
+    )
+    .option("--group-by <regex>", "count --last per group: the regex's captures name it (e.g. '^([a-z]+)-')")
+    .option(
+      "--digests <file>",
+      "also keep tags and manifests whose digest is listed (one per line, e.g. what is deployed)",
+    );
   addStorageOptions(cmd);
   addDestructiveOptions(cmd);
   cmd.addHelpText(
