@@ -32,7 +32,6 @@ const T = Number(args.tags);
 const R = Number(args.repositories);
 const C = Number(args.concurrency);
 const version = args.version ?? defaultTestVersion();
-const perRepo = Math.ceil(T / R);
 const log = (s) => process.stderr.write(`${s}\n`);
 
 function run(cmd, argv) {

@@ -1,3 +1,4 @@
+import pLimit from "p-limit";
 import type { ApplyReport, SkippedAction } from "../apply-plan.js";
 import type { Digest } from "../digest.js";
 import { InvalidRequestError } from "../errors.js";
@@ -138,6 +139,7 @@ export async function applyOnlinePlan(
   );
   report.staleRepositories = [...stale.keys()].sort();
 
+  const actions = pLimit(client.options.concurrency ?? 16);
   // Digests this run deleted: a later action on one is already done, without asking the registry again.
   const gone = new Set<string>();
   const deleteDigest = async (repository: string, digest: Digest): Promise<boolean> => {
@@ -238,8 +240,9 @@ export async function applyOnlinePlan(
   for (const phase of ["tag", "revision", "layer-link"] as const) {
     if (options.signal?.aborted) break;
     const items = online.filter(({ action }) => action.type === phase);
-    // Started in plan order (referrers and indexes first); the client bounds how many run at once.
-    await Promise.all(items.map(run));
+    // Started in plan order (referrers and indexes first), as many at once as the client sends requests, so a
+    // stop leaves every action not yet started untouched.
+    await Promise.all(items.map((item) => actions(() => run(item))));
   }
   report.requests = client.requests - requestsBefore;
   return report;
