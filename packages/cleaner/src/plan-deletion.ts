@@ -85,12 +85,12 @@ export function planDeletion(
     if (!w) throw new RepositoryNotFoundError(name);
     return w;
   };
-  const seedUntagged = (w: RepoWork, minAgeMs = 0) => {
+  const seedUntagged = (w: RepoWork, minAgeMs?: number) => {
     const tagged = new Set(w.repo.tags.flatMap((t) => (t.current ? [t.current] : [])));
     for (const r of w.repo.revisions) {
       if (tagged.has(r.digest)) continue;
       if (!manifest(r.digest)) continue; // unreadable: its children are unknown, so it stays (and is a finding)
-      if (r.linkedAtMs > opts.nowMs - minAgeMs) continue; // a retention rule's age threshold: not old enough yet
+      if (minAgeMs !== undefined && r.linkedAtMs > opts.nowMs - minAgeMs) continue; // a retention rule's age threshold
       if (r.linkedAtMs > graceLimit) {
         keptNotes.push({
           repository: w.repo.name,
