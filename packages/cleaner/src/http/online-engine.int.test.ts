@@ -78,6 +78,7 @@ describe.each(versions)("online engine against registry %s", (version) => {
     await pushManifest(r, "app", shared, "s2");
     await pushManifest(r, "app", sig, `sha256-${one.digest.slice(7)}.sig`);
     await pushManifest(r, "multi", multi, "latest");
+    await pushManifest(r, "multi", amd, "amd-only");
     await pushManifest(r, "other", image({ layers: [base, layer("other")] }), "keep");
     return { one, two, shared, multi, amd, arm, sig };
   }
@@ -89,6 +90,7 @@ describe.each(versions)("online engine against registry %s", (version) => {
     const requestSets: PlanRequest[][] = [
       [{ kind: "delete-tag", repository: "app", tag: "1" }],
       [{ kind: "delete-tag", repository: "app", tag: "2" }],
+      [{ kind: "delete-tag", repository: "multi", tag: "latest" }],
       [{ kind: "delete-repository", repository: "multi" }],
       [{ kind: "delete-repository", repository: "app" }],
     ];
@@ -114,6 +116,19 @@ describe.each(versions)("online engine against registry %s", (version) => {
     await expectPullable(r.host, "app:s1", img.shared.digest);
     await expectPullable(r.host, "multi:latest", img.multi.digest);
     expect(await tags(r.url, "app")).toEqual(["2", "s1", "s2"]);
+
+    // Deleting a multi-arch tag: the index and its untagged child go, the child another tag names stays.
+    const plan1 = planDeletion(
+      await readRegistryInventory(c),
+      [{ kind: "delete-tag", repository: "multi", tag: "latest" }],
+      {
+        graceMs: 0,
+      },
+    );
+    expect((await applyOnlinePlan(c, plan1)).skipped).toEqual([]);
+    await expectNotPullable(r.host, "multi:latest");
+    await expectNotPullable(r.host, `multi@${img.arm.digest}`);
+    await expectPullable(r.host, "multi:amd-only", img.amd.digest);
 
     // A whole multi-arch repository: the index goes, then its children.
     const plan2 = planDeletion(

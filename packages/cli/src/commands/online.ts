@@ -34,14 +34,8 @@ export async function makeOnlinePlan(
       ...(options.grace !== undefined ? { graceMs: parseDuration(options.grace) } : {}),
       ...(options.uploadAge !== undefined ? { uploadMaxAgeMs: parseDuration(options.uploadAge) } : {}),
     };
-    const named = requests.flatMap((r) => ("repository" in r && r.repository ? [r.repository] : []));
-    const wholeRegistry = requests.some(
-      (r) => r.kind === "gc" || (r.kind === "delete-untagged" && !r.repository),
-    );
-    const inventory = await readRegistryInventory(
-      client,
-      wholeRegistry ? {} : { repositories: [...new Set(named)] },
-    );
+    // The whole registry, always: whether a blob is still used depends on every repository.
+    const inventory = await readRegistryInventory(client);
     return planDeletion(inventory, requests, planOptions);
   } finally {
     client.close();
