@@ -77,7 +77,18 @@ describe("regsweep delete --registry (online)", () => {
     );
     expect(real.code, real.stderr).toBe(0);
     expect(real.stderr).toContain("garbage-collect");
-    for (const out of [anonymous, dry, real]) expect(out.stdout + out.stderr).not.toContain(PASSWORD);
+    // Credentials from the Docker config file (what `docker login` writes), no flags.
+    await writeFile(
+      join(dir, "config.json"),
+      JSON.stringify({ auths: { [r.host]: { auth: Buffer.from(`bob:${PASSWORD}`).toString("base64") } } }),
+    );
+    const fromConfig = await regsweep(["delete", "--registry", r.url, "app:2", "--dry-run"], "", {
+      DOCKER_CONFIG: dir,
+    });
+    expect(fromConfig.code, fromConfig.stderr).toBe(0);
+    expect(fromConfig.stdout).toContain("app:2");
+    for (const out of [anonymous, dry, real, fromConfig])
+      expect(out.stdout + out.stderr).not.toContain(PASSWORD);
 
     // Verified without auth on the same tree by skopeo, an independent client.
     await r.stop();
