@@ -43,8 +43,21 @@ async function pushMany(
   }
 }
 
-/** Runs `argv` with the registry stopped and SIGKILLs it as soon as its journal records a finished action. */
-async function killMidway(ctx: ScenarioContext, argv: string[]): Promise<KillOutcome> {
+function journaledCount(doneFile: string): number {
+  if (!existsSync(doneFile)) return 0;
+  // A resumed run journals again what it redoes: count each action once.
+  return new Set(
+    readFileSync(doneFile, "utf8")
+      .split("\n")
+      .filter((l) => l !== ""),
+  ).size;
+}
+
+/**
+ * Runs `argv` with the registry stopped and SIGKILLs it once its journal holds at least `fraction` of the
+ * plan's actions (at least one).
+ */
+async function killMidway(ctx: ScenarioContext, argv: string[], fraction: number): Promise<KillOutcome> {
   const state = join(ctx.storageRoot, ".regsweep");
   const planFile = join(state, "journal-plan.json");
   const doneFile = join(state, "journal-done");
@@ -53,24 +66,31 @@ async function killMidway(ctx: ScenarioContext, argv: string[]): Promise<KillOut
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     const deadline = Date.now() + 30_000;
     // A tight poll: the apply of a few hundred actions takes well under a second.
+    let wanted = Number.POSITIVE_INFINITY;
     while (child.exitCode === null && Date.now() < deadline) {
-      if (existsSync(doneFile) && readFileSync(doneFile, "utf8").length > 0) break;
+      if (wanted === Number.POSITIVE_INFINITY && existsSync(planFile)) {
+        try {
+          const planned = JSON.parse(readFileSync(planFile, "utf8")) as { actions: unknown[] };
+          wanted = Math.max(1, Math.floor(planned.actions.length * fraction));
+        } catch {
+          // still being written: read it on the next turn
+        }
+      }
+      if (journaledCount(doneFile) >= wanted) break;
       await new Promise((r) => setImmediate(r));
     }
     child.kill("SIGKILL");
     await exited;
     if (!existsSync(planFile)) return { midway: false, done: 0, actions: 0 };
     const plan = JSON.parse(readFileSync(planFile, "utf8")) as { actions: unknown[] };
-    const done = readFileSync(doneFile, "utf8")
-      .split("\n")
-      .filter((l) => l !== "").length;
+    const done = journaledCount(doneFile);
     return { midway: done > 0 && done < plan.actions.length, done, actions: plan.actions.length };
   });
 }
 
 /**
  * kill -9 during an apply: a `delete <repository>` of 200 tags is SIGKILLed once its journal shows it
- * started deleting. The tags of another repository (sharing a layer) still pull, and running the same
+ * started deleting, and its resumed re-run is killed again later in the plan. The tags of another repository (sharing a layer) still pull, and running the same
  * command again converges: the repository is gone and only the other one is left.
  */
 export const killedApplyResumes: Scenario = {
@@ -91,13 +111,18 @@ export const killedApplyResumes: Scenario = {
     for (let attempt = 1; attempt <= ATTEMPTS && !outcome?.midway; attempt++) {
       repository = `test/many-${attempt}`;
       await pushMany(ctx, repository, shared);
-      outcome = await killMidway(ctx, ctx.regsweepArgv(["delete", "--prune", repository]));
+      outcome = await killMidway(ctx, ctx.regsweepArgv(["delete", "--prune", repository]), 0);
       ctx.log(`attempt ${attempt}: killed with ${outcome.done}/${outcome.actions} actions journaled`);
       if (!outcome.midway)
         expectExit(await ctx.regsweep(["delete", "--prune", repository]), 0, "finish a missed attempt");
     }
     check(outcome?.midway === true, `could not kill regsweep mid-way in ${ATTEMPTS} attempts`);
 
+    for (const [tag, m] of kept) await expectPullable(ctx.host, `test/kept:${tag}`, m.digest);
+
+    // The same command again resumes the journaled plan; kill that too, later in the plan (blobs, folders).
+    const second = await killMidway(ctx, ctx.regsweepArgv(["delete", "--prune", repository]), 0.6);
+    ctx.log(`resumed run: killed with ${second.done}/${second.actions} actions journaled`);
     for (const [tag, m] of kept) await expectPullable(ctx.host, `test/kept:${tag}`, m.digest);
 
     // The same command as the killed run (--prune: the registry's own empty `_uploads` folder goes too).
