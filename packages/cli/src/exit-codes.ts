@@ -31,6 +31,7 @@ const BY_CODE: Record<string, number> = {
   "reference.invalid": ExitCode.usage,
   "request.invalid": ExitCode.usage,
   "cli.usage": ExitCode.usage,
+  "policy.invalid": ExitCode.usage,
   "repository.not-found": ExitCode.precondition,
   "tag.not-found": ExitCode.precondition,
   "manifest.not-found": ExitCode.precondition,

@@ -8,7 +8,6 @@ import {
   loadPolicy,
   type NamePattern,
   type PlanOptions,
-  PolicyError,
   parseDigestList,
   parseDuration,
   parseWindowDate,
@@ -104,16 +103,7 @@ export async function flagRule(options: RetainOptions): Promise<RetentionRule | 
     } catch (error) {
       throw new InvalidRequestError(`cannot read --digests ${options.digests}: ${(error as Error).message}`);
     }
-    try {
-      keep.push({
-        kind: "digests",
-        digests: parseDigestList(text, options.digests),
-        source: options.digests,
-      });
-    } catch (error) {
-      if (error instanceof PolicyError) throw new InvalidRequestError(error.message);
-      throw error;
-    }
+    keep.push({ kind: "digests", digests: parseDigestList(text, options.digests), source: options.digests });
   }
   if (options.before !== undefined || options.after !== undefined)
     keep.push({
@@ -152,13 +142,7 @@ export function decisionLines(decisions: Decision[], verbose: boolean): string[]
 async function readPolicy(options: RetainOptions): Promise<RetentionPolicy> {
   const rules: RetentionRule[] = [];
   if (options.policy !== undefined) {
-    try {
-      rules.push(...(await loadPolicy(options.policy)).rules);
-    } catch (error) {
-      // The CLI maps request.invalid to the usage exit code; the message keeps file:line.
-      if (error instanceof PolicyError) throw new InvalidRequestError(error.message);
-      throw error;
-    }
+    rules.push(...(await loadPolicy(options.policy)).rules);
   }
   const flags = await flagRule(options);
   if (flags) rules.push(flags);
