@@ -16,7 +16,7 @@ import {
   sha256Digest,
 } from "../manifest.js";
 import { MANIFEST_MEDIA_TYPES, MediaType } from "../media-types.js";
-import { RegistryProtocolError } from "./http-errors.js";
+import { RegistryHttpError, RegistryProtocolError } from "./http-errors.js";
 import { listAll } from "./paginate.js";
 import type { RegistryClient } from "./registry-client.js";
 
@@ -223,7 +223,20 @@ export async function readRegistryInventory(
 
     const tags: TagInfo[] = await Promise.all(
       tagNames.map(async (tag): Promise<TagInfo> => {
-        const m = await fetchManifest(client, name, tag);
+        let m: FetchedManifest | undefined;
+        try {
+          m = await fetchManifest(client, name, tag);
+        } catch (error) {
+          // e.g. 3.x answers 500 for stored schema1: the tag stays (no current digest), and the plan says why.
+          if (!(error instanceof RegistryHttpError) || error.status < 500) throw error;
+          findings.push({
+            code: "manifest.corrupt",
+            path: `${name}:${tag}`,
+            repository: name,
+            detail: error.message,
+          });
+          return { name: tag, index: [] };
+        }
         if (!m) {
           findings.push({
             code: "tag.broken",
