@@ -6,6 +6,7 @@ import { pinNodeFetchDispatcher } from "./fetch-dispatcher.js";
 import type { FixtureSet } from "./fixture-set.js";
 import { runRegsweep } from "./regsweep-cli.js";
 import type { RegsweepResult, RegsweepRunOptions, Scenario, ScenarioContext } from "./scenario.js";
+import { SCHEMA1_COMPATIBILITY_ENV, startSchema1RegistryProcess } from "./schema1-registry-process.js";
 import { runUpstreamGarbageCollect } from "./upstream-gc.js";
 
 /**
@@ -25,13 +26,19 @@ async function startLabRegistry(
   version: string,
   storageRoot: string,
   runtime: RegistryRuntime,
+  schema1Compatibility = false,
 ): Promise<LabRegistry> {
-  if (runtime === "process") return startRegistryProcess({ version, storageRoot });
+  if (runtime === "process") {
+    return schema1Compatibility
+      ? startSchema1RegistryProcess(version, storageRoot)
+      : startRegistryProcess({ version, storageRoot });
+  }
   // Loaded only when needed: testcontainers is heavy and needs a Docker engine.
   await pinNodeFetchDispatcher();
   const { RegistryContainer } = await import("./registry-container.js");
   const container =
     runtime === "official" ? RegistryContainer.official(version) : new RegistryContainer(version);
+  if (schema1Compatibility) container.withEnvironment(SCHEMA1_COMPATIBILITY_ENV);
   return container.withStorageRoot(storageRoot).start();
 }
 
@@ -88,7 +95,12 @@ export async function runScenarioCell(
     return { version, scenario: scenario.name, status: "skip", durationMs: 0, error: skipReason, log };
   }
   const storageRoot = await mkdtemp(join(tmpdir(), `regsweep-lab-${version}-`));
-  let registry: LabRegistry | undefined = await startLabRegistry(version, storageRoot, runtime);
+  let registry: LabRegistry | undefined = await startLabRegistry(
+    version,
+    storageRoot,
+    runtime,
+    scenario.schema1Compatibility,
+  );
   const current = (): LabRegistry => {
     if (!registry) throw new Error("the registry is stopped");
     return registry;
@@ -110,7 +122,7 @@ export async function runScenarioCell(
     restart: async () => {
       await registry?.stop();
       registry = undefined;
-      registry = await startLabRegistry(version, storageRoot, runtime);
+      registry = await startLabRegistry(version, storageRoot, runtime, scenario.schema1Compatibility);
     },
     regsweepArgv: (args, options) => regsweepArgv(storageRoot, args, options),
     offline: async (fn) => {
@@ -119,7 +131,7 @@ export async function runScenarioCell(
       try {
         return await fn();
       } finally {
-        registry = await startLabRegistry(version, storageRoot, runtime);
+        registry = await startLabRegistry(version, storageRoot, runtime, scenario.schema1Compatibility);
       }
     },
     regsweep: async (args, options) => {

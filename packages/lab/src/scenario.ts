@@ -52,6 +52,8 @@ export interface Scenario {
   description: string;
   /** Manifest kinds the registry must accept for the scenario to apply; others are skipped. */
   requires?: readonly RegistryVersion["accepts"][number][];
+  /** Start the scenario's registries with `compatibility.schema1.enabled` (2.7+ refuse schema1 PUTs without). */
+  schema1Compatibility?: boolean;
   /** Why the scenario does not apply to a version, read from the version's data (undefined: it applies). */
   skipReason?(version: RegistryVersion): string | undefined;
   run(ctx: ScenarioContext): Promise<void>;

@@ -14,6 +14,7 @@ import { gcUntaggedKeepsChildrenOfTaggedIndex } from "./gc-untagged-keeps-childr
 import { killedApplyResumes } from "./killed-apply-resumes.js";
 import { pushInFlightSurvivesGc } from "./push-in-flight-survives-gc.js";
 import { referrersFollowTheirSubject } from "./referrers-follow-their-subject.js";
+import { schema1ImagesDeleteUntaggedAndRepository } from "./schema1-images-delete-untagged-and-repository.js";
 import { upstreamGcDeleteUntaggedComparedOnMultiArch } from "./upstream-gc-delete-untagged-compared-on-multi-arch.js";
 
 /** Every scenario, in the seed suite's order, then the lab's own. */
@@ -34,6 +35,7 @@ export const allScenarios: readonly Scenario[] = [
   pushInFlightSurvivesGc,
   killedApplyResumes,
   crossRepositoryMountSurvivesDeletingTheSource,
+  schema1ImagesDeleteUntaggedAndRepository,
 ];
 
 /** The scenario named `name`; throws listing the known names otherwise. */
