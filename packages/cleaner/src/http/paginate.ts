@@ -1,3 +1,4 @@
+import { RegistryProtocolError } from "./http-errors.js";
 import type { RegistryClient, RequestOptions } from "./registry-client.js";
 
 /** The `rel="next"` target of a `Link` header, if any (distribution: `</v2/_catalog?last=x&n=100>; rel="next"`). */
@@ -44,6 +45,11 @@ export async function listAll(
     const next = nextLink(res.headers.link);
     if (next) {
       url = new URL(next, client.base);
+      // Credentials go with every request: never follow a page link to another origin.
+      if (url.origin !== client.base.origin)
+        throw new RegistryProtocolError(
+          `${path}: the next page link points to another origin (${url.origin})`,
+        );
     } else if (batch.length >= pageSize && fresh > 0) {
       url = new URL(`${client.basePath}${path}?n=${pageSize}`, client.base);
       url.searchParams.set("last", batch[batch.length - 1] as string);
