@@ -139,6 +139,9 @@ export async function applyOnlinePlan(
   );
   report.staleRepositories = [...stale.keys()].sort();
 
+  const plannedRevisions = new Set(
+    plan.actions.flatMap((a) => (a.type === "revision" ? [`${a.repository}@${a.digest}`] : [])),
+  );
   const actions = pLimit(client.options.concurrency ?? 16);
   // Digests this run deleted: a later action on one is already done, without asking the registry again.
   const gone = new Set<string>();
@@ -184,6 +187,20 @@ export async function applyOnlinePlan(
             index,
             action,
             `${digest} was read as schema1 (possibly a registry rewrite): never deleted by digest`,
+          );
+          return;
+        }
+        // Deleting by digest deletes the manifest: only when the plan deletes it too, or (forced) when nothing
+        // but other tags keeps it. A child of a kept index or a referrer of a kept manifest never goes.
+        const keptFor = (plan.kept ?? [])
+          .filter((k) => k.repository === action.repository && k.digest === digest)
+          .map((k) => k.reason);
+        const keptOtherwise = keptFor.filter((r) => !r.startsWith("kept: tagged"));
+        if (!plannedRevisions.has(`${action.repository}@${digest}`) && keptOtherwise.length > 0) {
+          skip(
+            index,
+            action,
+            `this registry deletes tags only by digest, and the plan keeps ${digest} (${keptOtherwise.join("; ")}): skipped (a 3.x registry can delete just the tag)`,
           );
           return;
         }

@@ -170,6 +170,21 @@ describe.each(versions)("online engine against registry %s", (version) => {
     await expectPullable(r.host, "app:1", img.one.digest);
   });
 
+  it("on 2.x a tag on a child of a kept index is skipped (deleting by digest would break the index)", async () => {
+    const r = await start();
+    const img = await seed(r);
+    const c = client(r);
+    const plan = planDeletion(
+      await readRegistryInventory(c),
+      [{ kind: "delete-tag", repository: "multi", tag: "amd-only" }],
+      { graceMs: 0 },
+    );
+    const report = await applyOnlinePlan(c, plan, { force: true });
+    expect(report.skipped.map((s) => s.action.type)).toEqual(["tag"]);
+    await expectPullable(r.host, "multi:latest", img.multi.digest);
+    await expectPullable(r.host, `multi@${img.amd.digest}`);
+  });
+
   it("a saved plan whose tag moved since is skipped, not applied to the new digest", async () => {
     const r = await start();
     await seed(r);
