@@ -208,6 +208,20 @@ describe("planDeletion + applyPlan on declarative trees", () => {
     ]);
   });
 
+  it("deleting a repository also removes the empty folders the registry left in it (an emptied _uploads)", async () => {
+    const root = await useStorageTree({
+      repositories: { app: { tags: { latest: imgA } }, keep: { tags: { v: imgB } } },
+    });
+    const { mkdir } = await import("node:fs/promises");
+    const { join } = await import("node:path");
+    await mkdir(join(root, "docker/registry/v2/repositories/app/_uploads"), { recursive: true });
+    const plan = planDeletion(await readStorageInventory(root), [
+      { kind: "delete-repository", repository: "app" },
+    ]);
+    await applyPlan(root, plan);
+    expect((await treeDirs(root)).filter((d) => d.includes("repositories/app"))).toEqual([]);
+  });
+
   it("gc sweeps unreferenced blobs, orphan layer links and stale uploads, but not what is younger than the grace period", async () => {
     const root = await useStorageTree({
       repositories: {

@@ -468,6 +468,16 @@ function buildPlan(
     if (a.type === "prune") continue;
     ancestors(ownDir(a), pruneDirs);
   }
+  // A removed repository also loses the skeleton folders the registry made in it (an emptied `_uploads/`,
+  // `_manifests/tags/`…): removed only if empty, so an upload in flight keeps its folders.
+  for (const name of repositoriesRemoved) {
+    const repo = pathFor({ kind: "repository", repository: name });
+    for (const sub of ["_uploads", "_layers/sha256", "_manifests/revisions/sha256", "_manifests/tags"]) {
+      const dir = `${repo}/${sub}`;
+      pruneDirs.add(dir);
+      ancestors(`${dir}/x`, pruneDirs);
+    }
+  }
   const preExisting = new Set(opts.prune || sweep ? inventory.emptyDirs : []);
   for (const d of preExisting) {
     pruneDirs.add(d);

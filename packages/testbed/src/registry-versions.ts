@@ -33,6 +33,7 @@ export interface RegistryVersion {
   debian?: { suite: string; package: string };
   /** The official image, for machines that reach Docker Hub. */
   officialImage: string;
+  /** Manifest kinds a PUT can store. 2.7+ refuse schema1 unless `compatibility.schema1.enabled` is set. */
   accepts: readonly ManifestKind[];
   gc: GcFlavour;
   /** DELETE /v2/<name>/manifests/<tag> removes only that tag (3.x); 2.x answer 400 DIGEST_INVALID. */
