@@ -176,6 +176,23 @@ describe("regsweep delete --registry (online)", () => {
     expect(listed.code).toBe(3); // the tag is gone now: tag.not-found
   });
 
+  it("a plan saved with --out applies later through the API (regsweep apply reads the registry from the plan)", async () => {
+    const r = await start();
+    const dir = await mkdtemp(join(tmpdir(), "regsweep-cli-plan-"));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const keep = image({ layers: [layer("keep")] });
+    await pushManifest(r, "app", image({ layers: [layer("old")] }), "old");
+    await pushManifest(r, "app", keep, "keep");
+    const planFile = join(dir, "plan.json");
+    const saved = await regsweep(["delete", "--registry", r.url, "app:old", "--out", planFile]);
+    expect(saved.code, saved.stderr).toBe(0);
+    await expectPullable(r.host, "app:old");
+    const applied = await regsweep(["apply", planFile, "--yes"]);
+    expect(applied.code, applied.stderr).toBe(0);
+    await expectNotPullable(r.host, "app:old");
+    await expectPullable(r.host, "app:keep", keep.digest);
+  });
+
   it("exits 3 with the REGISTRY_STORAGE_DELETE_ENABLED hint when deletes are disabled", async () => {
     const r = await start({ deleteEnabled: false });
     await pushManifest(r, "app", image({ layers: [layer("x")] }), "1");
