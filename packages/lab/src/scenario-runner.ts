@@ -56,7 +56,7 @@ export interface CellResult {
 }
 
 // Commands that change the tree get the flags a user runs offline with: no prompt, nothing in flight.
-const APPLYING_COMMANDS = new Set(["delete", "gc", "apply"]);
+const APPLYING_COMMANDS = new Set(["delete", "gc", "apply", "retain"]);
 
 /**
  * The arguments the lab gives regsweep: the storage root, and for commands that change the tree the flags

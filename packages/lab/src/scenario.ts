@@ -8,7 +8,7 @@ export interface RegsweepResult {
   stderr: string;
 }
 
-/** How the runner invokes an applying command (`delete`, `gc`, `apply`). */
+/** How the runner invokes an applying command (`delete`, `gc`, `apply`, `retain`). */
 export interface RegsweepRunOptions {
   /** `--grace` (default `0`: the registry is stopped, nothing is in flight). */
   grace?: string;

@@ -1,4 +1,5 @@
 import type { Scenario } from "../scenario.js";
+import { cleanOldVersionsKeepsTheNewestN } from "./clean-old-versions-keeps-the-newest-n.js";
 import { crossRepositoryMountSurvivesDeletingTheSource } from "./cross-repository-mount-survives-deleting-the-source.js";
 import { deleteUntaggedKeepsChildrenOfTaggedManifestList } from "./delete-untagged-keeps-children-of-tagged-manifest-list.js";
 import { deletingATagAndThenRepushingItWorks } from "./deleting-a-tag-and-then-repushing-it-works.js";
@@ -28,6 +29,7 @@ export const allScenarios: readonly Scenario[] = [
   deletingActuallyDeletes,
   deletingWithDryRunDoesNotDelete,
   deletingWithNoImageArgumentTellsYouToTryAgain,
+  cleanOldVersionsKeepsTheNewestN,
   gcUntaggedKeepsChildrenOfTaggedIndex,
   deleteUntaggedKeepsChildrenOfTaggedManifestList,
   upstreamGcDeleteUntaggedComparedOnMultiArch,
