@@ -28,6 +28,10 @@ export async function makeOnlinePlan(
   requests: PlanRequest[],
   io: CliIo,
 ): Promise<Plan> {
+  if (options.password !== undefined && !options.quiet)
+    io.err(
+      "warning: a password given with -P is visible to other users of this machine; prefer --password-stdin",
+    );
   const client = await registryClientFor(options, io.env, io.signal);
   try {
     const planOptions: Partial<PlanOptions> = {
