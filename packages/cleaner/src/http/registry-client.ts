@@ -217,7 +217,7 @@ export class RegistryClient {
       const res = await this.send(method, url, headers);
       if (res.status === 401 && !authorized) {
         authorized = true;
-        await this.answerChallenge(res, url, opts.scope);
+        await this.answerChallenge(res, url, opts.scope, authorization);
         continue;
       }
       if ((res.status >= 200 && res.status < 300) || opts.expect?.includes(res.status)) return res;
@@ -307,7 +307,12 @@ export class RegistryClient {
     return undefined;
   }
 
-  private async answerChallenge(res: RegistryResponse, url: URL, scope: string | undefined): Promise<void> {
+  private async answerChallenge(
+    res: RegistryResponse,
+    url: URL,
+    scope: string | undefined,
+    used: string | undefined,
+  ): Promise<void> {
     const header = res.headers["www-authenticate"];
     const challenge = parseChallenge(Array.isArray(header) ? (header[0] ?? "") : (header ?? ""));
     if (challenge?.scheme === "basic") {
@@ -324,8 +329,14 @@ export class RegistryClient {
       this.bearerChallenge = challenge.params;
       // The challenge names the scope this very request needs; trust it over our guess.
       const needed = challenge.params.scope ?? scope ?? "";
-      this.tokens.delete(needed);
-      if (scope !== undefined && needed !== scope) this.tokens.set(scope, this.fetchToken(needed));
+      // Drop the cached token only if it is the one just refused (expired or too narrow): requests that hit
+      // the first challenge together then share one token fetch instead of each asking for its own.
+      const cached = this.tokens.get(needed);
+      if (cached && used) {
+        const token = await cached.catch(() => undefined);
+        if (!token || `Bearer ${token.token}` === used) this.tokens.delete(needed);
+      }
+      if (scope !== undefined && needed !== scope) this.tokens.set(scope, this.token(needed));
       return;
     }
     throw this.errorFor("GET", url, res);
