@@ -15,6 +15,7 @@ import { gcUntaggedKeepsChildrenOfTaggedIndex } from "./gc-untagged-keeps-childr
 import { killedApplyResumes } from "./killed-apply-resumes.js";
 import { pushInFlightSurvivesGc } from "./push-in-flight-survives-gc.js";
 import { referrersFollowTheirSubject } from "./referrers-follow-their-subject.js";
+import { retentionPolicyFileOverSeveralRepositories } from "./retention-policy-file-over-several-repositories.js";
 import { schema1ImagesDeleteUntaggedAndRepository } from "./schema1-images-delete-untagged-and-repository.js";
 import { upstreamGcDeleteUntaggedComparedOnMultiArch } from "./upstream-gc-delete-untagged-compared-on-multi-arch.js";
 
@@ -30,6 +31,7 @@ export const allScenarios: readonly Scenario[] = [
   deletingWithDryRunDoesNotDelete,
   deletingWithNoImageArgumentTellsYouToTryAgain,
   cleanOldVersionsKeepsTheNewestN,
+  retentionPolicyFileOverSeveralRepositories,
   gcUntaggedKeepsChildrenOfTaggedIndex,
   deleteUntaggedKeepsChildrenOfTaggedManifestList,
   upstreamGcDeleteUntaggedComparedOnMultiArch,
