@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import { realpathSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { registryVersions, repoRoot } from "@regsweep/testbed";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { connectDocker } from "./docker-client.js";
+import { LabError } from "./lab-errors.js";
+import { assertExecutable } from "./lab-registry-process.js";
 import { defaultMatrixVersions, type MatrixRuntime, runMatrix } from "./matrix.js";
 import {
   renderMatrixHtml,
@@ -30,6 +32,16 @@ function parseVersions(value: string): string[] {
     throw new InvalidArgumentError(`unknown: ${unknown.join(", ")} (known: ${known.join(", ")})`);
   return versions;
 }
+
+function parseVersion(value: string): string {
+  const [version] = parseVersions(value);
+  if (version === undefined || value.includes(","))
+    throw new InvalidArgumentError("one version: the behaviour row the pointed-at registry takes");
+  return version;
+}
+
+/** Exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it. */
+export const INTERRUPTED_EXIT_CODE = 130;
 
 function parseScenarios(value: string): Scenario[] {
   try {
@@ -63,27 +75,107 @@ export function createLabProgram(
       parseScenarios,
     )
     .option("--report-dir <dir>", "where to write matrix.{json,md,html}", join(repoRoot(), "lab-report"))
+    .addOption(
+      new Option(
+        "--registry-binary <path>",
+        "run this registry binary (process runtime) instead of the cached one; needs --as-version",
+      ).conflicts(["registryImage", "versions"]),
+    )
+    .addOption(
+      new Option(
+        "--registry-image <image>",
+        "run this registry image (container runtime) instead of regsweep/registry:<v>; needs --as-version",
+      ).conflicts(["versions"]),
+    )
+    .addOption(
+      new Option(
+        "--as-version <version>",
+        "the version-table row whose behaviour the pointed-at binary or image is expected to have",
+      ).argParser(parseVersion),
+    )
     .action(
       async (opts: {
         runtime: MatrixRuntime;
         versions?: string[];
         scenarios?: Scenario[];
         reportDir: string;
+        registryBinary?: string;
+        registryImage?: string;
+        asVersion?: string;
       }) => {
+        const pointed = opts.registryBinary ?? opts.registryImage;
+        if ((pointed === undefined) !== (opts.asVersion === undefined))
+          throw new LabError(
+            "lab.usage",
+            "--registry-binary/--registry-image and --as-version go together: the version says which behaviour to expect",
+          );
+        let runtime = opts.runtime;
+        if (opts.registryBinary !== undefined) {
+          if (runtime !== "process")
+            throw new LabError(
+              "lab.usage",
+              "--registry-binary runs a process: leave out --runtime or say process",
+            );
+          opts.registryBinary = resolve(opts.registryBinary);
+          assertExecutable(opts.registryBinary);
+        }
         const docker = await connectDocker();
-        const report = await runMatrix(docker, {
-          runtime: opts.runtime,
-          versions: opts.versions ?? defaultMatrixVersions(),
-          scenarios: opts.scenarios ?? allScenarios,
-          onCell: (cell, done, total) => io.err(renderProgressLine(cell, done, total)),
-        });
+        if (opts.registryImage !== undefined) {
+          if (runtime === "official")
+            throw new LabError(
+              "lab.usage",
+              "--registry-image replaces the official image: use --runtime container",
+            );
+          runtime = "container";
+          await docker
+            .getImage(opts.registryImage)
+            .inspect()
+            .catch((error: unknown) => {
+              throw new LabError(
+                "lab.registry.image-missing",
+                `image ${opts.registryImage} is not in the Docker engine (docker pull or build it first)`,
+                { cause: error },
+              );
+            });
+        }
+        // Ctrl-C: stop the running cell's registry, remove its temp dirs, write what ran, exit 130.
+        // A second Ctrl-C kills at once (the handler is gone by then).
+        const controller = new AbortController();
+        const onSigint = () => {
+          io.err("interrupted: stopping the running cell (Ctrl-C again to kill at once)\n");
+          controller.abort();
+        };
+        process.once("SIGINT", onSigint);
+        let report: Awaited<ReturnType<typeof runMatrix>>;
+        try {
+          report = await runMatrix(docker, {
+            runtime,
+            versions:
+              opts.asVersion !== undefined ? [opts.asVersion] : (opts.versions ?? defaultMatrixVersions()),
+            scenarios: opts.scenarios ?? allScenarios,
+            ...(opts.registryBinary !== undefined ? { registryBinary: opts.registryBinary } : {}),
+            ...(opts.registryImage !== undefined ? { registryImage: opts.registryImage } : {}),
+            signal: controller.signal,
+            onCellStart: (version, scenario, index, total) =>
+              io.err(`[${index}/${total}] ${version} ${scenario}: running\n`),
+            onCell: (cell, done, total) => io.err(renderProgressLine(cell, done, total)),
+          });
+        } finally {
+          process.off("SIGINT", onSigint);
+        }
+        if (pointed !== undefined) io.err(`registry: ${pointed} as ${opts.asVersion}\n`);
         await mkdir(opts.reportDir, { recursive: true });
         await writeFile(join(opts.reportDir, "matrix.json"), `${JSON.stringify(report, null, 2)}\n`);
         await writeFile(join(opts.reportDir, "matrix.md"), renderMatrixMarkdown(report));
         await writeFile(join(opts.reportDir, "matrix.html"), renderMatrixHtml(report));
         io.out(renderMatrixTable(report));
         io.out(`reports: ${join(opts.reportDir, "matrix.{json,md,html}")}\n`);
-        if (!report.ok) process.exitCode = 1;
+        if (report.interrupted) {
+          io.err(`interrupted after ${report.cells.length} cell(s)\n`);
+          process.exitCode = INTERRUPTED_EXIT_CODE;
+          // A scenario interrupted mid-way may still be settling (its registries are stopped already).
+          setTimeout(() => process.exit(INTERRUPTED_EXIT_CODE), 5_000).unref();
+        } else if (!report.ok) process.exitCode = 1;
       },
     );
   return program;

@@ -30,8 +30,13 @@ export function renderMatrixTable(report: MatrixReport): string {
     header,
     ...rows,
     "",
-    `${report.cells.length} cells in ${seconds(report.durationMs)} (${report.runtime} runtime): ` +
-      (report.ok ? "no unexpected failure" : `${failures.length} unexpected failure(s)`),
+    `${report.cells.length} cells in ${seconds(report.durationMs)} (${report.runtime} runtime` +
+      `${report.registry ? `, ${report.registry.binary ?? report.registry.image} as ${report.registry.asVersion}` : ""}): ` +
+      (report.interrupted
+        ? `interrupted; ${failures.length} unexpected failure(s) before`
+        : report.ok
+          ? "no unexpected failure"
+          : `${failures.length} unexpected failure(s)`),
     "",
   ].join("\n");
 }

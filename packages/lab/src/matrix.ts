@@ -7,7 +7,12 @@ import {
 } from "./expected-differences.js";
 import { FixtureSet } from "./fixture-set.js";
 import type { Scenario } from "./scenario.js";
-import { type CellResult, type RegistryRuntime, runScenarioCell } from "./scenario-runner.js";
+import {
+  CellInterruptedError,
+  type CellResult,
+  type RegistryRuntime,
+  runScenarioCell,
+} from "./scenario-runner.js";
 
 /** How the matrix runs registries (see `RegistryRuntime`). */
 export type MatrixRuntime = RegistryRuntime;
@@ -19,6 +24,14 @@ export interface MatrixOptions {
   runtime: MatrixRuntime;
   /** Cells known to fail (default: the lab's table). */
   expected?: readonly ExpectedDifference[];
+  /** Process runtime: this registry binary instead of the cached one (versions: the one it behaves as). */
+  registryBinary?: string;
+  /** Container runtime: this image instead of `regsweep/registry:<version>`. */
+  registryImage?: string;
+  /** Aborting it (Ctrl-C) stops the running cell cleanly and ends the run with `interrupted`. */
+  signal?: AbortSignal;
+  /** Called when a cell starts (the CLI prints what is running). */
+  onCellStart?: (version: string, scenario: string, index: number, total: number) => void;
   /** Called after each cell (the CLI prints a progress line). */
   onCell?: (cell: MatrixCell, done: number, total: number) => void;
 }
@@ -39,8 +52,12 @@ export interface MatrixReport {
   durationMs: number;
   versions: string[];
   scenarios: { name: string; description: string }[];
+  /** A registry binary or image a maintainer pointed at, and the version whose behaviour row it took. */
+  registry?: { binary?: string; image?: string; asVersion: string };
   cells: MatrixCell[];
-  /** True when no cell failed unexpectedly. */
+  /** The run was interrupted (Ctrl-C): the cells after the last one listed did not run. */
+  interrupted?: boolean;
+  /** True when no cell failed unexpectedly and the run was not interrupted. */
   ok: boolean;
 }
 
@@ -65,13 +82,37 @@ export async function runMatrix(docker: Docker, options: MatrixOptions): Promise
   const table = options.expected ?? expectedDifferences;
   const cells: MatrixCell[] = [];
   const total = options.versions.length * options.scenarios.length;
-  const [buildVersion] = options.versions;
-  if (buildVersion !== undefined && total > 0) {
+  // Fixtures are built on a cached registry: a pointed-at binary's label may name a version not cached.
+  const available = availableRegistryVersions();
+  const buildVersion = options.versions.find((v) => available.includes(v)) ?? available[0];
+  const source = {
+    runtime: options.runtime,
+    ...(options.registryBinary !== undefined ? { binary: options.registryBinary } : {}),
+    ...(options.registryImage !== undefined ? { image: options.registryImage } : {}),
+  };
+  const { signal } = options;
+  let interrupted = false;
+  if (buildVersion !== undefined && total > 0 && !signal?.aborted) {
     const fixtures = await FixtureSet.build(docker, buildVersion);
     try {
-      for (const version of options.versions) {
+      run: for (const version of options.versions) {
         for (const scenario of options.scenarios) {
-          const result = await runScenarioCell(scenario, version, fixtures, options.runtime);
+          if (signal?.aborted) {
+            interrupted = true;
+            break run;
+          }
+          options.onCellStart?.(version, scenario.name, cells.length + 1, total);
+          let result: CellResult;
+          try {
+            result = await runScenarioCell(scenario, version, fixtures, {
+              ...source,
+              ...(signal ? { signal } : {}),
+            });
+          } catch (error) {
+            if (!(error instanceof CellInterruptedError)) throw error;
+            interrupted = true;
+            break run;
+          }
           const expected = findExpectedDifference(version, scenario.name, table);
           const cell: MatrixCell = {
             ...result,
@@ -86,13 +127,26 @@ export async function runMatrix(docker: Docker, options: MatrixOptions): Promise
       await fixtures.dispose();
     }
   }
+  interrupted ||= signal?.aborted === true;
+  const asVersion = options.versions[0];
   return {
     runtime: options.runtime,
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
     versions: [...options.versions],
     scenarios: options.scenarios.map((s) => ({ name: s.name, description: s.description })),
+    ...((options.registryBinary !== undefined || options.registryImage !== undefined) &&
+    asVersion !== undefined
+      ? {
+          registry: {
+            ...(options.registryBinary !== undefined ? { binary: options.registryBinary } : {}),
+            ...(options.registryImage !== undefined ? { image: options.registryImage } : {}),
+            asVersion,
+          },
+        }
+      : {}),
     cells,
-    ok: cells.every((c) => c.verdict !== "FAIL"),
+    ...(interrupted ? { interrupted } : {}),
+    ok: !interrupted && cells.every((c) => c.verdict !== "FAIL"),
   };
 }

@@ -8,12 +8,16 @@ export function regsweepBinary(): string {
   return join(repoRoot(), "packages", "cli", "dist", "main.js");
 }
 
-/** Spawns `node packages/cli/dist/main.js ...args` and collects its output and exit code. */
-export function runRegsweep(args: readonly string[]): Promise<RegsweepResult> {
+/**
+ * Spawns `node packages/cli/dist/main.js ...args` and collects its output and exit code; `signal` kills it
+ * (SIGTERM) and rejects.
+ */
+export function runRegsweep(args: readonly string[], signal?: AbortSignal): Promise<RegsweepResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [regsweepBinary(), ...args], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, NO_COLOR: "1" },
+      ...(signal ? { signal } : {}),
     });
     let stdout = "";
     let stderr = "";
@@ -28,10 +32,17 @@ export function runRegsweep(args: readonly string[]): Promise<RegsweepResult> {
   });
 }
 
-/** Starts the built CLI without waiting (a scenario that kills it mid-way); output is discarded. */
-export function spawnRegsweep(args: readonly string[]): ChildProcess {
-  return spawn(process.execPath, [regsweepBinary(), ...args], {
+/**
+ * Starts the built CLI without waiting (a scenario that kills it mid-way); output is discarded, `signal`
+ * kills it.
+ */
+export function spawnRegsweep(args: readonly string[], signal?: AbortSignal): ChildProcess {
+  const child = spawn(process.execPath, [regsweepBinary(), ...args], {
     stdio: "ignore",
     env: { ...process.env, NO_COLOR: "1" },
+    ...(signal ? { signal } : {}),
   });
+  // An abort surfaces as an 'error' event; the scenario is being torn down, nothing to report.
+  child.on("error", () => {});
+  return child;
 }

@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { findRegistryVersion, type RegistryVersion, startRegistryProcess } from "@regsweep/testbed";
 import { pinNodeFetchDispatcher } from "./fetch-dispatcher.js";
 import type { FixtureSet } from "./fixture-set.js";
+import { LabError } from "./lab-errors.js";
+import { startLabRegistryProcess } from "./lab-registry-process.js";
 import { runRegsweep } from "./regsweep-cli.js";
 import type { RegsweepResult, RegsweepRunOptions, Scenario, ScenarioContext } from "./scenario.js";
 import { SCHEMA1_COMPATIBILITY_ENV, startSchema1RegistryProcess } from "./schema1-registry-process.js";
@@ -15,6 +17,24 @@ import { runUpstreamGarbageCollect } from "./upstream-gc.js";
  */
 export type RegistryRuntime = "process" | "container" | "official";
 
+/**
+ * Where a cell's registries come from: a runtime, and optionally a binary (process runtime) or image
+ * (container runtime) a maintainer points at instead of the one cached for the version. The version
+ * still picks the behaviour row of the testbed's table.
+ */
+export interface RegistrySource {
+  runtime: RegistryRuntime;
+  /** Process runtime: run this registry binary instead of `.cache/registries/<version>/registry`. */
+  binary?: string;
+  /** Container runtime: run this image instead of `regsweep/registry:<version>`. */
+  image?: string;
+}
+
+/** How `runScenarioCell` runs a cell: the registry source, and a signal that interrupts it (Ctrl-C). */
+export interface CellOptions extends RegistrySource {
+  signal?: AbortSignal;
+}
+
 /** A registry on a given storage tree, however it runs. */
 interface LabRegistry {
   host: string;
@@ -25,21 +45,33 @@ interface LabRegistry {
 async function startLabRegistry(
   version: string,
   storageRoot: string,
-  runtime: RegistryRuntime,
+  source: RegistrySource,
   schema1Compatibility = false,
 ): Promise<LabRegistry> {
-  if (runtime === "process") {
-    return schema1Compatibility
-      ? startSchema1RegistryProcess(version, storageRoot)
+  if (source.runtime === "process") {
+    if (schema1Compatibility) return startSchema1RegistryProcess(version, storageRoot, source.binary);
+    return source.binary !== undefined
+      ? startLabRegistryProcess({ version, storageRoot, binary: source.binary })
       : startRegistryProcess({ version, storageRoot });
   }
   // Loaded only when needed: testcontainers is heavy and needs a Docker engine.
   await pinNodeFetchDispatcher();
   const { RegistryContainer } = await import("./registry-container.js");
   const container =
-    runtime === "official" ? RegistryContainer.official(version) : new RegistryContainer(version);
+    source.image !== undefined
+      ? new RegistryContainer(version, source.image)
+      : source.runtime === "official"
+        ? RegistryContainer.official(version)
+        : new RegistryContainer(version);
   if (schema1Compatibility) container.withEnvironment(SCHEMA1_COMPATIBILITY_ENV);
   return container.withStorageRoot(storageRoot).start();
+}
+
+/** The running cell was interrupted (Ctrl-C): its registries are stopped and its temp dirs removed. */
+export class CellInterruptedError extends LabError {
+  constructor(version: string, scenario: string) {
+    super("lab.interrupted", `interrupted during ${version} × ${scenario}`);
+  }
 }
 
 /** Outcome of one version × scenario cell. */
@@ -75,14 +107,17 @@ export function regsweepArgv(
 
 /**
  * Runs one scenario on a fresh registry of `version` with its own temp storage tree, stopped and
- * removed afterwards whatever happens. Never throws: failures become a `fail` cell.
+ * removed afterwards whatever happens. Failures become a `fail` cell; the only error it throws is
+ * `CellInterruptedError` when `signal` aborts, after every registry it started is stopped and the tree removed.
  */
 export async function runScenarioCell(
   scenario: Scenario,
   version: string,
   fixtures: FixtureSet,
-  runtime: RegistryRuntime = "process",
+  how: RegistryRuntime | CellOptions = "process",
 ): Promise<CellResult> {
+  const options: CellOptions = typeof how === "string" ? { runtime: how } : how;
+  const { signal } = options;
   const started = Date.now();
   const entry: RegistryVersion = findRegistryVersion(version);
   const log: string[] = [];
@@ -94,13 +129,28 @@ export async function runScenarioCell(
   if (skipReason !== undefined) {
     return { version, scenario: scenario.name, status: "skip", durationMs: 0, error: skipReason, log };
   }
+  const interrupted = () => new CellInterruptedError(version, scenario.name);
+  if (signal?.aborted) throw interrupted();
+  // Every registry the cell started and has not stopped: an interrupt stops them all, whatever the scenario
+  // was doing (restart and offline start new ones).
+  const live = new Set<LabRegistry>();
+  const start = async (): Promise<LabRegistry> => {
+    if (signal?.aborted) throw interrupted();
+    const r = await startLabRegistry(version, storageRoot, options, scenario.schema1Compatibility);
+    if (signal?.aborted) {
+      await r.stop();
+      throw interrupted();
+    }
+    live.add(r);
+    return r;
+  };
+  const stop = async (r: LabRegistry | undefined): Promise<void> => {
+    if (!r) return;
+    live.delete(r);
+    await r.stop();
+  };
   const storageRoot = await mkdtemp(join(tmpdir(), `regsweep-lab-${version}-`));
-  let registry: LabRegistry | undefined = await startLabRegistry(
-    version,
-    storageRoot,
-    runtime,
-    scenario.schema1Compatibility,
-  );
+  let registry: LabRegistry | undefined;
   const current = (): LabRegistry => {
     if (!registry) throw new Error("the registry is stopped");
     return registry;
@@ -114,36 +164,37 @@ export async function runScenarioCell(
       return current().url;
     },
     storageRoot,
+    ...(signal ? { signal } : {}),
     pushFixture: async (context, name) => {
       const pushed = await fixtures.push(current().host, context, name);
       log.push(`pushed ${context} as ${pushed.name} (${pushed.digest})`);
       return pushed;
     },
     restart: async () => {
-      await registry?.stop();
+      await stop(registry);
       registry = undefined;
-      registry = await startLabRegistry(version, storageRoot, runtime, scenario.schema1Compatibility);
+      registry = await start();
     },
     regsweepArgv: (args, options) => regsweepArgv(storageRoot, args, options),
     offline: async (fn) => {
-      await registry?.stop();
+      await stop(registry);
       registry = undefined;
       try {
         return await fn();
       } finally {
-        registry = await startLabRegistry(version, storageRoot, runtime, scenario.schema1Compatibility);
+        registry = await start();
       }
     },
     regsweep: async (args, options) => {
       const full = regsweepArgv(storageRoot, args, options);
-      const result = await ctx.offline(() => runRegsweep(full));
+      const result = await ctx.offline(() => runRegsweep(full, signal));
       log.push(`$ regsweep ${full.join(" ")}  → exit ${result.code}`);
       logOutput(result);
       return result;
     },
     upstreamGarbageCollect: async (flags) => {
       const result = await ctx.offline(() =>
-        runUpstreamGarbageCollect({ version, storageRoot, runtime, flags }),
+        runUpstreamGarbageCollect({ version, storageRoot, source: options, flags }),
       );
       log.push(`$ registry garbage-collect ${flags.join(" ")} <config>  → exit ${result.code}`);
       logOutput(result);
@@ -157,10 +208,19 @@ export async function runScenarioCell(
     if (result.stdout.trim()) log.push(result.stdout.trimEnd());
     if (result.stderr.trim()) log.push(`stderr: ${result.stderr.trimEnd()}`);
   }
+  // Settles (rejects) when the signal aborts, so the cell ends without waiting for the scenario.
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(interrupted());
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+  aborted.catch(() => {});
   try {
-    await scenario.run(ctx);
+    registry = await start();
+    await Promise.race([scenario.run(ctx), aborted]);
     return { version, scenario: scenario.name, status: "pass", durationMs: Date.now() - started, log };
   } catch (error) {
+    if (signal?.aborted) throw interrupted();
     const e = error as Error;
     // fetch and child-process errors keep the useful part in `cause`.
     const cause = e.cause instanceof Error ? `\ncause: ${e.cause.stack ?? e.cause.message}` : "";
@@ -173,7 +233,9 @@ export async function runScenarioCell(
       log,
     };
   } finally {
-    await registry?.stop();
+    if (onAbort) signal?.removeEventListener("abort", onAbort);
+    registry = undefined;
+    await Promise.all([...live].map((r) => stop(r)));
     await fixtures.untagPushed();
     await rm(storageRoot, { recursive: true, force: true });
   }

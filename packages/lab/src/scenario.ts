@@ -41,6 +41,8 @@ export interface ScenarioContext {
    * registry stopped for the run and started again after.
    */
   upstreamGarbageCollect(flags: readonly string[]): Promise<RegsweepResult>;
+  /** Aborts when the run is interrupted (Ctrl-C): pass it to anything the scenario spawns itself. */
+  readonly signal?: AbortSignal;
   /** Appends a line to the cell's log (shown when the cell fails). */
   log(line: string): void;
 }

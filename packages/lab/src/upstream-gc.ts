@@ -6,7 +6,7 @@ import { findRegistryVersion, registryBinary, registryConfigYaml } from "@regswe
 import { dockerClient } from "./docker-client.js";
 import { LabError } from "./lab-errors.js";
 import type { RegsweepResult } from "./scenario.js";
-import type { RegistryRuntime } from "./scenario-runner.js";
+import type { RegistrySource } from "./scenario-runner.js";
 
 /** What the registry's own `garbage-collect` printed and how it exited. */
 export type UpstreamGcResult = RegsweepResult;
@@ -30,15 +30,15 @@ const CONTAINER_STORAGE = "/var/lib/registry";
 export async function runUpstreamGarbageCollect(options: {
   version: string;
   storageRoot: string;
-  runtime: RegistryRuntime;
+  source: RegistrySource;
   flags: readonly string[];
 }): Promise<UpstreamGcResult> {
   const entry = findRegistryVersion(options.version);
   if (entry.gc === "none") throw new UpstreamGcUnavailableError(entry.version);
   const workDir = await mkdtemp(join(tmpdir(), `regsweep-upstream-gc-${entry.version}-`));
   try {
-    if (options.runtime === "process") {
-      const binary = registryBinary(entry.version);
+    if (options.source.runtime === "process") {
+      const binary = options.source.binary ?? registryBinary(entry.version);
       if (!binary) {
         throw new LabError(
           "lab.registry.binary-missing",
@@ -54,7 +54,9 @@ export async function runUpstreamGarbageCollect(options: {
       return await runProcess(binary, ["garbage-collect", ...options.flags, config], entry.env);
     }
     const { localRegistryImage } = await import("./registry-container.js");
-    const image = options.runtime === "official" ? entry.officialImage : localRegistryImage(entry.version);
+    const image =
+      options.source.image ??
+      (options.source.runtime === "official" ? entry.officialImage : localRegistryImage(entry.version));
     await writeFile(
       join(workDir, "config.yml"),
       registryConfigYaml({ port: 5000, storageRoot: CONTAINER_STORAGE, deleteEnabled: true }),

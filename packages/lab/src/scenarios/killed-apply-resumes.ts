@@ -62,7 +62,7 @@ async function killMidway(ctx: ScenarioContext, argv: string[], fraction: number
   const planFile = join(state, "journal-plan.json");
   const doneFile = join(state, "journal-done");
   return ctx.offline(async () => {
-    const child = spawnRegsweep(argv);
+    const child = spawnRegsweep(argv, ctx.signal);
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     const deadline = Date.now() + 30_000;
     // A tight poll: the apply of a few hundred actions takes well under a second.
