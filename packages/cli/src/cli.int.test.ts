@@ -1,8 +1,5 @@
-import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import {
   defaultTestVersion,
   expectNotPullable,
@@ -10,43 +7,14 @@ import {
   image,
   layer,
   pushManifest,
-  repoRoot,
   type StartedRegistry,
   startRegistryProcess,
 } from "@regsweep/testbed";
 import { afterEach, describe, expect, it } from "vitest";
+import { runRegsweep, treeFingerprint } from "./test-support/run-regsweep.js";
 
-const run = promisify(execFile);
-const BIN = join(repoRoot(), "packages/cli/dist/main.js");
-
-/** Runs the built binary as an operator would; never throws, returns code and output. */
-async function regsweep(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      env: { ...process.env, NO_COLOR: "1" },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-async function fingerprint(root: string): Promise<string> {
-  const hash = createHash("sha256");
-  async function walk(dir: string): Promise<void> {
-    for (const e of (await readdir(dir, { withFileTypes: true }).catch(() => [])).sort((a, b) =>
-      a.name.localeCompare(b.name),
-    )) {
-      const path = join(dir, e.name);
-      hash.update(path);
-      if (e.isDirectory()) await walk(path);
-      else hash.update(`${(await stat(path)).mtimeMs}`).update(await readFile(path));
-    }
-  }
-  await walk(root);
-  return hash.digest("hex");
-}
+const regsweep = (...args: string[]) => runRegsweep(args);
+const fingerprint = treeFingerprint;
 
 const registries: StartedRegistry[] = [];
 afterEach(async () => {
@@ -103,15 +71,11 @@ describe("regsweep CLI on trees written by a real registry", () => {
 
   it("seed habits: --image, --prune, --force (ignored with a note), REGISTRY_DATA_DIR", async () => {
     const registry = await pushedTree();
-    const { code, stderr } = await run(
-      process.execPath,
-      [BIN, "delete", "--image", "test/a", "--prune", "--force", "--yes"],
+    const { code, stderr } = await runRegsweep(
+      ["delete", "--image", "test/a", "--prune", "--force", "--yes"],
       {
-        env: { ...process.env, REGISTRY_DATA_DIR: join(registry.storageRoot, "docker/registry/v2") },
+        env: { REGISTRY_DATA_DIR: join(registry.storageRoot, "docker/registry/v2") },
       },
-    ).then(
-      (r) => ({ code: 0, ...r }),
-      (e: { code: number; stderr: string }) => e,
     );
     expect(code).toBe(0);
     expect(stderr).toContain("--force is not needed");

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,32 +9,16 @@ import {
   image,
   layer,
   pushManifest,
-  repoRoot,
   type StartedRegistry,
   startRegistryProcess,
 } from "@regsweep/testbed";
 import { afterEach, describe, expect, it } from "vitest";
+import { runRegsweep } from "../test-support/run-regsweep.js";
 
-const BIN = join(repoRoot(), "packages/cli/dist/main.js");
 const PASSWORD = "pw-never-printed-42";
 
-/** Runs the built binary with optional stdin; never throws. */
 function regsweep(args: string[], stdin = "", env: NodeJS.ProcessEnv = {}) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, NO_COLOR: "1", HOME: tmpdir(), ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
+  return runRegsweep(args, { stdin, env });
 }
 
 describe("regsweep delete --registry (online)", () => {

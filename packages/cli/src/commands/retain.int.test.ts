@@ -1,8 +1,6 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import {
   defaultTestVersion,
   expectNotPullable,
@@ -11,26 +9,13 @@ import {
   layer,
   tags as listTags,
   pushManifest,
-  repoRoot,
   type StartedRegistry,
   startRegistryProcess,
 } from "@regsweep/testbed";
 import { afterEach, describe, expect, it } from "vitest";
+import { runRegsweep } from "../test-support/run-regsweep.js";
 
-const run = promisify(execFile);
-const BIN = join(repoRoot(), "packages/cli/dist/main.js");
-
-async function regsweep(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      env: { ...process.env, NO_COLOR: "1" },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const regsweep = (...args: string[]) => runRegsweep(args);
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
