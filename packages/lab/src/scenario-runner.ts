@@ -105,6 +105,18 @@ export function regsweepArgv(
     : [...args, "--storage", storageRoot];
 }
 
+/** The arguments for an online run: the registry's URL, and for applying commands `--yes --grace`. */
+export function registryArgv(
+  url: string,
+  args: readonly string[],
+  options: RegsweepRunOptions = {},
+): string[] {
+  const [command] = args;
+  return command && APPLYING_COMMANDS.has(command)
+    ? [...args, "--registry", url, "--yes", "--grace", options.grace ?? "0"]
+    : [...args, "--registry", url];
+}
+
 /**
  * Runs one scenario on a fresh registry of `version` with its own temp storage tree, stopped and
  * removed afterwards whatever happens. Failures become a `fail` cell; the only error it throws is
@@ -188,6 +200,13 @@ export async function runScenarioCell(
     regsweep: async (args, options) => {
       const full = regsweepArgv(storageRoot, args, options);
       const result = await ctx.offline(() => runRegsweep(full, signal));
+      log.push(`$ regsweep ${full.join(" ")}  → exit ${result.code}`);
+      logOutput(result);
+      return result;
+    },
+    regsweepOnline: async (args, options) => {
+      const full = registryArgv(current().url, args, options);
+      const result = await runRegsweep(full, signal);
       log.push(`$ regsweep ${full.join(" ")}  → exit ${result.code}`);
       logOutput(result);
       return result;

@@ -32,6 +32,11 @@ export interface ScenarioContext {
    * with the registry stopped for the run (offline, like the seed's `run_delete`) and started again after.
    */
   regsweep(args: readonly string[], options?: RegsweepRunOptions): Promise<RegsweepResult>;
+  /**
+   * Runs the built CLI online against the RUNNING registry: `<args> --registry <url>`, plus `--yes --grace`
+   * for applying commands (the registry serves and deletes through its HTTP API; delete is enabled).
+   */
+  regsweepOnline(args: readonly string[], options?: RegsweepRunOptions): Promise<RegsweepResult>;
   /** The full argument list `regsweep(args, options)` runs (storage root and, when applying, `--yes --grace`). */
   regsweepArgv(args: readonly string[], options?: RegsweepRunOptions): string[];
   /** Runs `fn` with the registry stopped and starts it again afterwards (also when `fn` throws). */

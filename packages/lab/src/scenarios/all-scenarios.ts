@@ -13,6 +13,7 @@ import { deletingWithDryRunDoesNotDelete } from "./deleting-with-dry-run-does-no
 import { deletingWithNoImageArgumentTellsYouToTryAgain } from "./deleting-with-no-image-argument-tells-you-to-try-again.js";
 import { gcUntaggedKeepsChildrenOfTaggedIndex } from "./gc-untagged-keeps-children-of-tagged-index.js";
 import { killedApplyResumes } from "./killed-apply-resumes.js";
+import { onlineDeleteOnARunningRegistry } from "./online-delete-on-a-running-registry.js";
 import { pushInFlightSurvivesGc } from "./push-in-flight-survives-gc.js";
 import { referrersFollowTheirSubject } from "./referrers-follow-their-subject.js";
 import { retentionPolicyFileOverSeveralRepositories } from "./retention-policy-file-over-several-repositories.js";
@@ -32,6 +33,7 @@ export const allScenarios: readonly Scenario[] = [
   deletingWithNoImageArgumentTellsYouToTryAgain,
   cleanOldVersionsKeepsTheNewestN,
   retentionPolicyFileOverSeveralRepositories,
+  onlineDeleteOnARunningRegistry,
   gcUntaggedKeepsChildrenOfTaggedIndex,
   deleteUntaggedKeepsChildrenOfTaggedManifestList,
   upstreamGcDeleteUntaggedComparedOnMultiArch,

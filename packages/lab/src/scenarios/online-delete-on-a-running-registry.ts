@@ -1,0 +1,129 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import {
+  expectNotPullable,
+  expectPullable,
+  image,
+  layer,
+  pushManifest,
+  type RegistryVersion,
+  type TestManifest,
+  tags,
+} from "@regsweep/testbed";
+import { check, expectExit, type Scenario, type ScenarioContext } from "../scenario.js";
+import { countBlobs, registryDataDir } from "../storage-tree.js";
+
+/** What `regsweep delete --registry` does to one of two tags sharing a digest, per the version's data. */
+interface SiblingTagExpectation {
+  /** Exit code of `delete repo:1` (5: partial, the action was skipped). */
+  exit: number;
+  /** Tags that still pull afterwards. */
+  pulls: string[];
+  /** Tags that no longer pull. */
+  gone: string[];
+}
+
+/**
+ * Keyed on the version table's `deleteByTag`: 3.x deletes just the tag; 2.x can only DELETE the digest,
+ * which untags every tag at it, so regsweep skips the action (exit 5, both tags stay) unless
+ * `--cascade-tags`, which deletes the sibling too and says so (see `apply-online-plan.ts`).
+ */
+export function siblingTagExpectation(version: RegistryVersion, cascade: boolean): SiblingTagExpectation {
+  if (version.deleteByTag) return { exit: 0, pulls: ["2"], gone: ["1"] };
+  return cascade ? { exit: 0, pulls: [], gone: ["1", "2"] } : { exit: 5, pulls: ["1", "2"], gone: [] };
+}
+
+function blobData(storageRoot: string, digest: string): string {
+  const hex = digest.replace(/^sha256:/, "");
+  return join(registryDataDir(storageRoot), "blobs", "sha256", hex.slice(0, 2), hex, "data");
+}
+
+async function push(ctx: ScenarioContext, repository: string, m: TestManifest, tag?: string): Promise<void> {
+  await pushManifest({ url: ctx.url }, repository, m, tag);
+  ctx.log(`pushed ${repository}${tag ? `:${tag}` : ""} = ${m.digest}`);
+}
+
+/**
+ * The seed cases online, with the registry RUNNING and delete enabled, through `regsweep delete --registry`:
+ * a tag alone at its digest goes (seed deleting-by-tag), a repository goes and an equivalent tag in another
+ * repository stays (seed deleting-an-image-does-not-harm-an-equivalent-tag-in-another-repo), untagged
+ * manifests are invisible to the API (online `--untagged` deletes nothing; offline does), an offline `gc`
+ * frees what the online deletes left (seed deleting-untagged), and a tag sharing its
+ * digest with a sibling behaves as the version's data says (2.x cannot delete a tag alone).
+ */
+export const onlineDeleteOnARunningRegistry: Scenario = {
+  name: "online-delete-on-a-running-registry",
+  description:
+    "delete --registry on a running registry: tag, repository (equivalent tag elsewhere stays), --untagged then offline gc, sibling tags per version",
+  requires: ["schema2"],
+  async run(ctx) {
+    const blobsAtStart = await countBlobs(ctx.storageRoot);
+    // Seed deleting-by-tag: c:1 and c:2 share a base layer; deleting c:1 keeps c:2 whole.
+    const base = layer("online base layer");
+    const c1 = image({ layers: [base, layer("online c1")] });
+    const c2 = image({ layers: [base, layer("online c2")] });
+    await push(ctx, "test/c", c1, "1");
+    await push(ctx, "test/c", c2, "2");
+    expectExit(await ctx.regsweepOnline(["delete", "test/c:1"]), 0, "online delete test/c:1");
+    await expectNotPullable(ctx.host, "test/c:1");
+    await expectNotPullable(ctx.host, `test/c@${c1.digest}`);
+    await expectPullable(ctx.host, "test/c:2", c2.digest);
+
+    // Seed deleting-an-image-does-not-harm-an-equivalent-tag-in-another-repo.
+    const a = image({ layers: [base, layer("online a")] });
+    await push(ctx, "test/a", a, "latest");
+    await push(ctx, "test/stillanotherthingwithtag", a, "1");
+    expectExit(await ctx.regsweepOnline(["delete", "test/a"]), 0, "online delete test/a");
+    await expectNotPullable(ctx.host, "test/a:latest");
+    await expectPullable(ctx.host, "test/stillanotherthingwithtag:1", a.digest);
+
+    // Seed deleting-untagged: latest re-pushed twice leaves two untagged images. The HTTP API lists no
+    // untagged manifests, so online `--untagged` finds nothing to delete (readRegistryInventory's doc);
+    // the offline run does it.
+    const history = [1, 2, 3].map((i) => image({ layers: [base, layer(`online repousinglatest ${i}`)] }));
+    for (const m of history) await push(ctx, "test/repousinglatest", m, "latest");
+    const untagged = history.slice(0, 2);
+    expectExit(
+      await ctx.regsweepOnline(["delete", "--untagged", "test/repousinglatest"]),
+      0,
+      "online delete --untagged",
+    );
+    for (const m of untagged) await expectPullable(ctx.host, `test/repousinglatest@${m.digest}`, m.digest);
+    expectExit(await ctx.regsweep(["delete", "--untagged", "test/repousinglatest"]), 0, "offline --untagged");
+    for (const m of untagged) await expectNotPullable(ctx.host, `test/repousinglatest@${m.digest}`);
+
+    // Online deletes leave blob data to garbage collection: c1's config and own layer are still on disk
+    // until an offline gc frees them; a's layer stays (the equivalent tag in another repository uses it).
+    const own = [c1.blobs[0], c1.blobs[2]].filter((b) => b !== undefined);
+    for (const b of own) check(existsSync(blobData(ctx.storageRoot, b.digest)), `${b.digest} went before gc`);
+    const blobsBefore = await countBlobs(ctx.storageRoot);
+    check(blobsBefore > blobsAtStart, "no blobs were pushed");
+    expectExit(await ctx.regsweep(["gc"]), 0, "offline gc after the online deletes");
+    for (const b of own) check(!existsSync(blobData(ctx.storageRoot, b.digest)), `gc left ${b.digest}`);
+    for (const b of a.blobs) check(existsSync(blobData(ctx.storageRoot, b.digest)), `gc took ${b.digest}`);
+    await expectPullable(ctx.host, "test/repousinglatest:latest", history[2]?.digest);
+    await expectPullable(ctx.host, "test/c:2", c2.digest);
+    await expectPullable(ctx.host, "test/stillanotherthingwithtag:1", a.digest);
+
+    // Two tags at one digest: the version's data says what deleting one of them does, plain and forced.
+    for (const cascade of [false, true]) {
+      const repository = cascade ? "test/siblings-cascade" : "test/siblings";
+      const m = image({ layers: [base, layer(`online ${repository}`)] });
+      await push(ctx, repository, m, "1");
+      await push(ctx, repository, m, "2");
+      const expected = siblingTagExpectation(ctx.version, cascade);
+      const args = ["delete", `${repository}:1`, ...(cascade ? ["--cascade-tags"] : [])];
+      const result = await ctx.regsweepOnline(args);
+      expectExit(result, expected.exit, `online ${args.join(" ")}`);
+      for (const tag of expected.pulls) await expectPullable(ctx.host, `${repository}:${tag}`, m.digest);
+      for (const tag of expected.gone) await expectNotPullable(ctx.host, `${repository}:${tag}`);
+      const left = (await tags(ctx.url, repository).catch(() => [] as string[])).sort();
+      check(
+        left.join(",") === expected.pulls.join(","),
+        `tags of ${repository} after ${args.join(" ")}: ${left.join(",")}, expected ${expected.pulls.join(",")}`,
+      );
+      if (cascade && expected.gone.includes("2"))
+        check(result.stdout.includes(`${repository}:2`), "the forced delete did not report the sibling tag");
+    }
+  },
+};
