@@ -4,8 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultTestVersion, registryBinary, repoRoot } from "@regsweep/testbed";
 import { afterEach, describe, expect, test } from "vitest";
+import { dockerClient } from "./docker-client.js";
 import { INTERRUPTED_EXIT_CODE } from "./main.js";
 import type { MatrixReport } from "./matrix.js";
+import { localRegistryImage } from "./registry-container.js";
 
 const MAIN = join(repoRoot(), "packages", "lab", "dist", "main.js");
 const dirs: string[] = [];
@@ -14,6 +16,10 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) {
     // When a test fails, what the lab left behind under its TMPDIR is ended here (by pid) so it cannot leak.
     for (const p of await processesMentioning(d)) process.kill(Number(p.split(":")[0]), "SIGKILL");
+    for (const c of await containersMounting(d))
+      await dockerClient()
+        .getContainer(c.split(" ")[0] as string)
+        .remove({ force: true });
     await rm(d, { recursive: true, force: true });
   }
 });
@@ -67,6 +73,15 @@ async function processesMentioning(text: string): Promise<string[]> {
   return found;
 }
 
+/** Containers (any state) with a bind mount below `dir`: the lab's registry containers for that TMPDIR. */
+async function containersMounting(dir: string): Promise<string[]> {
+  const docker = dockerClient();
+  const all = await docker.listContainers({ all: true, filters: { label: ["org.regsweep.lab=registry"] } });
+  return all
+    .filter((c) => c.Mounts.some((m) => m.Source.startsWith(dir)))
+    .map((c) => `${c.Id.slice(0, 12)} ${c.Image} ${c.State}`);
+}
+
 async function readReport(reports: string): Promise<MatrixReport> {
   return JSON.parse(await readFile(join(reports, "matrix.json"), "utf8")) as MatrixReport;
 }
@@ -95,6 +110,41 @@ describe("regsweep-lab matrix", () => {
     expect(report.interrupted).toBe(true);
     expect(report.ok).toBe(false);
     expect(report.cells).toEqual([]);
+  });
+
+  test("Ctrl-C with --registry-image (container runtime): the cell's container is gone, exit 130", async () => {
+    const { tmp, reports } = await scratch();
+    const version = defaultTestVersion();
+    const image = localRegistryImage(version);
+    const lab = startLab(
+      [
+        "matrix",
+        "--registry-image",
+        image,
+        "--as-version",
+        version,
+        "--scenarios",
+        "killed-apply-resumes",
+        "--report-dir",
+        reports,
+      ],
+      tmp,
+    );
+    const exited = exitCode(lab.child);
+    await until("the cell's container", async () => (await containersMounting(tmp)).length > 0);
+    await new Promise((r) => setTimeout(r, 1_000));
+    lab.child.kill("SIGINT");
+    expect(await exited, lab.stderr()).toBe(INTERRUPTED_EXIT_CODE);
+    expect(await containersMounting(tmp)).toEqual([]);
+    expect(await processesMentioning(tmp)).toEqual([]);
+    // The lab's temp dirs are all `regsweep-*`; testcontainers keeps its own lock file there.
+    expect((await readdir(tmp)).filter((f) => f.startsWith("regsweep"))).toEqual([]);
+    const report = await readReport(reports);
+    expect(report).toMatchObject({
+      runtime: "container",
+      interrupted: true,
+      registry: { image, asVersion: version },
+    });
   });
 
   test("--registry-binary <path> --as-version runs the scenarios on that binary with the version's row", async () => {

@@ -138,14 +138,16 @@ export function createLabProgram(
               );
             });
         }
-        // Ctrl-C: stop the running cell's registry, remove its temp dirs, write what ran, exit 130.
-        // A second Ctrl-C kills at once (the handler is gone by then).
+        // Ctrl-C: stop the running cell's registry, remove its temp dirs, write what ran, exit 130; a second
+        // Ctrl-C exits at once. `on`, not `once`: signal-exit (testcontainers) re-raises the signal when no
+        // other listener is left, which `once` causes by removing ours before it runs.
         const controller = new AbortController();
         const onSigint = () => {
-          io.err("interrupted: stopping the running cell (Ctrl-C again to kill at once)\n");
+          if (controller.signal.aborted) process.exit(INTERRUPTED_EXIT_CODE);
+          io.err("interrupted: stopping the running cell (Ctrl-C again to exit at once)\n");
           controller.abort();
         };
-        process.once("SIGINT", onSigint);
+        process.on("SIGINT", onSigint);
         let report: Awaited<ReturnType<typeof runMatrix>>;
         try {
           report = await runMatrix(docker, {
