@@ -1,7 +1,7 @@
 import { registryVersions } from "@regsweep/testbed";
 import { describe, expect, test } from "vitest";
 import type { FixtureSet } from "./fixture-set.js";
-import { regsweepArgv, runScenarioCell } from "./scenario-runner.js";
+import { registryArgv, regsweepArgv, runScenarioCell } from "./scenario-runner.js";
 import { allScenarios } from "./scenarios/all-scenarios.js";
 
 // Skipping is decided from the version table before any registry starts, so every version of the table
@@ -53,5 +53,15 @@ describe("regsweepArgv", () => {
     { args: ["ls"], options: undefined, tail: ["--storage", "/r"] },
   ])("$args $options", ({ args, options, tail }) => {
     expect(regsweepArgv("/r", args, options)).toEqual([...args, ...tail]);
+  });
+});
+
+describe("registryArgv", () => {
+  test.each([
+    { args: ["delete", "a:1"], tail: ["--registry", "http://r", "--yes", "--grace", "0"] },
+    { args: ["retain", "--policy", "p"], tail: ["--registry", "http://r", "--yes", "--grace", "0"] },
+    { args: ["ls"], tail: ["--registry", "http://r"] },
+  ])("$args", ({ args, tail }) => {
+    expect(registryArgv("http://r", args)).toEqual([...args, ...tail]);
   });
 });
