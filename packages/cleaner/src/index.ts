@@ -42,6 +42,7 @@ export {
 } from "./http/http-errors.js";
 export { listAll, nextLink } from "./http/paginate.js";
 export { probeRegistry, type RegistryCapabilities } from "./http/probe-registry.js";
+export { readRegistryCreatedTimes } from "./http/read-registry-created-times.js";
 export {
   type FetchedManifest,
   fetchManifest,
