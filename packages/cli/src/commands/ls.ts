@@ -1,12 +1,22 @@
-import { type Inventory, isManifestProblem, readStorageInventory } from "@regsweep/cleaner";
+import {
+  type Digest,
+  InvalidRequestError,
+  type Inventory,
+  isManifestProblem,
+  readCreatedTimes,
+  readRegistryCreatedTimes,
+  readRegistryInventory,
+  readStorageInventory,
+} from "@regsweep/cleaner";
 import Table from "cli-table3";
 import type { Command } from "commander";
 import picomatch from "picomatch";
 import type { CliIo } from "../cli-io.js";
 import { ExitCode } from "../exit-codes.js";
+import { type RegistryTargetOptions, registryClientFor } from "../registry-target.js";
 import { formatBytes } from "../render-plan.js";
 import { resolveStorageRoot, type StorageTargetOptions } from "../storage-target.js";
-import { addStorageOptions } from "./shared-options.js";
+import { addRegistryOptions, addStorageOptions } from "./shared-options.js";
 
 /** One row of `ls`: a tag with what it points at and how big its image is. */
 export interface LsRow {
@@ -16,11 +26,20 @@ export interface LsRow {
   mediaType: string | null;
   /** Bytes of the manifest, its config and layers (children included for an index). */
   size: number;
+  /** Unknown online (the API does not say when a tag was pushed). */
   pushedAt: string | null;
+  /** The image's creation time (config `created`), read only with `--created`. */
+  createdAt: string | null;
 }
 
+const iso = (ms: number | undefined): string | null => (ms ? new Date(ms).toISOString() : null);
+
 /** The rows of `ls` for repositories matching a glob (every tag, plus one row per untagged manifest). */
-export function lsRows(inventory: Inventory, pattern?: string): LsRow[] {
+export function lsRows(
+  inventory: Inventory,
+  pattern?: string,
+  createdAt: ReadonlyMap<Digest, number> = new Map(),
+): LsRow[] {
   const match = pattern ? picomatch(pattern) : () => true;
   const imageSize = (digest: string, seen = new Set<string>()): number => {
     if (seen.has(digest)) return 0;
@@ -49,7 +68,8 @@ export function lsRows(inventory: Inventory, pattern?: string): LsRow[] {
         digest: t.current ?? null,
         mediaType: m && !isManifestProblem(m) ? m.mediaType : null,
         size: t.current ? imageSize(t.current) : 0,
-        pushedAt: t.pushedAtMs ? new Date(t.pushedAtMs).toISOString() : null,
+        pushedAt: iso(t.pushedAtMs),
+        createdAt: t.current ? iso(createdAt.get(t.current)) : null,
       });
     }
     for (const r of repo.revisions) {
@@ -61,7 +81,8 @@ export function lsRows(inventory: Inventory, pattern?: string): LsRow[] {
         digest: r.digest,
         mediaType: m && !isManifestProblem(m) ? m.mediaType : null,
         size: imageSize(r.digest),
-        pushedAt: new Date(r.linkedAtMs).toISOString(),
+        pushedAt: iso(r.linkedAtMs),
+        createdAt: iso(createdAt.get(r.digest)),
       });
     }
   }
@@ -75,25 +96,47 @@ export function lsCommand(program: Command, io: CliIo, setExit: (code: number) =
     .description("list repositories, tags and untagged manifests with digests, sizes and push times")
     .argument("[pattern]", "glob over repository names, e.g. 'team/*'")
     .option("--json", "machine-readable rows")
-    .option("--untagged", "only untagged manifests");
+    .option("--untagged", "only untagged manifests")
+    .option("--created", "also read each image's creation time (one config blob per image)");
   addStorageOptions(cmd);
+  // Shared with the destructive commands (their --cascade-tags/--delete-layers mean nothing here).
+  addRegistryOptions(cmd);
   cmd.addHelpText(
     "after",
-    "\nExamples:\n  regsweep ls --storage /var/lib/registry\n  regsweep ls --storage /var/lib/registry 'test/*' --json",
+    "\nExamples:\n  regsweep ls --storage /var/lib/registry\n  regsweep ls --storage /var/lib/registry 'test/*' --json\n  regsweep ls --registry https://registry.example:5000 -U me --password-stdin --created",
   );
   cmd.action(
     async (
       pattern: string | undefined,
-      options: StorageTargetOptions & { json?: boolean; untagged?: boolean },
+      options: StorageTargetOptions &
+        RegistryTargetOptions & { json?: boolean; untagged?: boolean; created?: boolean },
     ) => {
-      const inventory = await readStorageInventory(await resolveStorageRoot(options, io.env));
-      let rows = lsRows(inventory, pattern);
+      let inventory: Inventory;
+      let createdAt = new Map<Digest, number>();
+      if (options.registry !== undefined) {
+        if (options.storage !== undefined || options.config !== undefined)
+          throw new InvalidRequestError(
+            "--registry works online; --storage/--config offline: give one of them",
+          );
+        const client = await registryClientFor(options, io.env, io.signal);
+        try {
+          inventory = await readRegistryInventory(client);
+          if (options.created) createdAt = await readRegistryCreatedTimes(client, inventory);
+        } finally {
+          client.close();
+        }
+      } else {
+        const root = await resolveStorageRoot(options, io.env);
+        inventory = await readStorageInventory(root);
+        if (options.created) createdAt = await readCreatedTimes(root, inventory);
+      }
+      let rows = lsRows(inventory, pattern, createdAt);
       if (options.untagged) rows = rows.filter((r) => r.tag === null);
       if (options.json) {
         io.out(JSON.stringify(rows, null, 2));
       } else {
         const table = new Table({
-          head: ["repository", "tag", "digest", "size", "pushed"],
+          head: ["repository", "tag", "digest", "size", "pushed", "created"],
           style: { head: [], border: [] },
         });
         for (const r of rows) {
@@ -103,6 +146,7 @@ export function lsCommand(program: Command, io: CliIo, setExit: (code: number) =
             r.digest ? `${r.digest.slice(0, 19)}…` : "?",
             formatBytes(r.size),
             r.pushedAt?.slice(0, 19) ?? "",
+            r.createdAt?.slice(0, 19) ?? "",
           ]);
         }
         io.out(rows.length ? table.toString() : "no repositories");

@@ -7,24 +7,31 @@ import {
   type KeepCondition,
   loadPolicy,
   type NamePattern,
+  type Plan,
   type PlanOptions,
   parseDigestList,
   parseDuration,
   parseWindowDate,
   planDeletion,
   planRetention,
+  probeRegistry,
+  type RegistryCapabilities,
   type RetentionPolicy,
   type RetentionRule,
   readCreatedTimes,
+  readRegistryCreatedTimes,
+  readRegistryInventory,
   readStorageInventory,
   type TagOrder,
 } from "@regsweep/cleaner";
 import { type Command, Option } from "commander";
 import type { CliIo } from "../cli-io.js";
 import { ExitCode } from "../exit-codes.js";
+import { registryClientFor } from "../registry-target.js";
 import { formatBytes } from "../render-plan.js";
 import { type DestructiveOptions, presentAndApply, resumePending } from "../run-plan.js";
 import { resolveStorageRoot } from "../storage-target.js";
+import { presentAndApplyOnline } from "./online.js";
 import { addDestructiveOptions, addStorageOptions } from "./shared-options.js";
 
 interface RetainOptions extends DestructiveOptions {
@@ -41,6 +48,10 @@ interface RetainOptions extends DestructiveOptions {
   newerThan?: string;
   groupBy?: string;
   digests?: string;
+  /** The seed's name for --registry. */
+  registryUrl?: string;
+  cascadeTags?: boolean;
+  deleteLayers?: boolean;
 }
 
 /** Rule flags other than --image; they need --image to say which repositories they apply to. */
@@ -139,6 +150,107 @@ export function decisionLines(decisions: Decision[], verbose: boolean): string[]
     });
 }
 
+/** Whether some rule orders or filters by image creation time (only then are config blobs read). */
+function usesCreated(policy: RetentionPolicy): boolean {
+  return policy.rules.some((r) =>
+    r.keep.some((c) => (c.kind === "last" ? c.order === "created" : "by" in c && c.by === "created")),
+  );
+}
+
+/**
+ * Says, on each tag the retention deletes, what an online apply will really do where the registry deletes tags
+ * only by digest (2.x; `caps` undefined = not known, assumed so): the digest goes with every tag on it, so the
+ * applier skips a tag whose digest the plan keeps, and untags kept tags on it only with --cascade-tags.
+ */
+export function onlineTagNotes(
+  decisions: Decision[],
+  plan: Plan,
+  caps: RegistryCapabilities | undefined,
+  cascadeTags: boolean,
+): Decision[] {
+  if (caps?.tagDelete) return decisions;
+  const only = caps
+    ? "this registry deletes tags only by digest"
+    : "a 2.x registry deletes tags only by digest";
+  const revisions = new Set(
+    plan.actions.flatMap((a) => (a.type === "revision" ? [`${a.repository}@${a.digest}`] : [])),
+  );
+  return decisions.map((d) => {
+    if (d.action !== "delete" || d.tag === undefined || d.digest === undefined) return d;
+    const { repository, digest } = d;
+    const keptOtherwise = (plan.kept ?? [])
+      .filter(
+        (k) => k.repository === repository && k.digest === digest && !k.reason.startsWith("kept: tagged"),
+      )
+      .map((k) => k.reason);
+    if (!revisions.has(`${repository}@${digest}`) && keptOtherwise.length > 0)
+      return {
+        ...d,
+        reasons: [
+          ...d.reasons,
+          `${only} and the plan keeps ${digest} (${keptOtherwise.join("; ")}): this tag will be skipped`,
+        ],
+      };
+    const sharing = decisions
+      .filter((k) => k.action === "keep" && k.repository === repository && k.digest === digest && k.tag)
+      .map((k) => `'${k.tag}'`);
+    if (sharing.length === 0) return d;
+    return {
+      ...d,
+      reasons: [
+        ...d.reasons,
+        cascadeTags
+          ? `${only}: --cascade-tags also untags kept tag(s) ${sharing.join(", ")}`
+          : `${only}, which would also untag kept tag(s) ${sharing.join(", ")}: this tag will be skipped (--cascade-tags deletes them all)`,
+      ],
+    };
+  });
+}
+
+/** Prints the decisions and what they ask for when nothing is to be deleted. */
+function printNothingToDelete(decisions: Decision[], options: RetainOptions, io: CliIo): void {
+  if (options.json) io.out(JSON.stringify({ decisions, actions: [] }, null, 2));
+  else if (!options.quiet) {
+    for (const line of decisionLines(decisions, Boolean(options.verbose))) io.out(line);
+    io.err("nothing to delete: the policy keeps everything");
+  }
+}
+
+/** `retain --registry`: the same policy and planner over the HTTP inventory; deletes through the API. */
+async function retainOnline(policy: RetentionPolicy, options: RetainOptions, io: CliIo): Promise<number> {
+  if (options.password !== undefined && !options.quiet)
+    io.err(
+      "warning: a password given with -P is visible to other users of this machine; prefer --password-stdin",
+    );
+  const client = await registryClientFor(options, io.env, io.signal);
+  let plan: Plan;
+  let decisions: Decision[];
+  try {
+    const inventory = await readRegistryInventory(client);
+    const nowMs = Date.now();
+    const createdAt = usesCreated(policy) ? await readRegistryCreatedTimes(client, inventory) : new Map();
+    const retention = planRetention(inventory, policy, { nowMs, createdAt });
+    if (retention.requests.length === 0) {
+      printNothingToDelete(retention.decisions, options, io);
+      return ExitCode.ok;
+    }
+    plan = planDeletion(inventory, retention.requests, {
+      nowMs,
+      ...(options.grace !== undefined ? { graceMs: parseDuration(options.grace) } : {}),
+    });
+    decisions = attributeFreedBytes(retention.decisions, plan, inventory);
+    const firstRepo = decisions.find((d) => d.action === "delete")?.repository;
+    // Harmless DELETEs of things that do not exist; a user without delete rights just gets the 2.x wording.
+    const caps = firstRepo ? await probeRegistry(client, firstRepo).catch(() => undefined) : undefined;
+    decisions = onlineTagNotes(decisions, plan, caps, Boolean(options.cascadeTags));
+  } finally {
+    client.close();
+  }
+  if (!options.quiet && !options.json)
+    for (const line of decisionLines(decisions, Boolean(options.verbose))) io.out(line);
+  return presentAndApplyOnline(Object.assign(plan, { decisions }), options, io);
+}
+
 async function readPolicy(options: RetainOptions): Promise<RetentionPolicy> {
   const rules: RetentionRule[] = [];
   if (options.policy !== undefined) {
@@ -186,7 +298,8 @@ export function retainCommand(program: Command, io: CliIo, setExit: (code: numbe
     .option(
       "--digests <file>",
       "also keep tags and manifests whose digest is listed (one per line, e.g. what is deployed)",
-    );
+    )
+    .option("--registry-url <url>", "the same as --registry (the seed's clean_old_versions flag)");
   addStorageOptions(cmd);
   addDestructiveOptions(cmd);
   cmd.addHelpText(
@@ -196,10 +309,24 @@ Examples:
   regsweep retain --storage /var/lib/registry --policy retention.yml --dry-run
   regsweep retain --storage /var/lib/registry --image '^repo/sitor' --include '^0\\.1\\.' -l 2 \\
       -b 2016-06-25T12:00:00 -a 2016-01-01T00:00:00 --dry-run     # the seed's clean_old_versions example
-  regsweep retain --storage /var/lib/registry --image '^app/' -l 10 -o semver --keep latest --out plan.json`,
+  regsweep retain --storage /var/lib/registry --image '^app/' -l 10 -o semver --keep latest --out plan.json
+  regsweep retain --registry-url http://127.0.0.1:5000 --image 'busybox/busy' --include '.*' -l 4 --yes
+      # online, through the HTTP API (-U/-P for basic auth); blobs need a garbage collection afterwards`,
   );
   cmd.action(async (options: RetainOptions) => {
     const policy = await readPolicy(options);
+    if (options.registryUrl !== undefined) {
+      if (options.registry !== undefined && options.registry !== options.registryUrl)
+        throw new InvalidRequestError("--registry and --registry-url name different registries: give one");
+      options.registry = options.registryUrl;
+    }
+    if (options.registry !== undefined) {
+      if (options.storage !== undefined || options.config !== undefined)
+        throw new InvalidRequestError(
+          "--registry works online; --storage/--config offline: give one of them",
+        );
+      return setExit(await retainOnline(policy, options, io));
+    }
     const root = await resolveStorageRoot(options, io.env);
     // After a kill -9 the same command must converge: finish the interrupted plan first.
     const pending = await Journal.pending(root);
@@ -210,17 +337,10 @@ Examples:
     const inventory = await readStorageInventory(root);
     const nowMs = Date.now();
     // Config blobs are read only when some rule orders or filters by image creation time.
-    const usesCreated = policy.rules.some((r) =>
-      r.keep.some((c) => (c.kind === "last" ? c.order === "created" : "by" in c && c.by === "created")),
-    );
-    const createdAt = usesCreated ? await readCreatedTimes(root, inventory) : new Map();
+    const createdAt = usesCreated(policy) ? await readCreatedTimes(root, inventory) : new Map();
     const retention = planRetention(inventory, policy, { nowMs, createdAt });
     if (retention.requests.length === 0) {
-      if (options.json) io.out(JSON.stringify({ decisions: retention.decisions, actions: [] }, null, 2));
-      else if (!options.quiet) {
-        for (const line of decisionLines(retention.decisions, Boolean(options.verbose))) io.out(line);
-        io.err("nothing to delete: the policy keeps everything");
-      }
+      printNothingToDelete(retention.decisions, options, io);
       return setExit(ExitCode.ok);
     }
     const planOptions: Partial<PlanOptions> = {
