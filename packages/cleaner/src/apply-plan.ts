@@ -14,6 +14,8 @@ export interface SkippedAction {
   index: number;
   action: PlanAction;
   why: string;
+  /** A stable code for skips a caller can act on, e.g. `tag.shares-digest` (a cascading delete would help). */
+  code?: string;
 }
 
 /** What an apply did. */

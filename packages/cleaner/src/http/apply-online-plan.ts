@@ -77,8 +77,8 @@ export async function applyOnlinePlan(
   const total = plan.actions.length;
   let progressed = 0;
   const tick = () => options.onProgress?.(++progressed, total);
-  const skip = (index: number, action: PlanAction, why: string) => {
-    report.skipped.push({ index, action, why } satisfies SkippedAction);
+  const skip = (index: number, action: PlanAction, why: string, code?: string) => {
+    report.skipped.push({ index, action, why, ...(code ? { code } : {}) } satisfies SkippedAction);
     tick();
   };
 
@@ -209,7 +209,8 @@ export async function applyOnlinePlan(
           skip(
             index,
             action,
-            `this registry deletes tags only by digest, which would also remove the kept tag(s) ${sharing.map((t) => `'${t}'`).join(", ")}: skipped (use --force to delete them too, or a 3.x registry)`,
+            `this registry deletes tags only by digest, which would also remove the kept tag(s) ${sharing.map((t) => `'${t}'`).join(", ")}: skipped (a forced delete would untag them too; a 3.x registry deletes the tag alone)`,
+            "tag.shares-digest",
           );
           return;
         }

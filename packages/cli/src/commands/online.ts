@@ -22,6 +22,11 @@ interface OnlineOptions extends DestructiveOptions {
   deleteLayers?: boolean;
 }
 
+/** Whether a request needs to see untagged manifests, which the Registry HTTP API never lists. */
+function needsUntagged(requests: PlanRequest[]): boolean {
+  return requests.some((r) => r.kind === "delete-untagged" || (r.kind === "gc" && r.deleteUntagged));
+}
+
 /** Reads the registry over HTTP and plans; the same planner as offline. */
 export async function makeOnlinePlan(
   options: OnlineOptions,
@@ -31,6 +36,10 @@ export async function makeOnlinePlan(
   if (options.password !== undefined && !options.quiet)
     io.err(
       "warning: a password given with -P is visible to other users of this machine; prefer --password-stdin",
+    );
+  if (needsUntagged(requests) && !options.quiet)
+    io.err(
+      "warning: the Registry HTTP API never lists untagged manifests, so online mode cannot find them; run this offline on the storage tree (--storage or --config) to delete them",
     );
   const client = await registryClientFor(options, io.env, io.signal);
   try {
@@ -118,7 +127,14 @@ export async function presentAndApplyOnline(plan: Plan, options: OnlineOptions, 
       for (const line of reportLines(report)) io.out(line);
       if (report.cascadedTags.length)
         io.out(pc.yellow(`also untagged (forced): ${report.cascadedTags.join(", ")}`));
-      const offline = Object.entries(report.offline).map(([type, n]) => `${n} ${type}`);
+      if (report.skipped.some((s) => s.code === "tag.shares-digest"))
+        io.err(
+          "hint: add --cascade-tags to delete those tags together with the tags that share their digest",
+        );
+      // Empty-folder removals are bookkeeping, not space: only mention what an offline gc really frees.
+      const offline = Object.entries(report.offline)
+        .filter(([type, n]) => type !== "prune" && n > 0)
+        .map(([type, n]) => `${n} ${type}`);
       if (offline.length) io.out(`left for an offline gc: ${offline.join(", ")}`);
       io.err(reclaimHint(plan));
     }
