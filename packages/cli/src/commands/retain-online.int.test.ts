@@ -1,0 +1,212 @@
+import { execFileSync } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  defaultTestVersion,
+  expectNotPullable,
+  expectPullable,
+  image,
+  index,
+  layer,
+  type PushTarget,
+  pushManifest,
+  type StartedRegistry,
+  startRegistryProcess,
+  tags,
+} from "@regsweep/testbed";
+import { afterEach, describe, expect, it } from "vitest";
+import { runRegsweep } from "../test-support/run-regsweep.js";
+
+const PASSWORD = "pw-retain-online-7";
+
+describe("regsweep retain --registry / ls --registry (online, a running registry)", () => {
+  const cleanup: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of cleanup.splice(0).reverse()) await c();
+  });
+  const start = async (opts: { htpasswd?: string } = {}): Promise<StartedRegistry> => {
+    const r = await startRegistryProcess({ version: defaultTestVersion(), deleteEnabled: true, ...opts });
+    cleanup.push(() => r.stop({ removeStorage: true }));
+    return r;
+  };
+
+  it("the seed's clean_old_versions: --registry-url, --image, --include, -l 4 deletes the oldest by name", async () => {
+    const r = await start();
+    const digests: Record<string, string> = {};
+    for (const t of ["1", "2", "3", "4", "5"])
+      digests[t] = await pushManifest(r, "busybox/busy", image({ layers: [layer(`busy ${t}`)] }), t);
+
+    const dry = await runRegsweep([
+      "retain",
+      "--registry-url",
+      `http://${r.host}`,
+      "--image",
+      "busybox/busy",
+      "--include",
+      ".*",
+      "-l",
+      "4",
+      "--dry-run",
+    ]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/^delete busybox\/busy:1\b/m);
+    expect(dry.stdout).toMatch(/^keep {3}busybox\/busy:5\b/m);
+    expect((await tags(r.url, "busybox/busy")).sort()).toEqual(["1", "2", "3", "4", "5"]);
+
+    const real = await runRegsweep([
+      "retain",
+      "--registry-url",
+      `http://${r.host}`,
+      "--image",
+      "busybox/busy",
+      "--include",
+      ".*",
+      "-l",
+      "4",
+      "--yes",
+    ]);
+    expect(real.code, real.stderr).toBe(0);
+    expect(real.stderr).toContain("garbage-collect");
+    await expectNotPullable(r.host, "busybox/busy:1");
+    for (const t of ["2", "3", "4", "5"]) await expectPullable(r.host, `busybox/busy:${t}`, digests[t]);
+
+    // A re-run converges: nothing left to delete.
+    const again = await runRegsweep([
+      "retain",
+      "--registry",
+      r.url,
+      "-i",
+      "busybox/busy",
+      "-l",
+      "4",
+      "--yes",
+    ]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain("nothing to delete");
+  });
+
+  it("-o date orders by the image creation time read from config blobs, not by tag name", async () => {
+    const r = await start();
+    // Names sort the other way round from creation times.
+    const created: Record<string, string> = {
+      a: "2024-03-01T00:00:00Z",
+      b: "2023-02-01T00:00:00Z",
+      c: "2022-01-01T00:00:00Z",
+    };
+    const digests: Record<string, string> = {};
+    for (const [t, when] of Object.entries(created))
+      digests[t] = await pushManifest(r, "app", image({ layers: [layer(`app ${t}`)], created: when }), t);
+    // An index takes its newest child's time (2025): kept as the newest.
+    const multi = index([
+      image({ layers: [layer("m1")], created: "2021-01-01T00:00:00Z" }),
+      image({
+        layers: [layer("m2")],
+        created: "2025-01-01T00:00:00Z",
+        platform: { os: "linux", architecture: "arm64" },
+      }),
+    ]);
+    digests.m = await pushManifest(r, "app", multi, "m");
+
+    const run = await runRegsweep([
+      "retain",
+      "--registry",
+      r.url,
+      "-i",
+      "^app$",
+      "-l",
+      "2",
+      "-o",
+      "date",
+      "--yes",
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^delete app:b\b/m);
+    expect(run.stdout).toMatch(/^delete app:c\b/m);
+    await expectNotPullable(r.host, "app:b");
+    await expectNotPullable(r.host, "app:c");
+    await expectPullable(r.host, "app:a", digests.a);
+    await expectPullable(r.host, "app:m", digests.m);
+  });
+
+  it("a tag whose digest the plan keeps (child of a kept index) is said to be skipped on 2.x, and is", async () => {
+    const r = await start();
+    const amd = image({ layers: [layer("x1")] });
+    const multi = index([
+      amd,
+      image({ layers: [layer("x2")], platform: { os: "linux", architecture: "arm64" } }),
+    ]);
+    await pushManifest(r, "multi", multi, "latest");
+    await pushManifest(r, "multi", amd, "amd64");
+    const run = await runRegsweep([
+      "retain",
+      "--registry",
+      r.url,
+      "-i",
+      "^multi$",
+      "--keep",
+      "latest",
+      "-l",
+      "0",
+      "--yes",
+    ]);
+    // The applier skips what it cannot do without harm: a partial run.
+    expect(run.code).toBe(5);
+    expect(run.stdout).toMatch(/^delete multi:amd64 .*deletes tags only by digest.*will be skipped/m);
+    await expectPullable(r.host, "multi:amd64", amd.digest);
+    await expectPullable(r.host, "multi:latest", multi.digest);
+  });
+
+  it("basic auth with -U/-P against an htpasswd registry; never prints the password", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "regsweep-retain-htpasswd-"));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(join(dir, "htpasswd"), execFileSync("htpasswd", ["-Bbn", "bob", PASSWORD]));
+    const r = await start({ htpasswd: join(dir, "htpasswd") });
+    const target: PushTarget = { url: r.url, auth: { username: "bob", password: PASSWORD } };
+    for (const t of ["1", "2", "3"])
+      await pushManifest(target, "secure/app", image({ layers: [layer(`s ${t}`)] }), t);
+
+    const args = ["retain", "--registry-url", r.url, "-i", "secure/app", "-l", "2", "--yes"];
+    const anonymous = await runRegsweep(args);
+    expect(anonymous.code).toBe(4);
+    const wrong = await runRegsweep([...args, "-U", "bob", "-P", "not-it"]);
+    expect(wrong.code).toBe(4);
+    const real = await runRegsweep([...args, "-U", "bob", "-P", PASSWORD]);
+    expect(real.code, real.stderr).toBe(0);
+    expect(real.stdout).toMatch(/^delete secure\/app:1\b/m);
+    for (const out of [anonymous, wrong, real]) expect(out.stdout + out.stderr).not.toContain(PASSWORD);
+
+    const ls = await runRegsweep(["ls", "--registry", r.url, "-U", "bob", "-P", PASSWORD, "--json"]);
+    expect(ls.code, ls.stderr).toBe(0);
+    expect((JSON.parse(ls.stdout) as Array<{ tag: string }>).map((row) => row.tag).sort()).toEqual([
+      "2",
+      "3",
+    ]);
+  });
+
+  it("ls --registry lists repositories, tags, digests and descriptor sizes; pushed blank, created with --created", async () => {
+    const r = await start();
+    const img = image({ layers: [layer("ls content")], created: "2023-05-06T07:08:09Z" });
+    await pushManifest(r, "team/web", img, "v1");
+    const expectedSize = img.bytes.length + img.blobs.reduce((n, b) => n + b.size, 0);
+
+    const json = await runRegsweep(["ls", "--registry", r.url, "--json", "--created"]);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual([
+      {
+        repository: "team/web",
+        tag: "v1",
+        digest: img.digest,
+        mediaType: img.mediaType,
+        size: expectedSize,
+        pushedAt: null,
+        createdAt: "2023-05-06T07:08:09.000Z",
+      },
+    ]);
+    const table = await runRegsweep(["ls", "--registry", r.url, "team/*"]);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toContain("team/web");
+    expect(table.stdout).toContain(img.digest.slice(0, 19));
+    expect(table.stdout).not.toContain("1970");
+  });
+});
