@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  defaultTestVersion,
+  availableRegistryVersions,
   image,
   index,
   layer,
@@ -18,7 +18,11 @@ import { readRegistryCreatedTimes } from "./read-registry-created-times.js";
 import { readRegistryInventory } from "./read-registry-inventory.js";
 import { RegistryClient } from "./registry-client.js";
 
-describe("readRegistryCreatedTimes against a real registry", () => {
+it("the test bed has real registry versions to run (scripts/setup.sh fetches them)", () => {
+  expect(availableRegistryVersions()).not.toHaveLength(0);
+});
+
+describe.each(availableRegistryVersions())("readRegistryCreatedTimes against registry %s", (version) => {
   const cleanup: Array<() => Promise<void>> = [];
   afterEach(async () => {
     for (const c of cleanup.splice(0).reverse()) await c();
@@ -28,7 +32,7 @@ describe("readRegistryCreatedTimes against a real registry", () => {
     const dir = await mkdtemp(join(tmpdir(), "regsweep-created-"));
     cleanup.push(() => rm(dir, { recursive: true, force: true }));
     await writeFile(join(dir, "htpasswd"), execFileSync("htpasswd", ["-Bbn", "ann", "s3cret"]));
-    const r = await startRegistryProcess({ version: defaultTestVersion(), htpasswd: join(dir, "htpasswd") });
+    const r = await startRegistryProcess({ version, htpasswd: join(dir, "htpasswd") });
     cleanup.push(() => r.stop({ removeStorage: true }));
     const auth = { username: "ann", password: "s3cret" };
     const target = { url: r.url, auth };
