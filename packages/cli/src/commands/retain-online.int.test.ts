@@ -184,6 +184,29 @@ describe("regsweep retain --registry / ls --registry (online, a running registry
     ]);
   });
 
+  it("online and offline targets together, or two different registries, are refused and nothing is deleted", async () => {
+    const r = await start();
+    const digest = await pushManifest(r, "keep/me", image({ layers: [layer("k")] }), "1");
+    for (const extra of [
+      ["--storage", r.storageRoot],
+      ["--registry", "http://127.0.0.1:1"],
+    ]) {
+      const run = await runRegsweep([
+        "retain",
+        "--registry-url",
+        r.url,
+        ...extra,
+        "-i",
+        "keep/me",
+        "-l",
+        "0",
+        "--yes",
+      ]);
+      expect(run.code).toBe(2);
+    }
+    await expectPullable(r.host, "keep/me:1", digest);
+  });
+
   it("ls --registry lists repositories, tags, digests and descriptor sizes; pushed blank, created with --created", async () => {
     const r = await start();
     const img = image({ layers: [layer("ls content")], created: "2023-05-06T07:08:09Z" });
