@@ -193,11 +193,16 @@ export async function applyPlan(root: string, plan: Plan, options: ApplyOptions 
     ["blob"],
     ["prune"],
   ];
+  const byType = new Map<PlanAction["type"], Array<{ action: PlanAction; index: number }>>();
+  plan.actions.forEach((action, index) => {
+    const list = byType.get(action.type);
+    if (list) list.push({ action, index });
+    else byType.set(action.type, [{ action, index }]);
+  });
   for (const types of phases) {
     if (options.signal?.aborted) break;
-    const indexed = plan.actions
-      .map((action, index) => ({ action, index }))
-      .filter(({ action }) => types.includes(action.type));
+    const indexed = types.flatMap((t) => byType.get(t) ?? []);
+    for (const t of types) byType.delete(t); // let each phase's list go once it is done
     if (indexed.length === 0) continue;
     const live = types[0] === "blob" ? await liveLinks(root, limit) : undefined;
     const finished: number[] = [];

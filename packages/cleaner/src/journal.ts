@@ -1,10 +1,12 @@
-import { appendFile, mkdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { appendFile, mkdir, readFile, rm, rmdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Plan } from "./plan.js";
 import { STATE_DIR } from "./storage-lock.js";
 
 const PLAN_FILE = "journal-plan.json";
 const DONE_FILE = "journal-done";
+const HASH_FILE = "journal-plan.sha256";
 
 /** A plan whose apply did not finish (killed, crashed), with how many of its actions were done. */
 export interface PendingJournal {
@@ -24,11 +26,18 @@ export class Journal {
   static async begin(root: string, plan: Plan): Promise<Journal> {
     const dir = join(root, STATE_DIR);
     await mkdir(dir, { recursive: true });
-    const existing = await Journal.pending(root);
-    const same = existing && JSON.stringify(existing.plan) === JSON.stringify(plan);
-    if (!same) {
-      await writeFile(join(dir, PLAN_FILE), JSON.stringify(plan));
+    // Compared by hash: a 50k-manifest plan is tens of MB of JSON, not something to hold twice.
+    const text = JSON.stringify(plan);
+    const hash = createHash("sha256").update(text).digest("hex");
+    const existing = await readFile(join(dir, HASH_FILE), "utf8").catch(() => "");
+    const planPresent = await stat(join(dir, PLAN_FILE)).then(
+      () => true,
+      () => false,
+    );
+    if (existing.trim() !== hash || !planPresent) {
+      await writeFile(join(dir, PLAN_FILE), text);
       await writeFile(join(dir, DONE_FILE), "");
+      await writeFile(join(dir, HASH_FILE), hash);
     }
     return new Journal(dir);
   }
@@ -63,6 +72,7 @@ export class Journal {
   async finish(): Promise<void> {
     await rm(join(this.dir, PLAN_FILE), { force: true });
     await rm(join(this.dir, DONE_FILE), { force: true });
+    await rm(join(this.dir, HASH_FILE), { force: true });
     await rmdir(this.dir).catch(() => undefined);
   }
 }

@@ -37,6 +37,27 @@ export interface ReadStorageOptions {
   }) => void;
 }
 
+/**
+ * One string per digest while a tree is read: the same digest turns up in many links and manifests, and
+ * on a 175k-blob tree the copies alone would be tens of MB. Dropped when the read ends.
+ */
+let interned = new Map<string, Digest>();
+function intern<T extends string>(digest: T): T {
+  const known = interned.get(digest);
+  if (known !== undefined) return known as T;
+  interned.set(digest, digest as unknown as Digest);
+  return digest;
+}
+
+function internManifest(m: ManifestInfo | ManifestProblem): ManifestInfo | ManifestProblem {
+  if (isManifestProblem(m)) return m;
+  m.blobs = m.blobs.map(intern);
+  m.children = m.children.map(intern);
+  if (m.subject) m.subject = intern(m.subject);
+  if (m.config) m.config = intern(m.config);
+  return m;
+}
+
 async function entries(dir: string): Promise<Dirent[]> {
   try {
     return await readdir(dir, { withFileTypes: true });
@@ -83,6 +104,7 @@ export async function readStorageInventory(
   const findings: Finding[] = [];
   const emptyDirs: string[] = [];
   const readAtMs = Date.now();
+  interned = new Map();
 
   const rel = (abs: string) => abs.slice(root.length + (root.endsWith("/") ? 0 : 1));
 
@@ -144,7 +166,7 @@ export async function readStorageInventory(
       return; // reported below as manifest.missing, per repository
     }
     const parsed = parseManifest(bytes, digest);
-    manifests.set(digest, parsed);
+    manifests.set(digest, internManifest(parsed));
     if (isManifestProblem(parsed)) {
       findings.push({
         code: "manifest.corrupt",
@@ -201,6 +223,7 @@ export async function readStorageInventory(
   }
   findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.code.localeCompare(b.code)));
   emptyDirs.sort();
+  interned = new Map();
   return { source: root, readAtMs, repositories, blobs, manifests, findings, emptyDirs };
 }
 
@@ -245,7 +268,7 @@ async function readDigestLinks(
           detail: `link says '${link.text.slice(0, 80)}', its folder says ${expected}`,
         });
       }
-      out.push({ digest: expected, mtimeMs: link.mtimeMs, dir: linkDir });
+      out.push({ digest: intern(expected), mtimeMs: link.mtimeMs, dir: linkDir });
     });
   }
   return out.sort((a, b) => (a.digest < b.digest ? -1 : 1));
@@ -282,7 +305,7 @@ async function readRepository(
     const index = await readDigestLinks(join(tagDir, "index"), findings, emptyDirs, rel, name);
     const info: TagInfo = { name: tag, index: index.map((i) => i.digest) };
     if (current && isDigest(current.text)) {
-      info.current = current.text;
+      info.current = intern(current.text);
       info.pushedAtMs = current.mtimeMs;
     } else {
       findings.push({
@@ -366,7 +389,7 @@ async function readBlobs(
           });
           return;
         }
-        blobs.set(digest, { size: info.size, modifiedAtMs: info.mtimeMs });
+        blobs.set(intern(digest), { size: info.size, modifiedAtMs: info.mtimeMs });
         if (++done % 1000 === 0) options.onProgress?.({ phase: "blobs", done });
       });
     });
