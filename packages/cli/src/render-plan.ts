@@ -26,12 +26,26 @@ function describe(a: PlanAction): string | undefined {
   }
 }
 
-/** One line per deletion the plan makes, in the order apply makes them (empty-folder removals summed up). */
-export function planLines(plan: Plan): string[] {
-  const lines = plan.actions.flatMap((a) => {
+/** What the Registry HTTP API can delete; the rest of an online plan is left for a garbage collection. */
+const ONLINE_TYPES = new Set<PlanAction["type"]>(["tag", "revision", "layer-link"]);
+
+/**
+ * One line per deletion the plan makes, in the order apply makes them (empty-folder removals summed up).
+ * Online, only what the API deletes is listed; the blob data it frees is summed up as work for a gc.
+ */
+export function planLines(plan: Plan, options: { online?: boolean } = {}): string[] {
+  const shown = options.online ? plan.actions.filter((a) => ONLINE_TYPES.has(a.type)) : plan.actions;
+  const lines = shown.flatMap((a) => {
     const line = describe(a);
     return line ? [line] : [];
   });
+  if (options.online) {
+    const blobs = plan.actions.filter((a): a is PlanAction & { type: "blob" } => a.type === "blob");
+    const bytes = blobs.reduce((n, a) => n + a.bytes, 0);
+    if (blobs.length > 0)
+      lines.push(`then a garbage collection can free ${blobs.length} blobs (${formatBytes(bytes)})`);
+    return lines;
+  }
   const prunes = plan.actions.filter((a) => a.type === "prune").length;
   if (prunes > 0) lines.push(`remove up to ${prunes} folders left empty`);
   return lines;

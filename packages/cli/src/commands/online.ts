@@ -72,7 +72,7 @@ export async function presentAndApplyOnline(plan: Plan, options: OnlineOptions, 
   }
   if (options.json && (dryRun || options.out)) io.out(JSON.stringify(plan, null, 2));
   else if (!options.quiet) {
-    if (dryRun || options.verbose) for (const line of planLines(plan)) io.out(line);
+    if (dryRun || options.verbose) for (const line of planLines(plan, { online: true })) io.out(line);
     for (const line of planNotes(plan, Boolean(options.verbose))) io.err(line);
     io.out(planSummary(plan, dryRun || Boolean(options.out)));
     io.err(
