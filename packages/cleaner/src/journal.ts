@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { appendFile, mkdir, readFile, rm, rmdir, stat, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, open, readFile, rename, rm, rmdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Plan } from "./plan.js";
 import { STATE_DIR } from "./storage-lock.js";
@@ -7,6 +7,29 @@ import { STATE_DIR } from "./storage-lock.js";
 const PLAN_FILE = "journal-plan.json";
 const DONE_FILE = "journal-done";
 const HASH_FILE = "journal-plan.sha256";
+
+/** Writes a plan as the JSON `JSON.stringify` would give, in pieces, and returns the text's sha256. */
+async function writePlanHashed(path: string, plan: Plan): Promise<string> {
+  const hash = createHash("sha256");
+  const file = await open(path, "w");
+  try {
+    const write = async (text: string) => {
+      hash.update(text);
+      await file.write(text);
+    };
+    const { actions, ...rest } = plan;
+    const head = JSON.stringify(rest);
+    await write(`${head.slice(0, -1)}${head.length > 2 ? "," : ""}"actions":[`);
+    for (let i = 0; i < actions.length; i += 1000) {
+      const chunk = actions.slice(i, i + 1000).map((a) => JSON.stringify(a));
+      await write(`${i > 0 ? "," : ""}${chunk.join(",")}`);
+    }
+    await write("]}");
+  } finally {
+    await file.close();
+  }
+  return hash.digest("hex");
+}
 
 /** A plan whose apply did not finish (killed, crashed), with how many of its actions were done. */
 export interface PendingJournal {
@@ -26,18 +49,21 @@ export class Journal {
   static async begin(root: string, plan: Plan): Promise<Journal> {
     const dir = join(root, STATE_DIR);
     await mkdir(dir, { recursive: true });
-    // Compared by hash: a 50k-manifest plan is tens of MB of JSON, not something to hold twice.
-    const text = JSON.stringify(plan);
-    const hash = createHash("sha256").update(text).digest("hex");
+    // A 50k-manifest plan is ~80 MB of JSON: written in pieces to a temp file while hashing, never held
+    // as one string; kept only if it differs from the plan already journaled (a resumed run).
+    const temp = join(dir, `${PLAN_FILE}.tmp`);
+    const hash = await writePlanHashed(temp, plan);
     const existing = await readFile(join(dir, HASH_FILE), "utf8").catch(() => "");
     const planPresent = await stat(join(dir, PLAN_FILE)).then(
       () => true,
       () => false,
     );
     if (existing.trim() !== hash || !planPresent) {
-      await writeFile(join(dir, PLAN_FILE), text);
+      await rename(temp, join(dir, PLAN_FILE));
       await writeFile(join(dir, DONE_FILE), "");
       await writeFile(join(dir, HASH_FILE), hash);
+    } else {
+      await rm(temp, { force: true });
     }
     return new Journal(dir);
   }
