@@ -163,6 +163,29 @@ describe("regsweep CLI on trees written by a real registry", () => {
     expect(report.totalBytes).toBeGreaterThan(0);
   });
 
+  it("resume finishes a journaled plan that an earlier run did not (as after a kill -9), and says when there is none", async () => {
+    const registry = await pushedTree();
+    const planFile = join(registry.storageRoot, "..", `plan-${Date.now()}.json`);
+    expect(
+      (await regsweep("delete", "--storage", registry.storageRoot, "test/c:1", "--out", planFile)).code,
+    ).toBe(0);
+    // What applyPlan leaves when killed right after journaling: the plan, and nothing done yet.
+    await mkdir(join(registry.storageRoot, ".regsweep"), { recursive: true });
+    await writeFile(join(registry.storageRoot, ".regsweep/journal-plan.json"), await readFile(planFile));
+    await writeFile(join(registry.storageRoot, ".regsweep/journal-done"), "");
+    const resumed = await regsweep("resume", "--storage", registry.storageRoot, "--yes");
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming a plan from .*: 0\/\d+ actions were done/);
+    await expect(stat(join(registry.storageRoot, ".regsweep"))).rejects.toThrow();
+    const after = await regsweep("ls", "--storage", registry.storageRoot, "--json");
+    const rows = JSON.parse(after.stdout) as Array<{ repository: string; tag: string | null }>;
+    expect(rows.filter((r) => r.repository === "test/c").map((r) => r.tag)).toEqual(["2"]);
+    const again = await regsweep("resume", "--storage", registry.storageRoot, "--yes");
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain("no interrupted apply to resume");
+    await rm(planFile, { force: true });
+  });
+
   it("a second run is refused while the lock is held by a live process", async () => {
     const registry = await pushedTree();
     await mkdir(join(registry.storageRoot, ".regsweep"), { recursive: true });
