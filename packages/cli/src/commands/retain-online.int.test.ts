@@ -129,6 +129,42 @@ describe("regsweep retain --registry / ls --registry (online, a running registry
     await expectPullable(r.host, "app:m", digests.m);
   });
 
+  it("--exclude and the -b/-a creation window work online as offline: only tags created inside the window go", async () => {
+    const r = await start();
+    const when: Record<string, string> = {
+      "t-dec": "2015-12-01T00:00:00Z",
+      "t-jan": "2016-01-05T00:00:00Z",
+      "t-mar": "2016-03-01T00:00:00Z",
+      "t-apr": "2016-04-01T00:00:00Z",
+      "t-jul": "2016-07-01T00:00:00Z",
+    };
+    for (const [t, created] of Object.entries(when))
+      await pushManifest(r, "app", image({ layers: [layer(t)], created }), t);
+    const run = await runRegsweep([
+      "retain",
+      "--registry-url",
+      r.url,
+      "--image",
+      "^app$",
+      "--exclude",
+      "^t-mar$",
+      "-l",
+      "0",
+      "-o",
+      "date",
+      "-b",
+      "2016-06-25T12:00:00",
+      "-a",
+      "2016-01-01T00:00:00",
+      "--yes",
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect((await tags(r.url, "app")).sort()).toEqual(["t-dec", "t-jul", "t-mar"]);
+    await expectNotPullable(r.host, "app:t-jan");
+    await expectNotPullable(r.host, "app:t-apr");
+    await expectPullable(r.host, "app:t-mar");
+  });
+
   it("a tag whose digest the plan keeps (child of a kept index) is said to be skipped on 2.x, and is", async () => {
     const r = await start();
     const amd = image({ layers: [layer("x1")] });
