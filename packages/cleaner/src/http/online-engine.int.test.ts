@@ -1,5 +1,4 @@
-import { execFileSync } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -14,6 +13,7 @@ import {
   type StartedRegistry,
   startRegistryProcess,
   tags,
+  writeHtpasswd,
 } from "@regsweep/testbed";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Plan, PlanRequest } from "../plan.js";
@@ -225,9 +225,7 @@ describe.each(versions)("online engine against registry %s", (version) => {
   it("htpasswd basic auth: refused without or with wrong credentials, works with the right ones", async () => {
     const dir = await mkdtemp(join(tmpdir(), "regsweep-htpasswd-"));
     cleanup.push(() => rm(dir, { recursive: true, force: true }));
-    const htpasswd = join(dir, "htpasswd");
-    await writeFile(htpasswd, execFileSync("htpasswd", ["-Bbn", "alice", "s3cret-pw"]));
-    const r = await start({ htpasswd });
+    const r = await start({ htpasswd: writeHtpasswd(dir, "alice", "s3cret-pw") });
     const auth = { username: "alice", password: "s3cret-pw" };
     const img = await seed({ ...r, url: r.url, auth } as unknown as StartedRegistry);
 

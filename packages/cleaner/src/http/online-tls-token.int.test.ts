@@ -9,6 +9,7 @@ import {
   availableRegistryVersions,
   image,
   layer,
+  makeTestTls,
   pushManifest,
   type StartedRegistry,
   startRegistryProcess,
@@ -24,59 +25,6 @@ const versions = availableRegistryVersions();
 
 function openssl(cwd: string, ...args: string[]): void {
   execFileSync("openssl", args, { cwd, stdio: "ignore" });
-}
-
-/** A CA and a server certificate for 127.0.0.1 signed by it, made with openssl in a temp dir. */
-function makeTlsFiles(dir: string) {
-  openssl(
-    dir,
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=regsweep test CA",
-  );
-  openssl(
-    dir,
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "server.key",
-    "-out",
-    "server.csr",
-    "-subj",
-    "/CN=127.0.0.1",
-  );
-  execFileSync("sh", ["-c", "printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext"], { cwd: dir });
-  openssl(
-    dir,
-    "x509",
-    "-req",
-    "-in",
-    "server.csr",
-    "-CA",
-    "ca.pem",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "server.pem",
-    "-days",
-    "2",
-    "-extfile",
-    "san.ext",
-  );
-  return { ca: join(dir, "ca.pem"), certificate: join(dir, "server.pem"), key: join(dir, "server.key") };
 }
 
 /**
@@ -192,7 +140,7 @@ describe.each(versions)("online engine with TLS and bearer tokens on registry %s
   };
 
   it("verifies TLS by default: an unknown CA fails with registry.tls; the CA bundle or --insecure work", async () => {
-    const files = makeTlsFiles(await tempDir());
+    const files = makeTestTls(await tempDir());
     const { r, b } = await seeded({ tls: { certificate: files.certificate, key: files.key } });
     expect(r.url.startsWith("https://")).toBe(true);
     const untrusted = await readRegistryInventory(client(r)).catch((e: unknown) => e);

@@ -8,6 +8,7 @@ import {
   expectPullable,
   image,
   layer,
+  makeTestTls,
   pushManifest,
   type StartedRegistry,
   startRegistryProcess,
@@ -85,52 +86,7 @@ describe("regsweep delete --registry (online)", () => {
   it("verifies TLS: exit 4 with a hint for an unknown CA, works with --ca-cert", async () => {
     const dir = await mkdtemp(join(tmpdir(), "regsweep-cli-tls-"));
     cleanup.push(() => rm(dir, { recursive: true, force: true }));
-    const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
-    ssl(
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      "ca.key",
-      "-out",
-      "ca.pem",
-      "-days",
-      "2",
-      "-subj",
-      "/CN=cli CA",
-    );
-    ssl(
-      "req",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      "s.key",
-      "-out",
-      "s.csr",
-      "-subj",
-      "/CN=127.0.0.1",
-    );
-    await writeFile(join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1\n");
-    ssl(
-      "x509",
-      "-req",
-      "-in",
-      "s.csr",
-      "-CA",
-      "ca.pem",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-out",
-      "s.pem",
-      "-days",
-      "2",
-      "-extfile",
-      "san.ext",
-    );
+    const tls = makeTestTls(dir);
     const plain = await startRegistryProcess({ version: defaultTestVersion() });
     const a = image({ layers: [layer("tls a")] });
     await pushManifest(plain, "app", a, "1");
@@ -139,22 +95,14 @@ describe("regsweep delete --registry (online)", () => {
     const r = await startRegistryProcess({
       version: defaultTestVersion(),
       storageRoot: plain.storageRoot,
-      tls: { certificate: join(dir, "s.pem"), key: join(dir, "s.key") },
+      tls: { certificate: tls.certificate, key: tls.key },
     });
     cleanup.push(() => r.stop({ removeStorage: true }));
 
     const untrusted = await regsweep(["delete", "--registry", r.url, "app:1", "--yes"]);
     expect(untrusted.code).toBe(4);
     expect(untrusted.stderr).toContain("--ca-cert");
-    const trusted = await regsweep([
-      "delete",
-      "--registry",
-      r.url,
-      "--ca-cert",
-      join(dir, "ca.pem"),
-      "app:1",
-      "--yes",
-    ]);
+    const trusted = await regsweep(["delete", "--registry", r.url, "--ca-cert", tls.ca, "app:1", "--yes"]);
     expect(trusted.code, trusted.stderr).toBe(0);
     const listed = await regsweep(["delete", "--registry", r.url, "--insecure", "app:1", "--dry-run"]);
     expect(listed.code).toBe(3); // the tag is gone now: tag.not-found

@@ -1,5 +1,4 @@
-import { execFileSync } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -14,6 +13,7 @@ import {
   type StartedRegistry,
   startRegistryProcess,
   tags,
+  writeHtpasswd,
 } from "@regsweep/testbed";
 import { afterEach, describe, expect, it } from "vitest";
 import { runRegsweep } from "../test-support/run-regsweep.js";
@@ -196,8 +196,7 @@ describe("regsweep retain --registry / ls --registry (online, a running registry
   it("basic auth with -U/-P against an htpasswd registry; never prints the password", async () => {
     const dir = await mkdtemp(join(tmpdir(), "regsweep-retain-htpasswd-"));
     cleanup.push(() => rm(dir, { recursive: true, force: true }));
-    await writeFile(join(dir, "htpasswd"), execFileSync("htpasswd", ["-Bbn", "bob", PASSWORD]));
-    const r = await start({ htpasswd: join(dir, "htpasswd") });
+    const r = await start({ htpasswd: writeHtpasswd(dir, "bob", PASSWORD) });
     const target: PushTarget = { url: r.url, auth: { username: "bob", password: PASSWORD } };
     for (const t of ["1", "2", "3"])
       await pushManifest(target, "secure/app", image({ layers: [layer(`s ${t}`)] }), t);

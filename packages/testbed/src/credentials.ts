@@ -1,0 +1,75 @@
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** Files of a test TLS setup: a CA and a server certificate for 127.0.0.1 signed by it. */
+export interface TestTlsFiles {
+  ca: string;
+  certificate: string;
+  key: string;
+}
+
+function openssl(cwd: string, ...args: string[]): void {
+  execFileSync("openssl", args, { cwd, stdio: "ignore" });
+}
+
+/** Makes a throw-away CA and a server certificate for IP 127.0.0.1 with openssl in `dir` (valid 2 days). */
+export function makeTestTls(dir: string): TestTlsFiles {
+  openssl(
+    dir,
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=regsweep test CA",
+  );
+  openssl(
+    dir,
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "server.key",
+    "-out",
+    "server.csr",
+    "-subj",
+    "/CN=127.0.0.1",
+  );
+  // Clients check the IP against subjectAltName, not the CN.
+  writeFileSync(join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1\n");
+  openssl(
+    dir,
+    "x509",
+    "-req",
+    "-in",
+    "server.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "server.pem",
+    "-days",
+    "2",
+    "-extfile",
+    "san.ext",
+  );
+  return { ca: join(dir, "ca.pem"), certificate: join(dir, "server.pem"), key: join(dir, "server.key") };
+}
+
+/** Writes an htpasswd file (bcrypt, as the registry requires) for one user into `dir`; returns its path. */
+export function writeHtpasswd(dir: string, user: string, password: string): string {
+  const path = join(dir, "htpasswd");
+  writeFileSync(path, execFileSync("htpasswd", ["-Bbn", user, password]));
+  return path;
+}
