@@ -7,13 +7,16 @@ export interface TestTlsFiles {
   ca: string;
   certificate: string;
   key: string;
+  /** A client certificate signed by the same CA, for mutual TLS. */
+  clientCertificate: string;
+  clientKey: string;
 }
 
 function openssl(cwd: string, ...args: string[]): void {
   execFileSync("openssl", args, { cwd, stdio: "ignore" });
 }
 
-/** Makes a throw-away CA and a server certificate for IP 127.0.0.1 with openssl in `dir` (valid 2 days). */
+/** Makes a throw-away CA, a server certificate for IP 127.0.0.1 and a client certificate with openssl in `dir`. */
 export function makeTestTls(dir: string): TestTlsFiles {
   openssl(
     dir,
@@ -64,7 +67,42 @@ export function makeTestTls(dir: string): TestTlsFiles {
     "-extfile",
     "san.ext",
   );
-  return { ca: join(dir, "ca.pem"), certificate: join(dir, "server.pem"), key: join(dir, "server.key") };
+  openssl(
+    dir,
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "client.key",
+    "-out",
+    "client.csr",
+    "-subj",
+    "/CN=regsweep test client",
+  );
+  openssl(
+    dir,
+    "x509",
+    "-req",
+    "-in",
+    "client.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "client.pem",
+    "-days",
+    "2",
+  );
+  return {
+    ca: join(dir, "ca.pem"),
+    certificate: join(dir, "server.pem"),
+    key: join(dir, "server.key"),
+    clientCertificate: join(dir, "client.pem"),
+    clientKey: join(dir, "client.key"),
+  };
 }
 
 /** Writes an htpasswd file (bcrypt, as the registry requires) for one user into `dir`; returns its path. */

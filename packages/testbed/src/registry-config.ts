@@ -10,7 +10,8 @@ export interface RegistryConfigOptions {
   htpasswd?: string;
   /** Bearer-token auth: the issuer the registry trusts and the certificate bundle of its signing key. */
   token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
-  tls?: { certificate: string; key: string };
+  /** Server TLS; with `clientCas`, clients must present a certificate signed by one of them (mutual TLS). */
+  tls?: { certificate: string; key: string; clientCas?: string[] };
 }
 
 /** A minimal registry config.yml: own root and port, no caches, no upload purging, no htpasswd by default. */
@@ -40,7 +41,15 @@ export function registryConfigYaml(o: RegistryConfigOptions): string {
     },
     http: {
       addr: `127.0.0.1:${o.port}`,
-      ...(o.tls ? { tls: { certificate: o.tls.certificate, key: o.tls.key } } : {}),
+      ...(o.tls
+        ? {
+            tls: {
+              certificate: o.tls.certificate,
+              key: o.tls.key,
+              ...(o.tls.clientCas ? { clientcas: o.tls.clientCas } : {}),
+            },
+          }
+        : {}),
     },
     ...(auth ? { auth } : {}),
   };

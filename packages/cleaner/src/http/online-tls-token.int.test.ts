@@ -160,6 +160,23 @@ describe.each(versions)("online engine with TLS and bearer tokens on registry %s
     expect(after.repositories[0]?.tags.map((t) => [t.name, t.current])).toEqual([["2", b.digest]]);
   });
 
+  it("mutual TLS: a registry that wants client certificates refuses a client without one, accepts ours", async () => {
+    const files = makeTestTls(await tempDir());
+    const { r, b } = await seeded({
+      tls: { certificate: files.certificate, key: files.key, clientCas: [files.ca] },
+    });
+    const ca = await readFile(files.ca);
+    const refused = await readRegistryInventory(client(r, { ca })).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(RegistryTlsError);
+    const c = client(r, {
+      ca,
+      cert: await readFile(files.clientCertificate),
+      key: await readFile(files.clientKey),
+    });
+    const inventory = await readRegistryInventory(c);
+    expect(inventory.repositories[0]?.tags.map((t) => [t.name, t.current])).toContainEqual(["2", b.digest]);
+  });
+
   it("bearer tokens: challenge → token endpoint with the right scopes, tokens reused, wrong password refused", async () => {
     const dir = await tempDir();
     const user = { username: "carol", password: "token-pw" };
