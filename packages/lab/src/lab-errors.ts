@@ -1,13 +1,7 @@
-/** Base class of the lab's errors: a stable dotted `code` that tests and the CLI can match on. */
-export class LabError extends Error {
-  readonly code: string;
+import { RegsweepError } from "@regsweep/cleaner";
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+/** Base class of the lab's errors: the library's error with a `lab.*` code, matched by tests on the code. */
+export class LabError extends RegsweepError {}
 
 /** No Docker engine answers: the machine was not prepared with `scripts/setup.sh`. */
 export class DockerUnavailableError extends LabError {
