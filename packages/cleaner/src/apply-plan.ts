@@ -1,8 +1,15 @@
-import { lstat, readdir, readFile, rm, rmdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import pLimit from "p-limit";
-import type { Digest } from "./digest.js";
 import { InvalidRequestError, StorageIoError } from "./errors.js";
+import {
+  DEFAULT_REMOVE_THREADS,
+  type FileIoPool,
+  isFailure,
+  isMissing,
+  type Outcome,
+  type Removed,
+  type RemoveJob,
+  withFileIo,
+} from "./file-io-pool.js";
 import { forEachLimited } from "./for-each-limited.js";
 import { Journal } from "./journal.js";
 import type { Plan, PlanAction, RepositorySnapshot } from "./plan.js";
@@ -31,134 +38,159 @@ export interface ApplyReport {
 
 /** Options for applying a plan. */
 export interface ApplyOptions {
-  /** Parallel file operations within a phase. */
-  concurrency?: number;
+  /** Threads doing the file I/O (default `DEFAULT_REMOVE_THREADS`). */
+  ioThreads?: number;
   onProgress?: (done: number, total: number) => void;
   /** Stop early (Ctrl-C): actions not started are left, the journal stays for a resume. */
   signal?: AbortSignal;
 }
 
-async function readText(path: string): Promise<string | undefined> {
-  try {
-    return (await readFile(path, "utf8")).trim();
-  } catch {
-    return undefined;
+/** What removing an action's files takes, relative to the storage root. */
+function removeJob(action: Exclude<PlanAction, { type: "upload" }>): RemoveJob {
+  switch (action.type) {
+    case "prune":
+      return { files: [], upTo: action.path };
+    case "tag":
+    case "revision":
+      return { files: action.files, upTo: ownDir(action) };
+    default:
+      return { files: [action.path], upTo: ownDir(action) };
   }
 }
 
-async function names(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch {
-    return [];
+/** Where each repository's link folders live, found breadth first (repository names nest). */
+async function repositoryFolders(io: FileIoPool, root: string): Promise<string[]> {
+  const repositories: string[] = [];
+  let level = [join(root, REPOSITORIES_ROOT)];
+  while (level.length > 0) {
+    const listings = await io.list(level);
+    const next: string[] = [];
+    listings.forEach((listing, i) => {
+      const dir = level[i] as string;
+      const entries = settled(listing, dir) ?? [];
+      if (entries.some(([name, kind]) => kind === "dir" && name.startsWith("_"))) repositories.push(dir);
+      for (const [name, kind] of entries)
+        if (kind === "dir" && !name.startsWith("_")) next.push(join(dir, name));
+    });
+    level = next;
   }
+  return repositories;
+}
+
+/** A result, `undefined` when the path is gone or the batch did not run; a refused operation throws. */
+function settled<T>(
+  outcome: Outcome<T> | undefined,
+  path: string,
+  doing: "read" | "change" = "read",
+): T | undefined {
+  if (outcome === undefined || isMissing(outcome)) return undefined;
+  if (isFailure(outcome)) throw new StorageIoError(outcome.path || path, new Error(outcome.message), doing);
+  return outcome;
 }
 
 /**
- * Removes one file; false when it was gone already. `unlink` never follows a symbolic link (it removes the
- * link itself) and refuses folders, so nothing outside the tree can be reached through it.
+ * `<alg>/<hex>` folders under each of `roots` that hold a `link` file, as digests with their folders. With
+ * `anyFolder`, every such folder counts without looking for its link: cheaper, and on the safe side where
+ * counting too much only keeps something.
  */
-async function removeFile(path: string): Promise<boolean> {
-  try {
-    await unlink(path);
-    return true;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return false;
-    if (code === "EISDIR" || code === "EPERM")
-      throw new StorageIoError(path, new Error("not a regular file; left alone"));
-    throw new StorageIoError(path, error);
-  }
-}
-
-/** Removes the now-empty folders from a removed file's folder up to the action's own folder. */
-async function removeOwnDirs(root: string, file: string, own: string): Promise<void> {
-  let dir = file.slice(0, file.lastIndexOf("/"));
-  while (dir.length >= own.length && dir.startsWith(own)) {
-    if (!(await removeEmptyDir(join(root, dir)))) return;
-    dir = dir.slice(0, dir.lastIndexOf("/"));
-  }
-}
-
-/** Removes a folder if it is empty; false when it was gone or still holds something. */
-async function removeEmptyDir(path: string): Promise<boolean> {
-  try {
-    await rmdir(path);
-    return true;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== "ENOENT" && code !== "ENOTEMPTY" && code !== "EEXIST") throw new StorageIoError(path, error);
-    return false;
-  }
-}
-
-async function isFile(path: string): Promise<boolean> {
-  return (await lstat(path).catch(() => undefined))?.isFile() ?? false;
+async function linkedDigests(
+  io: FileIoPool,
+  roots: string[],
+  { anyFolder = false } = {},
+): Promise<Array<{ digest: string; dir: string }>> {
+  const algDirs: Array<{ alg: string; dir: string }> = [];
+  (await io.list(roots)).forEach((listing, i) => {
+    for (const [alg, kind] of settled(listing, roots[i] as string) ?? [])
+      if (kind === "dir") algDirs.push({ alg, dir: join(roots[i] as string, alg) });
+  });
+  const candidates: Array<{ digest: string; dir: string }> = [];
+  (await io.list(algDirs.map((a) => a.dir))).forEach((listing, i) => {
+    const { alg, dir } = algDirs[i] as (typeof algDirs)[number];
+    for (const [hex, kind] of settled(listing, dir) ?? [])
+      if (kind === "dir") candidates.push({ digest: `${alg}:${hex}`, dir: join(dir, hex) });
+  });
+  if (anyFolder) return candidates;
+  const links = await io.stat(candidates.map((c) => join(c.dir, "link")));
+  // A folder without its link is absent to the registry (as `linkedblobstore.go` enumerates).
+  return candidates.filter((c, i) => settled(links[i], join(c.dir, "link"))?.kind === "file");
 }
 
 /** Which snapshot repositories changed in a way that could make the plan delete something now in use. */
-async function staleRepositories(root: string, plan: Plan): Promise<Map<string, string>> {
+async function staleRepositories(io: FileIoPool, root: string, plan: Plan): Promise<Map<string, string>> {
   const stale = new Map<string, string>();
-  await Promise.all(
-    plan.snapshots.map(async (snap: RepositorySnapshot) => {
-      const repoDir = join(root, pathFor({ kind: "repository", repository: snap.name }));
-      const knownRevisions = new Set(snap.revisions);
-      for (const alg of await names(join(repoDir, "_manifests/revisions"))) {
-        for (const hex of await names(join(repoDir, "_manifests/revisions", alg))) {
-          const digest = `${alg}:${hex}` as Digest;
-          if (
-            !knownRevisions.has(digest) &&
-            (await readText(join(repoDir, "_manifests/revisions", alg, hex, "link")))
-          ) {
-            stale.set(snap.name, `a manifest was pushed since the plan was made (${digest})`);
-          }
-        }
-      }
-      for (const tag of await names(join(repoDir, "_manifests/tags"))) {
-        const current = await readText(join(repoDir, "_manifests/tags", tag, "current/link"));
-        if (current === undefined) continue;
-        if (!(tag in snap.tags)) stale.set(snap.name, `tag '${tag}' was pushed since the plan was made`);
-        else if (snap.tags[tag] !== current)
-          stale.set(snap.name, `tag '${tag}' moved since the plan was made`);
-      }
-    }),
+  const repoDir = (snap: RepositorySnapshot) =>
+    join(root, pathFor({ kind: "repository", repository: snap.name }));
+  const [revisionSets, tagLists] = await Promise.all([
+    Promise.all(
+      plan.snapshots.map((snap) => linkedDigests(io, [join(repoDir(snap), "_manifests/revisions")])),
+    ),
+    io.list(plan.snapshots.map((snap) => join(repoDir(snap), "_manifests/tags"))),
+  ]);
+  const tags = plan.snapshots.flatMap((snap, s) =>
+    (settled(tagLists[s], join(repoDir(snap), "_manifests/tags")) ?? []).map(([tag]) => ({
+      snap,
+      tag,
+      path: join(repoDir(snap), "_manifests/tags", tag, "current/link"),
+    })),
   );
+  const currents = await io.readSmall(tags.map((t) => t.path));
+  plan.snapshots.forEach((snap, s) => {
+    const known = new Set<string>(snap.revisions);
+    const pushed = (revisionSets[s] ?? []).find((r) => !known.has(r.digest));
+    if (pushed) stale.set(snap.name, `a manifest was pushed since the plan was made (${pushed.digest})`);
+  });
+  tags.forEach(({ snap, tag, path }, i) => {
+    const current = settled(currents[i], path)?.text?.trim();
+    if (current === undefined) return;
+    if (!(tag in snap.tags)) stale.set(snap.name, `tag '${tag}' was pushed since the plan was made`);
+    else if (snap.tags[tag] !== current) stale.set(snap.name, `tag '${tag}' moved since the plan was made`);
+  });
   return stale;
 }
 
-/** Every blob digest some repository links right now (revisions and layers), read fresh before blobs go. */
-async function liveLinks(root: string, limit: ReturnType<typeof pLimit>): Promise<Set<string>> {
+/**
+ * Every blob digest some repository may link right now (revisions, layers, schema1 signatures), read fresh
+ * before blobs go. A link folder counts even without its link file: a blob is then kept, never lost.
+ */
+async function liveLinks(io: FileIoPool, root: string): Promise<Set<string>> {
   const live = new Set<string>();
-  const linked = async (dir: string, alg: string, hex: string) => {
-    // A folder without its link is absent to the registry (as `linkedblobstore.go` enumerates).
-    if (await limit(() => isFile(join(dir, alg, hex, "link")))) live.add(`${alg}:${hex}`);
-  };
-  const linksUnder = async (base: string, signatures: boolean): Promise<void> => {
-    for (const alg of await names(base)) {
-      const hexes = await names(join(base, alg));
-      await Promise.all(
-        hexes.map(async (hex) => {
-          await linked(base, alg, hex);
-          if (signatures) await linksUnder(join(base, alg, hex, "signatures"), false);
-        }),
-      );
-    }
-  };
-  async function walk(dir: string): Promise<void> {
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-    await Promise.all(
-      entries.map(async (e) => {
-        if (!e.isDirectory()) return;
-        const path = join(dir, e.name);
-        if (e.name === "_layers") await linksUnder(path, false);
-        else if (e.name === "_manifests") await linksUnder(join(path, "revisions"), true);
-        else if (!e.name.startsWith("_")) await walk(path);
-      }),
+  const repositories = await repositoryFolders(io, root);
+  const anyFolder = { anyFolder: true };
+  await forEachLimited(chunks(repositories, 8), 3, async (round) => {
+    const [layers, revisions] = await Promise.all([
+      linkedDigests(
+        io,
+        round.map((dir) => join(dir, "_layers")),
+        anyFolder,
+      ),
+      linkedDigests(
+        io,
+        round.map((dir) => join(dir, "_manifests/revisions")),
+        anyFolder,
+      ),
+    ]);
+    const signatures = await linkedDigests(
+      io,
+      revisions.map((r) => join(r.dir, "signatures")),
+      anyFolder,
     );
-  }
-  await walk(join(root, REPOSITORIES_ROOT));
+    for (const list of [layers, revisions, signatures]) for (const { digest } of list) live.add(digest);
+  });
   return live;
 }
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Actions turned into removal jobs at a time. */
+const REMOVE_WINDOW = 4096;
+
+type Indexed = { action: PlanAction; index: number };
+const isTagAction = (i: Indexed): i is { action: Extract<PlanAction, { type: "tag" }>; index: number } =>
+  i.action.type === "tag";
 
 /**
  * Applies a plan to a storage root, phase by phase in the plan's order (tags, history entries, revisions,
@@ -170,121 +202,149 @@ export async function applyPlan(root: string, plan: Plan, options: ApplyOptions 
   if (plan.format !== "regsweep.plan/v1")
     throw new InvalidRequestError(`not a regsweep plan (format ${String(plan.format)})`);
   const journal = await Journal.begin(root, plan);
-  const concurrency = options.concurrency ?? 32;
-  const limit = pLimit(concurrency);
-  const report: ApplyReport = { done: 0, alreadyGone: 0, skipped: [], staleRepositories: [], bytesFreed: 0 };
-  const stale = await staleRepositories(root, plan);
-  report.staleRepositories = [...stale.keys()].sort();
-  const total = plan.actions.length;
-  let progressed = 0;
-  const tick = () => options.onProgress?.(++progressed, total);
-
-  const skip = (index: number, action: PlanAction, why: string) => {
-    report.skipped.push({ index, action, why });
-    tick();
-  };
-
-  const phases: Array<PlanAction["type"][]> = [
-    ["tag"],
-    ["tag-index-entry"],
-    ["revision"],
-    ["layer-link"],
-    ["upload"],
-    ["blob"],
-    ["prune"],
-  ];
-  const byType = new Map<PlanAction["type"], Array<{ action: PlanAction; index: number }>>();
-  plan.actions.forEach((action, index) => {
-    const list = byType.get(action.type);
-    if (list) list.push({ action, index });
-    else byType.set(action.type, [{ action, index }]);
-  });
-  for (const types of phases) {
-    if (options.signal?.aborted) break;
-    const indexed = types.flatMap((t) => byType.get(t) ?? []);
-    for (const t of types) byType.delete(t); // let each phase's list go once it is done
-    if (indexed.length === 0) continue;
-    const live = types[0] === "blob" ? await liveLinks(root, limit) : undefined;
-    const finished: number[] = [];
-    const run = async ({ action, index }: { action: PlanAction; index: number }) => {
-      if (options.signal?.aborted) return;
-      if ("repository" in action && stale.has(action.repository)) {
-        skip(index, action, stale.get(action.repository) as string);
-        return;
-      }
-      let removedSomething = false;
-      switch (action.type) {
-        case "tag": {
-          const current = await readText(
-            join(root, pathFor({ kind: "tag-current-link", repository: action.repository, tag: action.tag })),
-          );
-          if (current !== undefined && action.current !== undefined && current !== action.current) {
-            skip(index, action, `tag moved to ${current} since the plan was made`);
-            return;
-          }
-          // An empty tag folder is still listed by tags/list, so it goes with the tag, not in the prune phase.
-          for (const f of action.files)
-            removedSomething = (await removeFile(join(root, f))) || removedSomething;
-          for (const f of action.files) await removeOwnDirs(root, f, action.path);
-          break;
-        }
-        case "revision":
-          for (const f of action.files)
-            removedSomething = (await removeFile(join(root, f))) || removedSomething;
-          for (const f of action.files) await removeOwnDirs(root, f, ownDir(action));
-          break;
-        case "tag-index-entry":
-        case "layer-link":
-          removedSomething = await removeFile(join(root, action.path));
-          await removeOwnDirs(root, action.path, ownDir(action));
-          break;
-        case "blob":
-          if (live?.has(action.digest)) {
-            skip(index, action, "a repository links it again since the plan was made");
-            return;
-          }
-          removedSomething = await removeFile(join(root, action.path));
-          if (removedSomething) report.bytesFreed += action.bytes;
-          await removeOwnDirs(root, action.path, ownDir(action));
-          break;
-        case "upload": {
-          const info = await lstat(join(root, action.path)).catch(() => undefined);
-          if (info?.isDirectory()) {
-            await rm(join(root, action.path), { recursive: true, force: true });
-            removedSomething = true;
-            report.bytesFreed += action.bytes;
-          }
-          break;
-        }
-        case "prune":
-          removedSomething = await removeEmptyDir(join(root, action.path));
-          break;
-      }
-      report.done++;
-      if (!removedSomething) report.alreadyGone++;
-      finished.push(index);
+  return withFileIo(options.ioThreads ?? DEFAULT_REMOVE_THREADS, async (io) => {
+    const report: ApplyReport = {
+      done: 0,
+      alreadyGone: 0,
+      skipped: [],
+      staleRepositories: [],
+      bytesFreed: 0,
+    };
+    const stale = await staleRepositories(io, root, plan);
+    report.staleRepositories = [...stale.keys()].sort();
+    const total = plan.actions.length;
+    let progressed = 0;
+    const tick = () => options.onProgress?.(++progressed, total);
+    const skip = (index: number, action: PlanAction, why: string) => {
+      report.skipped.push({ index, action, why });
       tick();
     };
-    // Folders go deepest first (a parent only after its children); referrers before indexes before the
-    // rest. Within one such group the order does not matter, so it runs in parallel.
-    const groupOf = ({ action }: { action: PlanAction }): number =>
-      action.type === "prune"
-        ? -action.path.split("/").length
-        : action.type === "revision"
-          ? action.stage
-          : 0;
-    const groups = new Map<number, typeof indexed>();
-    for (const item of indexed) {
-      const key = groupOf(item);
-      const group = groups.get(key);
-      if (group) group.push(item);
-      else groups.set(key, [item]);
+
+    /** Removes one group's actions (all independent of each other), adding the indexes done to `finished`. */
+    const runGroup = async (items: Indexed[], live: Set<string> | undefined, finished: number[]) => {
+      let ready = items.filter(({ action, index }) => {
+        if ("repository" in action && stale.has(action.repository)) {
+          skip(index, action, stale.get(action.repository) as string);
+          return false;
+        }
+        if (action.type === "blob" && live?.has(action.digest)) {
+          skip(index, action, "a repository links it again since the plan was made");
+          return false;
+        }
+        return true;
+      });
+      const tags = ready.filter(isTagAction);
+      if (tags.length > 0) {
+        const paths = tags.map(({ action }) =>
+          join(root, pathFor({ kind: "tag-current-link", repository: action.repository, tag: action.tag })),
+        );
+        const currents = await io.readSmall(paths);
+        const moved = new Set<number>();
+        tags.forEach(({ action, index }, i) => {
+          const current = settled(currents[i], paths[i] as string)?.text?.trim();
+          if (current !== undefined && action.current !== undefined && current !== action.current) {
+            skip(index, action, `tag moved to ${current} since the plan was made`);
+            moved.add(index);
+          }
+        });
+        ready = ready.filter(({ index }) => !moved.has(index));
+      }
+      if (options.signal?.aborted) return;
+
+      const done = ({ action, index }: Indexed, removedSomething: boolean) => {
+        report.done++;
+        if (!removedSomething) report.alreadyGone++;
+        else if (action.type === "blob" || action.type === "upload") report.bytesFreed += action.bytes;
+        finished.push(index);
+        tick();
+      };
+      // The first refused removal stops the rest of the group; what ran is still journaled by the caller.
+      const halt = new AbortController();
+      const signal = options.signal ? AbortSignal.any([options.signal, halt.signal]) : halt.signal;
+      let refusal: unknown;
+      const settle =
+        <T>(list: Indexed[], removed: (action: PlanAction) => (result: T) => boolean) =>
+        (start: number, results: Array<Outcome<T>>) => {
+          results.forEach((outcome, i) => {
+            const item = list[start + i] as Indexed;
+            try {
+              const result = settled(outcome, join(root, item.action.path), "change");
+              done(item, result !== undefined && removed(item.action)(result));
+            } catch (error) {
+              refusal ??= error;
+              halt.abort();
+            }
+          });
+        };
+      const trees = ready.filter(({ action }) => action.type === "upload");
+      const rest = ready.filter(({ action }) => action.type !== "upload");
+      await io.removeTree(
+        trees.map(({ action }) => action.path),
+        { signal, base: root, onBatch: settle<Removed>(trees, () => (r) => r.dirs > 0) },
+      );
+      // Jobs are made a window at a time (two in flight keep every thread busy), so a 300k-action phase
+      // never holds 300k jobs.
+      await forEachLimited(chunks(rest, REMOVE_WINDOW), 2, async (window) => {
+        await io.remove(
+          window.map(({ action }) => removeJob(action as Exclude<PlanAction, { type: "upload" }>)),
+          // A prune removes a folder; every other action counts as done by what it unlinked.
+          {
+            signal,
+            base: root,
+            onBatch: settle<Removed>(window, (a) => (r) => (a.type === "prune" ? r.dirs : r.files) > 0),
+          },
+        );
+      });
+      if (refusal) throw refusal;
+    };
+
+    const phases: Array<PlanAction["type"][]> = [
+      ["tag"],
+      ["tag-index-entry"],
+      ["revision"],
+      ["layer-link"],
+      ["upload"],
+      ["blob"],
+      ["prune"],
+    ];
+    const byType = new Map<PlanAction["type"], Indexed[]>();
+    plan.actions.forEach((action, index) => {
+      const list = byType.get(action.type);
+      if (list) list.push({ action, index });
+      else byType.set(action.type, [{ action, index }]);
+    });
+    for (const types of phases) {
+      if (options.signal?.aborted) break;
+      const indexed = types.flatMap((t) => byType.get(t) ?? []);
+      for (const t of types) byType.delete(t); // let each phase's list go once it is done
+      if (indexed.length === 0) continue;
+      const live = types[0] === "blob" ? await liveLinks(io, root) : undefined;
+      // Folders go deepest first (a parent only after its children); referrers before indexes before the
+      // rest. Within one such group the order does not matter, so it runs in parallel.
+      const groupOf = ({ action }: Indexed): number =>
+        action.type === "prune"
+          ? -action.path.split("/").length
+          : action.type === "revision"
+            ? action.stage
+            : 0;
+      const groups = new Map<number, Indexed[]>();
+      for (const item of indexed) {
+        const key = groupOf(item);
+        const group = groups.get(key);
+        if (group) group.push(item);
+        else groups.set(key, [item]);
+      }
+      const finished: number[] = [];
+      try {
+        for (const key of [...groups.keys()].sort((a, b) => a - b)) {
+          if (options.signal?.aborted) break;
+          await runGroup(groups.get(key) ?? [], live, finished);
+        }
+      } finally {
+        await journal.record(finished);
+      }
     }
-    for (const key of [...groups.keys()].sort((a, b) => a - b)) {
-      await forEachLimited(groups.get(key) ?? [], concurrency, run);
-    }
-    await journal.record(finished);
-  }
-  if (!options.signal?.aborted) await journal.finish();
-  return report;
+    if (!options.signal?.aborted) await journal.finish();
+    return report;
+  });
 }

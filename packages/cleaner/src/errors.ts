@@ -86,7 +86,8 @@ export class StorageIoError extends RegsweepError {
   constructor(
     readonly path: string,
     cause: unknown,
+    doing: "change" | "read" = "change",
   ) {
-    super("storage.io", `cannot change ${path}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    super("storage.io", `cannot ${doing} ${path}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
   }
 }

@@ -1,31 +1,19 @@
-import type { Dirent } from "node:fs";
-import { lstat, readdir, readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type Digest, isDigest } from "./digest.js";
-import { NotAStorageTreeError } from "./errors.js";
+import { NotAStorageTreeError, StorageIoError } from "./errors.js";
+import {
+  type EntryKind,
+  type FileIoPool,
+  isFailure,
+  isMissing,
+  type Outcome,
+  withFileIo,
+} from "./file-io-pool.js";
 import { forEachLimited, mapLimited } from "./for-each-limited.js";
-import type {
-  BlobInfo,
-  Finding,
-  Inventory,
-  LayerLinkInfo,
-  RepositoryInventory,
-  RevisionInfo,
-  TagInfo,
-  UploadInfo,
-} from "./inventory.js";
+import type { BlobInfo, Finding, Inventory, RepositoryInventory, TagInfo, UploadInfo } from "./inventory.js";
 import { isManifestProblem, type ManifestInfo, type ManifestProblem, parseManifest } from "./manifest.js";
 import { BLOBS_ROOT, pathFor, REPOSITORIES_ROOT, V2_ROOT } from "./storage-paths.js";
-
-/**
- * How hard to hit the disk. Pools nest (repositories × links, prefixes × blobs), so each level is small;
- * work is pulled from iterators, never queued as one promise per file (memory stays flat on big trees).
- */
-const IO_CONCURRENCY = 64;
-const REPOSITORY_CONCURRENCY = 8;
-const LINK_CONCURRENCY = 8;
-const PREFIX_CONCURRENCY = 4;
-const BLOB_CONCURRENCY = 16;
 
 /** Options for reading a storage tree. */
 export interface ReadStorageOptions {
@@ -35,54 +23,32 @@ export interface ReadStorageOptions {
     done: number;
     total?: number;
   }) => void;
+  /** Threads doing the file I/O (default `DEFAULT_IO_THREADS`). */
+  ioThreads?: number;
 }
 
 /**
- * One string per digest while a tree is read: the same digest turns up in many links and manifests, and
- * on a 175k-blob tree the copies alone would be tens of MB. Dropped when the read ends.
+ * The walk goes in rounds of a few repositories (or blob prefixes) with a few rounds in flight: each round
+ * is a handful of large batches for the I/O threads, and what a round allocates dies young instead of
+ * piling up in the old generation (reading the whole tree level by level doubled the peak RSS).
  */
-let interned = new Map<string, Digest>();
-function intern<T extends string>(digest: T): T {
-  const known = interned.get(digest);
-  if (known !== undefined) return known as T;
-  interned.set(digest, digest as unknown as Digest);
-  return digest;
-}
+const REPOSITORIES_PER_ROUND = 8;
+const BLOB_PREFIXES_PER_ROUND = 8;
+const ROUNDS_IN_FLIGHT = 3;
+/** Manifests read per round: bounds the bytes held at once while the next round is read. */
+const MANIFEST_CHUNK = 1024;
 
-function internManifest(m: ManifestInfo | ManifestProblem): ManifestInfo | ManifestProblem {
-  if (isManifestProblem(m)) return m;
-  m.blobs = m.blobs.map(intern);
-  m.children = m.children.map(intern);
-  if (m.subject) m.subject = intern(m.subject);
-  if (m.config) m.config = intern(m.config);
-  return m;
-}
-
-async function entries(dir: string): Promise<Dirent[]> {
-  try {
-    return await readdir(dir, { withFileTypes: true });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return [];
-    throw error;
-  }
-}
-
-async function readLink(path: string): Promise<{ text: string; mtimeMs: number } | undefined> {
-  try {
-    const info = await lstat(path);
-    if (!info.isFile()) return undefined;
-    return { text: (await readFile(path, "utf8")).trim(), mtimeMs: info.mtimeMs };
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
-  }
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 /**
  * Reads a `distribution` filesystem storage tree in one pass: repositories (nested names too), tags with
  * their history, revisions, layer links, uploads, blobs and every manifest. Oddities become findings;
- * nothing here throws for a broken tree except a root that is not a storage tree at all.
+ * nothing here throws for a broken tree except a root that is not a storage tree at all, or a file the
+ * operating system refuses to read (which would make any decision about it a guess).
  */
 export async function readStorageInventory(
   root: string,
@@ -101,298 +67,429 @@ export async function readStorageInventory(
           : `it has no ${V2_ROOT} folder (give the registry's rootdirectory, e.g. /var/lib/registry)`,
     );
   }
-  const findings: Finding[] = [];
-  const emptyDirs: string[] = [];
-  const readAtMs = Date.now();
-  interned = new Map();
-
-  const rel = (abs: string) => abs.slice(root.length + (root.endsWith("/") ? 0 : 1));
-
-  const repoDirs: string[] = [];
-  async function findRepositories(dir: string, name: string): Promise<void> {
-    const list = await entries(dir);
-    if (name && list.length === 0) emptyDirs.push(rel(dir));
-    let isRepository = false;
-    const nested: Promise<void>[] = [];
-    for (const entry of list) {
-      const path = join(dir, entry.name);
-      if (entry.isSymbolicLink()) {
-        findings.push({
-          code: "entry.symlink",
-          path: rel(path),
-          detail: "symbolic link in the repositories tree (never followed)",
-        });
-      } else if (entry.isDirectory() && entry.name.startsWith("_")) {
-        isRepository = true;
-      } else if (entry.isDirectory()) {
-        nested.push(findRepositories(path, name ? `${name}/${entry.name}` : entry.name));
-      } else {
-        findings.push({
-          code: "entry.unexpected",
-          path: rel(path),
-          detail: "file where repository folders belong",
-        });
-      }
-    }
-    if (isRepository) repoDirs.push(name);
-    await Promise.all(nested);
-  }
-  await findRepositories(join(root, REPOSITORIES_ROOT), "");
-  repoDirs.sort();
-
-  let reposDone = 0;
-  const repositories = await mapLimited(repoDirs, REPOSITORY_CONCURRENCY, async (name) => {
-    const repo = await readRepository(root, name, findings, emptyDirs, rel);
-    options.onProgress?.({ phase: "repositories", done: ++reposDone, total: repoDirs.length });
-    return repo;
-  });
-
-  const blobs = await readBlobs(root, findings, emptyDirs, rel, options);
-
-  // Every digest a repository says is a manifest: revisions and what tags point at.
-  const manifestDigests = new Set<Digest>();
-  for (const repo of repositories) {
-    for (const r of repo.revisions) manifestDigests.add(r.digest);
-    for (const t of repo.tags) if (t.current) manifestDigests.add(t.current);
-  }
-  const manifests = new Map<Digest, ManifestInfo | ManifestProblem>();
-  let manifestsDone = 0;
-  await forEachLimited(manifestDigests, IO_CONCURRENCY, async (digest) => {
-    const path = join(root, pathFor({ kind: "blob-data", digest }));
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(path);
-    } catch {
-      return; // reported below as manifest.missing, per repository
-    }
-    const parsed = parseManifest(bytes, digest);
-    manifests.set(digest, internManifest(parsed));
-    if (isManifestProblem(parsed)) {
-      findings.push({
-        code: "manifest.corrupt",
-        path: rel(path),
-        digest,
-        detail: `${parsed.problem}: ${parsed.detail}`,
-      });
-    } else if (parsed.kind === "unknown") {
-      findings.push({
-        code: "manifest.unknown-type",
-        path: rel(path),
-        digest,
-        detail: `media type '${parsed.mediaType}' is not one regsweep knows; kept with everything it names`,
-      });
-    }
-    options.onProgress?.({ phase: "manifests", done: ++manifestsDone, total: manifestDigests.size });
-  });
-
-  for (const repo of repositories) {
-    const revisions = new Set(repo.revisions.map((r) => r.digest));
-    for (const r of repo.revisions) {
-      if (!blobs.has(r.digest)) {
-        findings.push({
-          code: "manifest.missing",
-          path: pathFor({ kind: "revision-link", repository: repo.name, digest: r.digest }),
-          repository: repo.name,
-          digest: r.digest,
-          detail: "revision link names a manifest whose blob data is missing",
-        });
-      }
-    }
-    for (const t of repo.tags) {
-      if (t.current && !revisions.has(t.current)) {
-        findings.push({
-          code: "tag.broken",
-          path: pathFor({ kind: "tag-current-link", repository: repo.name, tag: t.name }),
-          repository: repo.name,
-          digest: t.current,
-          detail: `tag '${t.name}' points at ${t.current}, which is not a revision of the repository`,
-        });
-      }
-    }
-    for (const l of repo.layers) {
-      if (!blobs.has(l.digest)) {
-        findings.push({
-          code: "link.dangling",
-          path: pathFor({ kind: "layer-link", repository: repo.name, digest: l.digest }),
-          repository: repo.name,
-          digest: l.digest,
-          detail: "layer link names a blob whose data is missing",
-        });
-      }
-    }
-  }
-  findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.code.localeCompare(b.code)));
-  emptyDirs.sort();
-  interned = new Map();
-  return { source: root, readAtMs, repositories, blobs, manifests, findings, emptyDirs };
+  return withFileIo(options.ioThreads, (io) => new TreeReader(root, io, options).read());
 }
 
-/** Reads `<alg>/<hex>/link` folders; a folder without `link` is absent (as `linkedblobstore.go` sees it). */
-async function readDigestLinks(
-  dir: string,
-  findings: Finding[],
-  emptyDirs: string[],
-  rel: (p: string) => string,
-  repository: string,
-): Promise<Array<{ digest: Digest; mtimeMs: number; dir: string }>> {
-  const out: Array<{ digest: Digest; mtimeMs: number; dir: string }> = [];
-  for (const alg of await entries(dir)) {
-    if (!alg.isDirectory()) continue;
-    const algDir = join(dir, alg.name);
-    const hexes = await entries(algDir);
-    if (hexes.length === 0) emptyDirs.push(rel(algDir));
-    await forEachLimited(hexes, LINK_CONCURRENCY, async (hex) => {
-      const linkDir = join(algDir, hex.name);
-      const expected = `${alg.name}:${hex.name}`;
-      if (!hex.isDirectory() || !isDigest(expected)) {
-        findings.push({
-          code: "entry.unexpected",
-          path: rel(linkDir),
-          repository,
-          detail: "not a <algorithm>/<hex> link folder",
+/** A `<alg>/<hex>/link` entry that exists, with its `<alg>` folder. */
+interface DigestLink {
+  digest: Digest;
+  mtimeMs: number;
+  algDir: string;
+}
+
+/**
+ * One read of one tree. The walk goes level by level (all repositories' tag folders, then all their
+ * links, …), each level one batch for the I/O threads, so a 400k-file tree costs a few hundred messages.
+ */
+class TreeReader {
+  private readonly findings: Finding[] = [];
+  private readonly emptyDirs: string[] = [];
+  /**
+   * One string per digest: the same digest turns up in many links and manifests, and on a 175k-blob
+   * tree the copies alone would be tens of MB.
+   */
+  private readonly interned = new Map<string, Digest>();
+
+  constructor(
+    private readonly root: string,
+    private readonly io: FileIoPool,
+    private readonly options: ReadStorageOptions,
+  ) {}
+
+  async read(): Promise<Inventory> {
+    const readAtMs = Date.now();
+    const names = await this.findRepositories();
+    const repositories = (
+      await mapLimited(chunks(names, REPOSITORIES_PER_ROUND), ROUNDS_IN_FLIGHT, (round) =>
+        this.readRepositories(round),
+      )
+    ).flat();
+    this.options.onProgress?.({
+      phase: "repositories",
+      done: repositories.length,
+      total: repositories.length,
+    });
+    const blobs = await this.readBlobs();
+    const manifests = await this.readManifests(repositories, blobs);
+    this.crossCheck(repositories, blobs);
+    const byPath = (a: Finding, b: Finding) =>
+      a.path < b.path ? -1 : a.path > b.path ? 1 : a.code.localeCompare(b.code);
+    return {
+      source: this.root,
+      readAtMs,
+      repositories,
+      blobs,
+      manifests,
+      findings: this.findings.sort(byPath),
+      emptyDirs: this.emptyDirs.sort(),
+    };
+  }
+
+  private intern<T extends string>(digest: T): T {
+    const known = this.interned.get(digest);
+    if (known !== undefined) return known as T;
+    this.interned.set(digest, digest as unknown as Digest);
+    return digest;
+  }
+
+  private rel(abs: string): string {
+    return abs.slice(this.root.length + (this.root.endsWith("/") ? 0 : 1));
+  }
+
+  /** A result, `undefined` when the path is gone; a refused read throws (guessing could lose data). */
+  private settled<T>(outcome: Outcome<T> | undefined, path: string): T | undefined {
+    if (outcome === undefined || isMissing(outcome)) return undefined;
+    if (isFailure(outcome))
+      throw new StorageIoError(outcome.path || path, new Error(outcome.message), "read");
+    return outcome;
+  }
+
+  /** Each folder's entries; a folder that is gone (or is a file) has none. */
+  private async list(dirs: string[]): Promise<Array<Array<[string, EntryKind]>>> {
+    const listings = await this.io.list(dirs);
+    return listings.map((l, i) => this.settled(l, dirs[i] as string) ?? []);
+  }
+
+  /** Repository names: folders holding `_`-prefixed folders, found breadth first (names nest). */
+  private async findRepositories(): Promise<string[]> {
+    const names: string[] = [];
+    let level = [{ dir: join(this.root, REPOSITORIES_ROOT), name: "" }];
+    while (level.length > 0) {
+      const listings = await this.list(level.map((l) => l.dir));
+      const next: typeof level = [];
+      level.forEach(({ dir, name }, i) => {
+        const list = listings[i] ?? [];
+        if (name && list.length === 0) this.emptyDirs.push(this.rel(dir));
+        let isRepository = false;
+        for (const [entry, kind] of list) {
+          const path = join(dir, entry);
+          if (kind === "symlink") {
+            this.findings.push({
+              code: "entry.symlink",
+              path: this.rel(path),
+              detail: "symbolic link in the repositories tree (never followed)",
+            });
+          } else if (kind === "dir" && entry.startsWith("_")) {
+            isRepository = true;
+          } else if (kind === "dir") {
+            next.push({ dir: path, name: name ? `${name}/${entry}` : entry });
+          } else {
+            this.findings.push({
+              code: "entry.unexpected",
+              path: this.rel(path),
+              detail: "file where repository folders belong",
+            });
+          }
+        }
+        if (isRepository) names.push(name);
+      });
+      level = next;
+    }
+    return names.sort();
+  }
+
+  /**
+   * Reads `<alg>/<hex>/link` folders under each of `roots`; a folder without `link` is absent (as
+   * `linkedblobstore.go` sees it). One list of links per root, sorted by digest.
+   */
+  private async readLinkSets(roots: Array<{ dir: string; repository: string }>): Promise<DigestLink[][]> {
+    const scans = await this.io.scanLinkTrees(roots.map((r) => r.dir));
+    return scans.map((outcome, set) => {
+      const { dir: root, repository } = roots[set] as { dir: string; repository: string };
+      const links: DigestLink[] = [];
+      for (const alg of this.settled(outcome, root)?.algorithms ?? []) {
+        const algDir = join(root, alg.name);
+        if (alg.entries.length === 0) this.emptyDirs.push(this.rel(algDir));
+        alg.entries.forEach((hex, i) => {
+          const digest = `${alg.name}:${hex}`;
+          if (alg.kinds[i] !== "d" || !isDigest(digest)) {
+            this.findings.push({
+              code: "entry.unexpected",
+              path: this.rel(join(algDir, hex)),
+              repository,
+              detail: "not a <algorithm>/<hex> link folder",
+            });
+            return;
+          }
+          const state = alg.links[i];
+          if (state === "E") this.emptyDirs.push(this.rel(join(algDir, hex)));
+          if (state !== "L") return;
+          const text = alg.texts[i] as string;
+          if (text !== digest) {
+            this.findings.push({
+              code: "link.invalid",
+              path: this.rel(join(algDir, hex, "link")),
+              repository,
+              digest,
+              detail: `link says '${text.slice(0, 80)}', its folder says ${digest}`,
+            });
+          }
+          links.push({ digest: this.intern(digest), mtimeMs: alg.mtimes[i] as number, algDir });
         });
-        return;
       }
-      const link = await readLink(join(linkDir, "link"));
-      if (!link) {
-        const rest = await entries(linkDir);
-        if (rest.length === 0) emptyDirs.push(rel(linkDir));
-        return;
-      }
-      if (link.text !== expected) {
-        findings.push({
-          code: "link.invalid",
-          path: rel(join(linkDir, "link")),
-          repository,
-          digest: expected,
-          detail: `link says '${link.text.slice(0, 80)}', its folder says ${expected}`,
-        });
-      }
-      out.push({ digest: intern(expected), mtimeMs: link.mtimeMs, dir: linkDir });
+      return links.sort((a, b) => (a.digest < b.digest ? -1 : 1));
     });
   }
-  return out.sort((a, b) => (a.digest < b.digest ? -1 : 1));
-}
 
-async function readRepository(
-  root: string,
-  name: string,
-  findings: Finding[],
-  emptyDirs: string[],
-  rel: (p: string) => string,
-): Promise<RepositoryInventory> {
-  const repoDir = join(root, pathFor({ kind: "repository", repository: name }));
-  const revisionLinks = await readDigestLinks(
-    join(repoDir, "_manifests/revisions"),
-    findings,
-    emptyDirs,
-    rel,
-    name,
-  );
-  const revisions: RevisionInfo[] = await mapLimited(revisionLinks, LINK_CONCURRENCY, async (r) => {
-    const sigs = await readDigestLinks(join(r.dir, "signatures"), findings, emptyDirs, rel, name);
-    return { digest: r.digest, linkedAtMs: r.mtimeMs, signatures: sigs.map((s) => s.digest) };
-  });
+  private async readRepositories(names: string[]): Promise<RepositoryInventory[]> {
+    const dirs = names.map((name) => join(this.root, pathFor({ kind: "repository", repository: name })));
+    const under = (sub: string) =>
+      names.map((repository, i) => ({ dir: join(dirs[i] as string, sub), repository }));
+    const [revisionSets, layerSets, tagLists, uploadLists] = await Promise.all([
+      this.readLinkSets(under("_manifests/revisions")),
+      this.readLinkSets(under("_layers")),
+      this.list(under("_manifests/tags").map((u) => u.dir)),
+      this.list(under("_uploads").map((u) => u.dir)),
+    ]);
 
-  const tagsDir = join(repoDir, "_manifests/tags");
-  const tagEntries = (await entries(tagsDir))
-    .filter((e) => e.isDirectory())
-    .map((e) => e.name)
-    .sort();
-  const tags: TagInfo[] = await mapLimited(tagEntries, LINK_CONCURRENCY, async (tag) => {
-    const tagDir = join(tagsDir, tag);
-    const current = await readLink(join(tagDir, "current/link"));
-    const index = await readDigestLinks(join(tagDir, "index"), findings, emptyDirs, rel, name);
-    const info: TagInfo = { name: tag, index: index.map((i) => i.digest) };
-    if (current && isDigest(current.text)) {
-      info.current = intern(current.text);
-      info.pushedAtMs = current.mtimeMs;
-    } else {
-      findings.push({
-        code: current ? "link.invalid" : "tag.no-current",
-        path: rel(join(tagDir, "current/link")),
-        repository: name,
-        detail: current
-          ? `current link holds '${current.text.slice(0, 80)}'`
-          : `tag '${tag}' has no current link`,
+    // Second level: what hangs below revisions (schema1 signatures), tags and uploads.
+    const revisions = revisionSets.flatMap((links, r) => links.map((link) => ({ r, link })));
+    const tags = tagLists.flatMap((list, r) =>
+      list
+        .filter(([, kind]) => kind === "dir")
+        .map(([tag]) => ({ r, tag, dir: join(dirs[r] as string, "_manifests/tags", tag) })),
+    );
+    const uploads = uploadLists.flatMap((list, r) =>
+      list
+        .filter(([, kind]) => kind === "dir")
+        .map(([id]) => ({ r, id, dir: join(dirs[r] as string, "_uploads", id) })),
+    );
+    const [signatureSets, currentLinks, indexSets, startedAts, uploadData, uploadDirs] = await Promise.all([
+      this.readLinkSets(
+        revisions.map(({ r, link }) => ({
+          dir: join(link.algDir, link.digest.slice(link.digest.indexOf(":") + 1), "signatures"),
+          repository: names[r] as string,
+        })),
+      ),
+      this.io.readSmall(tags.map((t) => join(t.dir, "current/link"))),
+      this.readLinkSets(tags.map((t) => ({ dir: join(t.dir, "index"), repository: names[t.r] as string }))),
+      this.io.readSmall(uploads.map((u) => join(u.dir, "startedat"))),
+      this.io.stat(uploads.map((u) => join(u.dir, "data"))),
+      this.io.stat(uploads.map((u) => u.dir)),
+    ]);
+
+    const repositories: RepositoryInventory[] = names.map((name, r) => ({
+      name,
+      tags: [],
+      revisions: [],
+      layers: (layerSets[r] ?? []).map((l) => ({ digest: l.digest, linkedAtMs: l.mtimeMs })),
+      uploads: [],
+    }));
+    revisions.forEach(({ r, link }, i) => {
+      repositories[r]?.revisions.push({
+        digest: link.digest,
+        linkedAtMs: link.mtimeMs,
+        signatures: (signatureSets[i] ?? []).map((s) => s.digest),
       });
-    }
-    return info;
-  });
-
-  const layers: LayerLinkInfo[] = (
-    await readDigestLinks(join(repoDir, "_layers"), findings, emptyDirs, rel, name)
-  ).map((l) => ({ digest: l.digest, linkedAtMs: l.mtimeMs }));
-
-  const uploadsDir = join(repoDir, "_uploads");
-  const uploads: UploadInfo[] = await mapLimited(
-    (await entries(uploadsDir)).filter((e) => e.isDirectory()),
-    LINK_CONCURRENCY,
-    async (e) => {
-      const dir = join(uploadsDir, e.name);
-      const startedAt = await readLink(join(dir, "startedat"));
-      const parsed = startedAt ? Date.parse(startedAt.text) : Number.NaN;
-      const data = await stat(join(dir, "data")).catch(() => undefined);
-      const dirStat = await stat(dir);
-      return {
-        id: e.name,
-        startedAtMs: Number.isFinite(parsed) ? parsed : dirStat.mtimeMs,
+    });
+    tags.forEach(({ r, tag, dir }, i) => {
+      const path = join(dir, "current/link");
+      const current = this.settled(currentLinks[i], path);
+      const text = current?.text?.trim();
+      const info: TagInfo = { name: tag, index: (indexSets[i] ?? []).map((l) => l.digest) };
+      if (current && text !== undefined && isDigest(text)) {
+        info.current = this.intern(text);
+        info.pushedAtMs = current.mtimeMs;
+      } else {
+        this.findings.push({
+          code: text !== undefined ? "link.invalid" : "tag.no-current",
+          path: this.rel(path),
+          repository: names[r],
+          detail:
+            text !== undefined
+              ? `current link holds '${text.slice(0, 80)}'`
+              : `tag '${tag}' has no current link`,
+        });
+      }
+      repositories[r]?.tags.push(info);
+    });
+    uploads.forEach(({ r, id, dir }, i) => {
+      const startedAt = this.settled(startedAts[i], join(dir, "startedat"))?.text;
+      const parsed = startedAt === undefined ? Number.NaN : Date.parse(startedAt.trim());
+      const data = this.settled(uploadData[i], join(dir, "data"));
+      const folder = this.settled(uploadDirs[i], dir);
+      const upload: UploadInfo = {
+        id,
+        startedAtMs: Number.isFinite(parsed) ? parsed : (folder?.mtimeMs ?? Date.now()),
         bytes: data?.size ?? 0,
       };
-    },
-  );
-  uploads.sort((a, b) => a.id.localeCompare(b.id));
-  return { name, tags, revisions, layers, uploads };
-}
+      repositories[r]?.uploads.push(upload);
+    });
+    for (const repo of repositories) {
+      repo.tags.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      repo.uploads.sort((a, b) => a.id.localeCompare(b.id));
+    }
+    return repositories;
+  }
 
-async function readBlobs(
-  root: string,
-  findings: Finding[],
-  emptyDirs: string[],
-  rel: (p: string) => string,
-  options: ReadStorageOptions,
-): Promise<Map<Digest, BlobInfo>> {
-  const blobs = new Map<Digest, BlobInfo>();
-  const blobsDir = join(root, BLOBS_ROOT);
-  let done = 0;
-  for (const alg of await entries(blobsDir)) {
-    if (!alg.isDirectory()) continue;
-    const algDir = join(blobsDir, alg.name);
-    const prefixes = await entries(algDir);
-    await forEachLimited(prefixes, PREFIX_CONCURRENCY, async (prefix) => {
-      const prefixDir = join(algDir, prefix.name);
-      const hexes = await entries(prefixDir);
-      if (hexes.length === 0) emptyDirs.push(rel(prefixDir));
-      await forEachLimited(hexes, BLOB_CONCURRENCY, async (hex) => {
-        const digest = `${alg.name}:${hex.name}`;
-        const dataPath = join(prefixDir, hex.name, "data");
-        if (!isDigest(digest) || !hex.name.startsWith(prefix.name)) {
-          findings.push({
-            code: "entry.unexpected",
-            path: rel(join(prefixDir, hex.name)),
-            detail: "not a blob folder",
-          });
+  /** `blobs/<alg>/<2 hex>/<hex>/data`: size and mtime of each. */
+  private async readBlobs(): Promise<Map<Digest, BlobInfo>> {
+    const blobsDir = join(this.root, BLOBS_ROOT);
+    const algs = ((await this.list([blobsDir]))[0] ?? []).filter(([, kind]) => kind === "dir");
+    const algDirs = algs.map(([alg]) => ({ alg, dir: join(blobsDir, alg) }));
+    const prefixes: Array<{ alg: string; prefix: string; dir: string }> = [];
+    (await this.list(algDirs.map((a) => a.dir))).forEach((list, i) => {
+      const { alg, dir } = algDirs[i] as (typeof algDirs)[number];
+      for (const [prefix, kind] of list) {
+        if (kind === "dir") prefixes.push({ alg, prefix, dir: join(dir, prefix) });
+        else this.notABlobFolder(join(dir, prefix));
+      }
+    });
+    const blobs = new Map<Digest, BlobInfo>();
+    await forEachLimited(chunks(prefixes, BLOB_PREFIXES_PER_ROUND), ROUNDS_IN_FLIGHT, async (round) => {
+      await this.readBlobRound(round, blobs);
+      this.options.onProgress?.({ phase: "blobs", done: blobs.size });
+    });
+    return blobs;
+  }
+
+  private async readBlobRound(
+    prefixes: Array<{ alg: string; prefix: string; dir: string }>,
+    blobs: Map<Digest, BlobInfo>,
+  ): Promise<void> {
+    const scans = await this.io.scanBlobFolders(prefixes.map((p) => p.dir));
+    scans.forEach((outcome, p) => {
+      const { alg, prefix, dir } = prefixes[p] as (typeof prefixes)[number];
+      const scan = this.settled(outcome, dir);
+      if (!scan) return;
+      if (scan.entries.length === 0) this.emptyDirs.push(this.rel(dir));
+      scan.entries.forEach((hex, i) => {
+        const digest = `${alg}:${hex}`;
+        if (scan.kinds[i] !== "d" || !isDigest(digest) || !hex.startsWith(prefix)) {
+          this.notABlobFolder(join(dir, hex));
           return;
         }
-        const info = await lstat(dataPath).catch(() => undefined);
-        if (!info) {
-          const rest = await entries(join(prefixDir, hex.name));
-          if (rest.length === 0) emptyDirs.push(rel(join(prefixDir, hex.name)));
-          return;
+        switch (scan.data[i]) {
+          case "F":
+            blobs.set(this.intern(digest), {
+              size: scan.sizes[i] as number,
+              modifiedAtMs: scan.mtimes[i] as number,
+            });
+            break;
+          case "E":
+            this.emptyDirs.push(this.rel(join(dir, hex)));
+            break;
+          case "S":
+          case "O":
+            this.findings.push({
+              code: scan.data[i] === "S" ? "entry.symlink" : "entry.unexpected",
+              path: this.rel(join(dir, hex, "data")),
+              digest,
+              detail: "blob data is not a regular file (kept, never followed)",
+            });
+            break;
         }
-        if (!info.isFile()) {
-          findings.push({
-            code: info.isSymbolicLink() ? "entry.symlink" : "entry.unexpected",
-            path: rel(dataPath),
-            digest,
-            detail: "blob data is not a regular file (kept, never followed)",
-          });
-          return;
-        }
-        blobs.set(intern(digest), { size: info.size, modifiedAtMs: info.mtimeMs });
-        if (++done % 1000 === 0) options.onProgress?.({ phase: "blobs", done });
       });
     });
   }
-  return blobs;
+
+  private notABlobFolder(path: string): void {
+    this.findings.push({ code: "entry.unexpected", path: this.rel(path), detail: "not a blob folder" });
+  }
+
+  /**
+   * Every digest a repository says is a manifest (revisions, and what tags point at), read and parsed.
+   * Only regular blob files are read (a symbolic link is a finding, never followed); the others are
+   * reported as missing by `crossCheck`.
+   */
+  private async readManifests(
+    repositories: RepositoryInventory[],
+    blobs: Map<Digest, BlobInfo>,
+  ): Promise<Map<Digest, ManifestInfo | ManifestProblem>> {
+    const wanted = new Set<Digest>();
+    for (const repo of repositories) {
+      for (const r of repo.revisions) if (blobs.has(r.digest)) wanted.add(r.digest);
+      for (const t of repo.tags) if (t.current && blobs.has(t.current)) wanted.add(t.current);
+    }
+    const digests = [...wanted];
+    const pathOf = (digest: Digest) => join(this.root, pathFor({ kind: "blob-data", digest }));
+    const readChunk = (start: number) =>
+      this.io.read(digests.slice(start, start + MANIFEST_CHUNK).map(pathOf));
+    const manifests = new Map<Digest, ManifestInfo | ManifestProblem>();
+    // The next chunk is read while this one is parsed.
+    let reading = readChunk(0);
+    for (let start = 0; start < digests.length; start += MANIFEST_CHUNK) {
+      const bodies = await reading;
+      reading = readChunk(start + MANIFEST_CHUNK);
+      bodies.forEach((body, i) => {
+        const digest = digests[start + i] as Digest;
+        const path = pathOf(digest);
+        const bytes = this.settled(body, path);
+        if (!bytes) return; // reported as manifest.missing, per repository (crossCheck)
+        const parsed = this.internManifest(parseManifest(bytes, digest));
+        manifests.set(digest, parsed);
+        if (isManifestProblem(parsed)) {
+          this.findings.push({
+            code: "manifest.corrupt",
+            path: this.rel(path),
+            digest,
+            detail: `${parsed.problem}: ${parsed.detail}`,
+          });
+        } else if (parsed.kind === "unknown") {
+          this.findings.push({
+            code: "manifest.unknown-type",
+            path: this.rel(path),
+            digest,
+            detail: `media type '${parsed.mediaType}' is not one regsweep knows; kept with everything it names`,
+          });
+        }
+      });
+      this.options.onProgress?.({
+        phase: "manifests",
+        done: Math.min(start + MANIFEST_CHUNK, digests.length),
+        total: digests.length,
+      });
+    }
+    await reading;
+    return manifests;
+  }
+
+  private internManifest(m: ManifestInfo | ManifestProblem): ManifestInfo | ManifestProblem {
+    if (isManifestProblem(m)) return m;
+    m.blobs = m.blobs.map((d) => this.intern(d));
+    m.children = m.children.map((d) => this.intern(d));
+    if (m.subject) m.subject = this.intern(m.subject);
+    if (m.config) m.config = this.intern(m.config);
+    return m;
+  }
+
+  /** Links that name what is not there. */
+  private crossCheck(repositories: RepositoryInventory[], blobs: Map<Digest, BlobInfo>): void {
+    for (const repo of repositories) {
+      const revisions = new Set(repo.revisions.map((r) => r.digest));
+      for (const r of repo.revisions) {
+        if (!blobs.has(r.digest)) {
+          this.findings.push({
+            code: "manifest.missing",
+            path: pathFor({ kind: "revision-link", repository: repo.name, digest: r.digest }),
+            repository: repo.name,
+            digest: r.digest,
+            detail: "revision link names a manifest whose blob data is missing",
+          });
+        }
+      }
+      for (const t of repo.tags) {
+        if (t.current && !revisions.has(t.current)) {
+          this.findings.push({
+            code: "tag.broken",
+            path: pathFor({ kind: "tag-current-link", repository: repo.name, tag: t.name }),
+            repository: repo.name,
+            digest: t.current,
+            detail: `tag '${t.name}' points at ${t.current}, which is not a revision of the repository`,
+          });
+        }
+      }
+      for (const l of repo.layers) {
+        if (!blobs.has(l.digest)) {
+          this.findings.push({
+            code: "link.dangling",
+            path: pathFor({ kind: "layer-link", repository: repo.name, digest: l.digest }),
+            repository: repo.name,
+            digest: l.digest,
+            detail: "layer link names a blob whose data is missing",
+          });
+        }
+      }
+    }
+  }
 }
