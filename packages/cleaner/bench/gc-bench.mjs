@@ -8,7 +8,7 @@
 //   4. the floor: list the tree, read every link and every manifest once (run-one.mjs floor);
 //   5. judge both results: multi-arch tags whose children are gone, and checkInventory over each tree;
 //   6. linearity: regsweep real runs at N/4 and N/2 on freshly written trees.
-// Options: --manifests N (50000) --repositories R --concurrency C (64) --registry PATH --timeout-min M (30)
+// Options: --manifests N (50000) --repositories R --io-threads T (library default) --registry PATH --timeout-min M (30)
 //          --tmp DIR --keep --skip-linearity
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -27,7 +27,7 @@ const { values: args } = parseArgs({
   options: {
     manifests: { type: "string", default: "50000" },
     repositories: { type: "string" },
-    concurrency: { type: "string", default: "64" },
+    "io-threads": { type: "string" },
     registry: { type: "string" },
     "timeout-min": { type: "string", default: "30" },
     tmp: { type: "string", default: tmpdir() },
@@ -37,7 +37,7 @@ const { values: args } = parseArgs({
 });
 const N = Number(args.manifests);
 const repositories = args.repositories ? Number(args.repositories) : undefined;
-const concurrency = String(Number(args.concurrency));
+const ioThreads = args["io-threads"] ? String(Number(args["io-threads"])) : undefined;
 const timeoutMs = Number(args["timeout-min"]) * 60_000;
 const registry =
   args.registry ??
@@ -111,7 +111,7 @@ const node = (mode, root) =>
     join(here, "run-one.mjs"),
     mode,
     root,
-    concurrency,
+    ...(ioThreads ? [ioThreads] : []),
   ]);
 const lastJson = (text) => JSON.parse(text.trim().split("\n").at(-1));
 const sh = (label, cmd, cmdArgs) => measure(label, cmd, cmdArgs);
@@ -158,7 +158,7 @@ async function brokenMultiArch(root, meta) {
 
 const results = {
   manifests: N,
-  concurrency: Number(concurrency),
+  ioThreads: ioThreads ? Number(ioThreads) : "default",
   registry,
   startedAt: new Date().toISOString(),
   steps: {},
@@ -171,14 +171,21 @@ try {
 
   const copyA = join(work, "regsweep");
   const copyB = join(work, "upstream");
+  const copyC = join(work, "rmfloor");
   const t = performance.now();
   await sh("copy-a", "cp", ["-a", base, copyA]);
   await sh("copy-b", "cp", ["-a", base, copyB]);
-  log(`copied twice in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  await sh("copy-c", "cp", ["-a", base, copyC]);
+  log(`copied three times in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
   log("floor");
   const floor = await node("floor", base);
   results.steps.floor = { wallMs: floor.wallMs, rssKb: floor.rssKb, ...lastJson(floor.stdout) };
+
+  log("delete floor: rm -rf of the folders the real run removes");
+  const rmFloor = await node("rmfloor", copyC);
+  results.steps.rmFloor = { wallMs: rmFloor.wallMs, rssKb: rmFloor.rssKb, ...lastJson(rmFloor.stdout) };
+  await rm(copyC, { recursive: true, force: true });
 
   log("regsweep dry run (read + plan)");
   const dry = await node("dry", base);
@@ -272,6 +279,7 @@ function printTable(r) {
   const mb = (kb) => `${(kb / 1024).toFixed(0)} MiB`;
   const {
     floor,
+    rmFloor,
     regsweepDry: dry,
     regsweepReal: real,
     upstream: up,
@@ -283,13 +291,19 @@ function printTable(r) {
     `\nTree: ${r.tree.manifests} manifests in ${r.tree.repositories} repositories, ${r.tree.tags} tags (${r.tree.multiArchTags} multi-arch), ` +
       `${r.tree.blobs} blobs (${(r.tree.blobs / r.tree.manifests).toFixed(2)}/manifest, ${(r.tree.blobBytes / 2 ** 20).toFixed(0)} MiB), ${r.tree.files} files`,
   );
-  console.log(`Concurrency ${r.concurrency}; upstream ${r.registry}\n`);
+  console.log(`I/O threads ${r.ioThreads}; upstream ${r.registry}\n`);
   row(["step", "wall", "peak RSS", "detail"]);
   row([
     "floor: list tree, read links + manifests",
     s(floor.wallMs),
     mb(floor.rssKb),
     `${floor.floor.links} links, ${floor.floor.manifests} manifests`,
+  ]);
+  row([
+    "delete floor: rm -rf of the same folders",
+    s(rmFloor.rmFloorMs),
+    "",
+    `${rmFloor.rmFloor.folders} folders, xargs -P 8 rm -rf`,
   ]);
   row([
     "regsweep gc -m dry run (read + plan)",
@@ -322,8 +336,11 @@ function printTable(r) {
   row(["orphan blobs left", check.regsweep.orphanBlobs, check.upstream.orphanBlobs]);
   row(["orphan layer links left", check.regsweep.orphanLayerLinks, check.upstream.orphanLayerLinks]);
   console.log("");
+  const x = (a, b) => `${(a / b).toFixed(2)}x`;
   console.log(
-    `upstream / regsweep real: ${(up.wallMs / real.wallMs).toFixed(2)}x   regsweep real / floor: ${(real.wallMs / floor.wallMs).toFixed(2)}x`,
+    `upstream / regsweep real: ${x(up.wallMs, real.wallMs)}   regsweep dry / read floor: ${x(dry.wallMs, floor.wallMs)}   ` +
+      `regsweep real / read floor: ${x(real.wallMs, floor.wallMs)}   ` +
+      `regsweep real / (read floor + delete floor): ${x(real.wallMs, floor.wallMs + rmFloor.rmFloorMs)}`,
   );
   console.log(
     `checkInventory over the original tree (read + check): ${s(check.checkWallMs)}, ${mb(check.checkRssKb)}`,

@@ -15,9 +15,10 @@
 // tags/s, speed-up 1.05-1.6x); with --rtt-ms 10 --concurrency 32 regsweep stays near that limit while the
 // sequential client falls to ~38 tags/s (7.6x apply, 5.1x read+plan+apply).
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import http from "node:http";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { defaultTestVersion, image, layer, pushManifest, startRegistryProcess } from "@regsweep/testbed";
@@ -94,6 +95,66 @@ async function behindLatency(registry) {
   };
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function registryCpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function tagsLeft(registry) {
+  const inventory = await readRegistryInventory(new RegistryClient({ url: registry.url }));
+  return inventory.repositories.reduce((n, r) => n + r.tags.length, 0);
+}
+
+const ACCEPT = [
+  "application/vnd.oci.image.index.v1+json",
+  "application/vnd.docker.distribution.manifest.list.v2+json",
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.docker.distribution.manifest.v2+json",
+];
+
+/**
+ * The scripts' way: list repositories and their tags, then per tag HEAD (for the digest) and DELETE by
+ * digest, one request at a time. Returns how many tags it deleted.
+ */
+async function deleteSequentially(url, keepAlive) {
+  const agent = keepAlive ? new http.Agent({ keepAlive: true, maxSockets: 1 }) : false;
+  const req = (method, path) =>
+    new Promise((resolve, reject) => {
+      const r = http.request(`${url}${path}`, { method, agent, headers: { accept: ACCEPT } }, (res) => {
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () =>
+          resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+      });
+      r.on("error", reject);
+      r.end();
+    });
+  // Pages of 100 (the registry's catalog caps n), following the Link header like any client.
+  const list = async (path, key) => {
+    const items = [];
+    let next = `${path}?n=100`;
+    while (next) {
+      const res = await req("GET", next);
+      items.push(...(JSON.parse(res.body)[key] ?? []));
+      next = /<([^>]+)>/.exec(res.headers.link ?? "")?.[1];
+    }
+    return items;
+  };
+  let deleted = 0;
+  for (const repo of await list("/v2/_catalog", "repositories")) {
+    for (const tag of await list(`/v2/${repo}/tags/list`, "tags")) {
+      const head = await req("HEAD", `/v2/${repo}/manifests/${tag}`);
+      const del = await req("DELETE", `/v2/${repo}/manifests/${head.headers["docker-content-digest"]}`);
+      if (del.status === 202) deleted++;
+    }
+  }
+  if (agent) agent.destroy();
+  return deleted;
+}
+
 const work = await mkdtemp(join(tmpdir(), "regsweep-online-bench-"));
 try {
   // 1. seed
@@ -109,11 +170,14 @@ try {
   log(`seeded in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
   await run("cp", ["-a", join(work, "seed"), join(work, "a")]);
   await run("cp", ["-a", join(work, "seed"), join(work, "b")]);
+  await run("cp", ["-a", join(work, "seed"), join(work, "c")]);
 
   // 2. regsweep
   const regA = await startRegistryProcess({ version, storageRoot: join(work, "a") });
   const viaA = await behindLatency(regA);
   const client = new RegistryClient({ url: viaA.url, concurrency: C });
+  const cpuA0 = registryCpuSeconds(regA.pid);
+  const ownCpu0 = process.cpuUsage();
   const t0 = performance.now();
   const inventory = await readRegistryInventory(client);
   const requests = inventory.repositories.flatMap((r) =>
@@ -123,103 +187,91 @@ try {
   const t1 = performance.now();
   const report = await applyOnlinePlan(client, plan);
   const t2 = performance.now();
+  const ownCpu = process.cpuUsage(ownCpu0);
+  const cpuA = registryCpuSeconds(regA.pid) - cpuA0;
   client.close();
-  const leftA = (await readRegistryInventory(new RegistryClient({ url: regA.url }))).repositories.reduce(
-    (n, r) => n + r.tags.length,
-    0,
-  );
+  const leftA = await tagsLeft(regA);
   await viaA.close();
   await regA.stop();
   if (report.skipped.length)
     throw new Error(`regsweep skipped ${report.skipped.length} actions: ${report.skipped[0].why}`);
 
-  // 3. sequential baseline
-  const regB = await startRegistryProcess({ version, storageRoot: join(work, "b") });
-  const viaB = await behindLatency(regB);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const accept = [
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.docker.distribution.manifest.v2+json",
-  ];
-  const req = (method, path) =>
-    new Promise((resolve, reject) => {
-      const r = http.request(`${viaB.url}${path}`, { method, agent, headers: { accept } }, (res) => {
-        const chunks = [];
-        res.on("data", (c) => chunks.push(c));
-        res.on("end", () =>
-          resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }),
-        );
-      });
-      r.on("error", reject);
-      r.end();
-    });
-  const s0 = performance.now();
-  let seqDeleted = 0;
-  // Pages of 100 (the registry's catalog caps n), following the Link header like any client.
-  const list = async (path, key) => {
-    const items = [];
-    let next = `${path}?n=100`;
-    while (next) {
-      const res = await req("GET", next);
-      items.push(...(JSON.parse(res.body)[key] ?? []));
-      next = /<([^>]+)>/.exec(res.headers.link ?? "")?.[1];
-    }
-    return items;
-  };
-  const repos = await list("/v2/_catalog", "repositories");
-  for (const repo of repos) {
-    const tags = await list(`/v2/${repo}/tags/list`, "tags");
-    for (const tag of tags) {
-      const head = await req("HEAD", `/v2/${repo}/manifests/${tag}`);
-      const del = await req("DELETE", `/v2/${repo}/manifests/${head.headers["docker-content-digest"]}`);
-      if (del.status === 202) seqDeleted++;
-    }
+  // 3. sequential peers, each on its own copy: with keep-alive (the strongest one-at-a-time client), and
+  //    with a new connection per request, as the scripts users run do (`requests.get` without a session,
+  //    a `curl` per call).
+  const sequential = {};
+  for (const [name, keepAlive, copy] of [
+    ["keepAlive", true, "b"],
+    ["newConnection", false, "c"],
+  ]) {
+    const reg = await startRegistryProcess({ version, storageRoot: join(work, copy) });
+    const via = await behindLatency(reg);
+    const cpu0 = registryCpuSeconds(reg.pid);
+    const s0 = performance.now();
+    const deleted = await deleteSequentially(via.url, keepAlive);
+    const seconds = (performance.now() - s0) / 1000;
+    const cpu = registryCpuSeconds(reg.pid) - cpu0;
+    sequential[name] = {
+      seconds: +seconds.toFixed(2),
+      deleted,
+      tagsPerSecond: +(deleted / seconds).toFixed(1),
+      registryCpuMsPerTag: +((cpu * 1000) / deleted).toFixed(2),
+      registryCores: +(cpu / seconds).toFixed(2),
+      tagsLeft: await tagsLeft(reg),
+    };
+    await via.close();
+    await reg.stop();
   }
-  const s1 = performance.now();
-  agent.destroy();
-  const leftB = (await readRegistryInventory(new RegistryClient({ url: regB.url }))).repositories.reduce(
-    (n, r) => n + r.tags.length,
-    0,
-  );
-  await viaB.close();
-  await regB.stop();
 
   // 4. results
   const tagsDone = plan.summary.tags;
+  const seconds = (t2 - t0) / 1000;
   const rsApply = tagsDone / ((t2 - t1) / 1000);
-  const rsTotal = tagsDone / ((t2 - t0) / 1000);
-  const seq = seqDeleted / ((s1 - s0) / 1000);
+  const rsTotal = tagsDone / seconds;
   const result = {
     version,
     tags: tagsDone,
     repositories: inventory.repositories.length,
     concurrency: C,
     rttMs: RTT,
+    cores: availableParallelism(),
     regsweep: {
       readAndPlanSeconds: +((t1 - t0) / 1000).toFixed(2),
       applySeconds: +((t2 - t1) / 1000).toFixed(2),
       requests: report.requests,
       tagsPerSecondApply: +rsApply.toFixed(1),
       tagsPerSecondEndToEnd: +rsTotal.toFixed(1),
+      registryCpuMsPerTag: +((cpuA * 1000) / tagsDone).toFixed(2),
+      registryCores: +(cpuA / seconds).toFixed(2),
+      clientCores: +((ownCpu.user + ownCpu.system) / 1e6 / seconds).toFixed(2),
       tagsLeft: leftA,
     },
-    sequential: {
-      seconds: +((s1 - s0) / 1000).toFixed(2),
-      deleted: seqDeleted,
-      tagsPerSecond: +seq.toFixed(1),
-      tagsLeft: leftB,
+    sequential,
+    speedupEndToEnd: {
+      vsKeepAlive: +(rsTotal / sequential.keepAlive.tagsPerSecond).toFixed(2),
+      vsNewConnection: +(rsTotal / sequential.newConnection.tagsPerSecond).toFixed(2),
     },
-    speedupApply: +(rsApply / seq).toFixed(2),
-    speedupEndToEnd: +(rsTotal / seq).toFixed(2),
+    speedupApply: {
+      vsKeepAlive: +(rsApply / sequential.keepAlive.tagsPerSecond).toFixed(2),
+      vsNewConnection: +(rsApply / sequential.newConnection.tagsPerSecond).toFixed(2),
+    },
   };
   console.log(JSON.stringify(result, null, 2));
+  const seqK = sequential.keepAlive;
+  const seqN = sequential.newConnection;
   console.log(
-    `regsweep: ${result.regsweep.tagsPerSecondApply} tags/s (apply), ${result.regsweep.tagsPerSecondEndToEnd} tags/s (read+plan+apply); sequential: ${result.sequential.tagsPerSecond} tags/s; speed-up ${result.speedupApply}x (apply), ${result.speedupEndToEnd}x (end to end)`,
+    `regsweep: ${result.regsweep.tagsPerSecondEndToEnd} tags/s read+plan+apply (${result.regsweep.tagsPerSecondApply} apply); ` +
+      `sequential: ${seqK.tagsPerSecond} tags/s keep-alive, ${seqN.tagsPerSecond} tags/s new connection per request; ` +
+      `speed-up end to end ${result.speedupEndToEnd.vsKeepAlive}x / ${result.speedupEndToEnd.vsNewConnection}x`,
   );
-  if (leftA !== 0 || leftB !== 0) {
-    console.error(`tags left after the run: regsweep ${leftA}, sequential ${leftB}`);
+  console.log(
+    `registry CPU per tag: regsweep ${result.regsweep.registryCpuMsPerTag} ms, sequential ${seqK.registryCpuMsPerTag} / ${seqN.registryCpuMsPerTag} ms; ` +
+      `registry busy: regsweep ${result.regsweep.registryCores} of ${result.cores} cores (client ${result.regsweep.clientCores}), ` +
+      `sequential ${seqK.registryCores} / ${seqN.registryCores}`,
+  );
+  const left = [leftA, seqK.tagsLeft, seqN.tagsLeft];
+  if (left.some((n) => n !== 0)) {
+    console.error(`tags left after the run (regsweep, keep-alive, new connection): ${left.join(", ")}`);
     process.exitCode = 1;
   }
 } finally {
