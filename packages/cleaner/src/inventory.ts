@@ -54,6 +54,8 @@ export type FindingCode =
   | "manifest.missing"
   | "manifest.corrupt"
   | "manifest.unknown-type"
+  /** Online: a manifest the registry served as schema1, whose digest may be a rewrite (never deleted by digest). */
+  | "manifest.schema1"
   | "tag.broken"
   | "tag.no-current"
   | "entry.symlink"

@@ -139,6 +139,14 @@ export async function applyOnlinePlan(
   );
   report.staleRepositories = [...stale.keys()].sort();
 
+  const keptReasons = new Map<string, string[]>();
+  for (const k of plan.kept ?? []) {
+    const key = `${k.repository}@${k.digest}`;
+    keptReasons.set(key, [...(keptReasons.get(key) ?? []), k.reason]);
+  }
+  const schema1 = new Set(
+    plan.findings.flatMap((f) => (f.code === "manifest.schema1" ? [`${f.repository}@${f.digest}`] : [])),
+  );
   const plannedRevisions = new Set(
     plan.actions.flatMap((a) => (a.type === "revision" ? [`${a.repository}@${a.digest}`] : [])),
   );
@@ -154,6 +162,10 @@ export async function applyOnlinePlan(
     return res.status !== 404;
   };
 
+  // Tags deleted through their digest, counted once the run is over and the tag list confirms they are gone.
+  const untaggedByDigest: Array<{ index: number; action: PlanAction & { type: "tag" }; removed: boolean }> =
+    [];
+
   const run = async ({ action, index }: { action: PlanAction; index: number }): Promise<void> => {
     if (options.signal?.aborted) return;
     if ("repository" in action && stale.has(action.repository)) {
@@ -163,13 +175,14 @@ export async function applyOnlinePlan(
     let removed = false;
     switch (action.type) {
       case "tag": {
-        const now = await currentDigest(client, action.repository, action.tag);
-        if (!now) break; // gone already (e.g. with the digest of another deleted tag)
-        if (action.current && now.digest && now.digest !== action.current) {
-          skip(index, action, `tag moved to ${now.digest} since the plan was made`);
-          return;
-        }
         if (caps.tagDelete) {
+          // DELETE by tag takes whatever the tag names now: first make sure that is still what was planned.
+          const now = await currentDigest(client, action.repository, action.tag);
+          if (!now) break; // gone already
+          if (action.current && now.digest && now.digest !== action.current) {
+            skip(index, action, `tag moved to ${now.digest} since the plan was made`);
+            return;
+          }
           const res = await client.request("DELETE", `/v2/${action.repository}/manifests/${action.tag}`, {
             scope: `repository:${action.repository}:delete`,
             expect: [404],
@@ -177,12 +190,20 @@ export async function applyOnlinePlan(
           removed = res.status !== 404;
           break;
         }
-        const digest = now.digest ?? action.current;
+        // 2.x: the tag goes with its digest. No HEAD per tag (a third of the registry's work): kept tags were
+        // re-read above, so one now on this digest makes it skip; a deleted tag that moved since planning
+        // is not untagged by this delete, and the check after the run reports it.
+        const digest = action.current;
         if (!digest) {
           skip(index, action, "the registry names no digest for this tag, and cannot delete tags");
           return;
         }
-        if (isSchema1(now.mediaType)) {
+        if (gone.has(`${action.repository}@${digest}`)) {
+          untaggedByDigest.push({ index, action, removed: false });
+          tick();
+          return;
+        }
+        if (schema1.has(`${action.repository}@${digest}`)) {
           skip(
             index,
             action,
@@ -192,9 +213,7 @@ export async function applyOnlinePlan(
         }
         // Deleting by digest deletes the manifest: only when the plan deletes it too, or (forced) when nothing
         // but other tags keeps it. A child of a kept index or a referrer of a kept manifest never goes.
-        const keptFor = (plan.kept ?? [])
-          .filter((k) => k.repository === action.repository && k.digest === digest)
-          .map((k) => k.reason);
+        const keptFor = keptReasons.get(`${action.repository}@${digest}`) ?? [];
         const keptOtherwise = keptFor.filter((r) => !r.startsWith("kept: tagged"));
         if (!plannedRevisions.has(`${action.repository}@${digest}`) && keptOtherwise.length > 0) {
           skip(
@@ -215,8 +234,10 @@ export async function applyOnlinePlan(
           return;
         }
         if (sharing.length > 0) report.cascadedTags.push(...sharing.map((t) => `${action.repository}:${t}`));
-        removed = await deleteDigest(action.repository, digest);
-        break;
+        const deleted = await deleteDigest(action.repository, digest);
+        untaggedByDigest.push({ index, action, removed: deleted });
+        tick();
+        return;
       }
       case "revision": {
         const kept = keptTagsAt.get(action.repository)?.get(action.digest) ?? [];
@@ -261,6 +282,36 @@ export async function applyOnlinePlan(
     // Started in plan order (referrers and indexes first), as many at once as the client sends requests, so a
     // stop leaves every action not yet started untouched.
     await Promise.all(items.map((item) => actions(() => run(item))));
+  }
+  // A tag that moved (was pushed again) after planning is not untagged by deleting the digest it had: it
+  // is still listed, and reported as skipped rather than done.
+  const repositories = [...new Set(untaggedByDigest.map(({ action }) => action.repository))];
+  const listed = new Map(
+    await Promise.all(
+      repositories.map(
+        async (repository) =>
+          [
+            repository,
+            new Set(
+              (await listAll(client, `/v2/${repository}/tags/list`, "tags", {
+                scope: `repository:${repository}:pull`,
+              })) ?? [],
+            ),
+          ] as const,
+      ),
+    ),
+  );
+  for (const { index, action, removed } of untaggedByDigest) {
+    if (listed.get(action.repository)?.has(action.tag)) {
+      report.skipped.push({
+        index,
+        action,
+        why: "the tag moved since the plan was made: left where it is now",
+      });
+      continue;
+    }
+    report.done++;
+    if (!removed) report.alreadyGone++;
   }
   report.requests = client.requests - requestsBefore;
   return report;

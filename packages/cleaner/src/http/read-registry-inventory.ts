@@ -167,6 +167,16 @@ export async function readRegistryInventory(
 
     const record = (m: FetchedManifest): ManifestInfo | ManifestProblem => {
       const parsed = parseManifest(m.bytes);
+      if (isSchema1(m.mediaType)) {
+        findings.push({
+          code: "manifest.schema1",
+          path: `${name}@${m.digest}`,
+          repository: name,
+          digest: m.digest,
+          detail:
+            "served as schema1: its digest may be the registry's rewrite, so it is never deleted by digest",
+        });
+      }
       manifests.set(m.digest, parsed);
       blobs.set(m.digest, { size: m.bytes.length, modifiedAtMs: 0 });
       for (const [d, size] of descriptorSizes(m.bytes))
