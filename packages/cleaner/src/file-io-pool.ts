@@ -184,6 +184,9 @@ export class FileIoPool {
       `(${fileIoWorker.toString()})(require("node:fs"), require("node:path"), require("node:worker_threads").parentPort)`,
       {
         eval: true,
+        // The threads keep nothing between batches: a small young generation keeps each one's memory small
+        // (the 50k-manifest read peaked at 380 MB with V8's default, 278 MB with this).
+        resourceLimits: { maxYoungGenerationSizeMb: 1 },
       },
     );
     worker.on("message", ({ id, results }: BatchResponse) => {

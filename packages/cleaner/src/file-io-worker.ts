@@ -233,7 +233,9 @@ export function fileIoWorker(fs: typeof Fs, path: typeof Path, port: MessagePort
       const read = readText(at(file));
       return read ? { kind: "file", ...read } : info(fs.lstatSync(at(file)));
     },
-    read: (file: string) => fs.readFileSync(at(file)),
+    // A small file's Buffer is a view into a shared 8 KiB pool, and a message would copy the whole pool:
+    // an exact copy goes instead, moved (not copied) to the other thread.
+    read: (file: string) => new Uint8Array(fs.readFileSync(at(file))),
     remove: ({ files, upTo }: RemoveJob) => {
       let removedFiles = 0;
       for (const file of files) {
@@ -288,6 +290,7 @@ export function fileIoWorker(fs: typeof Fs, path: typeof Path, port: MessagePort
         };
       }
     });
-    port.postMessage({ id, results } satisfies BatchResponse);
+    const moved = results.flatMap((r) => (r instanceof Uint8Array ? [r.buffer as ArrayBuffer] : []));
+    port.postMessage({ id, results } satisfies BatchResponse, moved);
   });
 }

@@ -65,6 +65,14 @@ describe("regsweep program (in-process)", () => {
     expect(deleteRequests(images as string[], untagged as boolean)).toEqual(requests);
   });
 
+  it("--io-threads outside 1..64 is refused before the tree is touched", async () => {
+    const { thrown } = await runProgram(["du", "--storage", "/nonexistent", "--io-threads", "0"]);
+    expect(thrown).toMatchObject({
+      code: "request.invalid",
+      message: "--io-threads must be a whole number from 1 to 64, not '0'",
+    });
+  });
+
   it("an unknown option is a usage error", async () => {
     const { thrown, err } = await runProgram(["delete", "--nope"]);
     expect((thrown as { code?: string }).code).toBe("commander.unknownOption");

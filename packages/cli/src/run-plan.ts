@@ -19,7 +19,7 @@ import { ExitCode } from "./exit-codes.js";
 import { findServingRegistries } from "./registry-serving-probe.js";
 import type { RegistryTargetOptions } from "./registry-target.js";
 import { planLines, planNotes, planSummary, reportLines } from "./render-plan.js";
-import { resolveStorageRoot, type StorageTargetOptions } from "./storage-target.js";
+import { ioThreads, resolveStorageRoot, type StorageTargetOptions } from "./storage-target.js";
 
 /** Options every destructive command shares. */
 export interface DestructiveOptions extends StorageTargetOptions, RegistryTargetOptions {
@@ -71,6 +71,7 @@ export async function makePlan(
   };
   const bar = progressBar(io, "reading");
   const inventory = await readStorageInventory(root, {
+    ...ioThreads(options),
     onProgress: (e) => e.phase === "manifests" && bar.update(e.done, e.total),
   });
   bar.stop();
@@ -142,6 +143,7 @@ export async function presentAndApply(
   await using _lock = await lockStorage(root);
   const bar = progressBar(io, "deleting");
   const report = await applyPlan(root, plan, {
+    ...ioThreads(options),
     onProgress: (d, t) => bar.update(d, t),
     ...(io.signal ? { signal: io.signal } : {}),
   });

@@ -7,6 +7,18 @@ import { parse } from "yaml";
 export interface StorageTargetOptions {
   storage?: string;
   config?: string;
+  ioThreads?: string;
+}
+
+/** `--io-threads` as the library takes it (undefined: the library's defaults). */
+export function ioThreads(options: StorageTargetOptions): { ioThreads?: number } {
+  if (options.ioThreads === undefined) return {};
+  const n = Number(options.ioThreads);
+  if (!Number.isInteger(n) || n < 1 || n > 64)
+    throw new InvalidRequestError(
+      `--io-threads must be a whole number from 1 to 64, not '${options.ioThreads}'`,
+    );
+  return { ioThreads: n };
 }
 
 const V2_SUFFIX = /\/docker\/registry\/v2\/?$/;

@@ -4,7 +4,7 @@ import pc from "picocolors";
 import type { CliIo } from "../cli-io.js";
 import { ExitCode } from "../exit-codes.js";
 import { formatBytes } from "../render-plan.js";
-import { resolveStorageRoot, type StorageTargetOptions } from "../storage-target.js";
+import { ioThreads, resolveStorageRoot, type StorageTargetOptions } from "../storage-target.js";
 import { addStorageOptions } from "./shared-options.js";
 
 /** `regsweep check`: the storage fsck. Exits 0 when every tag resolves, 3 when some tag is broken. */
@@ -27,7 +27,7 @@ export function checkCommand(program: Command, io: CliIo, setExit: (code: number
       options: StorageTargetOptions & { verifyDigests?: boolean; json?: boolean; verbose?: boolean },
     ) => {
       const root = await resolveStorageRoot(options, io.env);
-      const inventory = await readStorageInventory(root);
+      const inventory = await readStorageInventory(root, ioThreads(options));
       const report = checkInventory(inventory);
       const digests = options.verifyDigests ? await verifyBlobDigests(root, inventory) : undefined;
       const broken = report.tags.filter((t) => !t.ok);

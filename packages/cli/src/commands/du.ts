@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import type { CliIo } from "../cli-io.js";
 import { ExitCode } from "../exit-codes.js";
 import { formatBytes } from "../render-plan.js";
-import { resolveStorageRoot, type StorageTargetOptions } from "../storage-target.js";
+import { ioThreads, resolveStorageRoot, type StorageTargetOptions } from "../storage-target.js";
 import { addStorageOptions } from "./shared-options.js";
 
 /** `regsweep du`: space per repository, and what `gc --delete-untagged` would reclaim. Reads only. */
@@ -20,7 +20,10 @@ export function duCommand(program: Command, io: CliIo, setExit: (code: number) =
     "\nExamples:\n  regsweep du --storage /var/lib/registry\n  regsweep du --config /etc/docker/registry/config.yml --json",
   );
   cmd.action(async (options: StorageTargetOptions & { json?: boolean; grace?: string }) => {
-    const inventory = await readStorageInventory(await resolveStorageRoot(options, io.env));
+    const inventory = await readStorageInventory(
+      await resolveStorageRoot(options, io.env),
+      ioThreads(options),
+    );
     const plan = planDeletion(inventory, [{ kind: "gc", deleteUntagged: true }], {
       ...(options.grace !== undefined ? { graceMs: parseDuration(options.grace) } : {}),
     });

@@ -15,7 +15,7 @@ import type { CliIo } from "../cli-io.js";
 import { ExitCode } from "../exit-codes.js";
 import { type RegistryTargetOptions, registryClientFor } from "../registry-target.js";
 import { formatBytes } from "../render-plan.js";
-import { resolveStorageRoot, type StorageTargetOptions } from "../storage-target.js";
+import { ioThreads, resolveStorageRoot, type StorageTargetOptions } from "../storage-target.js";
 import { addRegistryOptions, addStorageOptions } from "./shared-options.js";
 
 /** One row of `ls`: a tag with what it points at and how big its image is. */
@@ -127,7 +127,7 @@ export function lsCommand(program: Command, io: CliIo, setExit: (code: number) =
         }
       } else {
         const root = await resolveStorageRoot(options, io.env);
-        inventory = await readStorageInventory(root);
+        inventory = await readStorageInventory(root, ioThreads(options));
         if (options.created) createdAt = await readCreatedTimes(root, inventory);
       }
       let rows = lsRows(inventory, pattern, createdAt);

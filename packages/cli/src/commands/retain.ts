@@ -30,7 +30,7 @@ import { ExitCode } from "../exit-codes.js";
 import { registryClientFor } from "../registry-target.js";
 import { formatBytes } from "../render-plan.js";
 import { type DestructiveOptions, presentAndApply, resumePending } from "../run-plan.js";
-import { resolveStorageRoot } from "../storage-target.js";
+import { ioThreads, resolveStorageRoot } from "../storage-target.js";
 import { presentAndApplyOnline } from "./online.js";
 import { addDestructiveOptions, addStorageOptions } from "./shared-options.js";
 
@@ -334,7 +334,7 @@ Examples:
       const code = await resumePending(options, io);
       if (code !== ExitCode.ok) return setExit(code);
     }
-    const inventory = await readStorageInventory(root);
+    const inventory = await readStorageInventory(root, ioThreads(options));
     const nowMs = Date.now();
     // Config blobs are read only when some rule orders or filters by image creation time.
     const createdAt = usesCreated(policy) ? await readCreatedTimes(root, inventory) : new Map();

@@ -4,7 +4,11 @@ import type { Command } from "commander";
 export function addStorageOptions(cmd: Command): Command {
   return cmd
     .option("-s, --storage <dir>", "the registry's storage rootdirectory (or its docker/registry/v2 folder)")
-    .option("-c, --config <file>", "the registry's config.yml: its filesystem rootdirectory is used");
+    .option("-c, --config <file>", "the registry's config.yml: its filesystem rootdirectory is used")
+    .option(
+      "--io-threads <n>",
+      "threads doing file I/O on the tree (default 4 reading, 8 deleting; more help on cold or network disks)",
+    );
 }
 
 /** `--registry` and its auth/TLS flags: work on a live registry through the HTTP API v2 instead of a tree. */
