@@ -18,7 +18,7 @@ const out = { mode };
 
 if (mode === "dry" || mode === "real") {
   let t = now();
-  const inventory = await readStorageInventory(root, { ioThreads });
+  let inventory = await readStorageInventory(root, { ioThreads });
   out.readMs = now() - t;
   t = now();
   const plan = planDeletion(inventory, [{ kind: "gc", deleteUntagged: true }], {
@@ -26,12 +26,14 @@ if (mode === "dry" || mode === "real") {
     nowMs: Date.now(),
   });
   out.planMs = now() - t;
+  out.findings = inventory.findings.length;
+  // As the CLI does: once planned, only the plan is kept.
+  inventory = undefined;
   out.summary = {
     ...plan.summary,
     repositoriesRemoved: plan.summary.repositoriesRemoved.length,
     actions: plan.actions.length,
   };
-  out.findings = inventory.findings.length;
   if (mode === "real") {
     t = now();
     const report = await applyPlan(root, plan, { ioThreads });

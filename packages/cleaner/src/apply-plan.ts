@@ -10,7 +10,7 @@ import {
   type RemoveJob,
   withFileIo,
 } from "./file-io-pool.js";
-import { forEachLimited } from "./for-each-limited.js";
+import { chunks, forEachLimited } from "./for-each-limited.js";
 import { Journal } from "./journal.js";
 import type { Plan, PlanAction, RepositorySnapshot } from "./plan.js";
 import { ownDir } from "./plan-deletion.js";
@@ -177,12 +177,6 @@ async function liveLinks(io: FileIoPool, root: string): Promise<Set<string>> {
     for (const list of [layers, revisions, signatures]) for (const { digest } of list) live.add(digest);
   });
   return live;
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 /** Actions turned into removal jobs at a time. */

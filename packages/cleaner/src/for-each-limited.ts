@@ -27,3 +27,10 @@ export async function mapLimited<T, R>(
   });
   return out;
 }
+
+/** `items` cut into consecutive slices of `size` (the last one shorter). */
+export function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

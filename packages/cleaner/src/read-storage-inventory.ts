@@ -10,7 +10,7 @@ import {
   type Outcome,
   withFileIo,
 } from "./file-io-pool.js";
-import { forEachLimited, mapLimited } from "./for-each-limited.js";
+import { chunks, forEachLimited, mapLimited } from "./for-each-limited.js";
 import type { BlobInfo, Finding, Inventory, RepositoryInventory, TagInfo, UploadInfo } from "./inventory.js";
 import { isManifestProblem, type ManifestInfo, type ManifestProblem, parseManifest } from "./manifest.js";
 import { BLOBS_ROOT, pathFor, REPOSITORIES_ROOT, V2_ROOT } from "./storage-paths.js";
@@ -37,12 +37,6 @@ const BLOB_PREFIXES_PER_ROUND = 8;
 const ROUNDS_IN_FLIGHT = 3;
 /** Manifests read per round: bounds the bytes held at once while the next round is read. */
 const MANIFEST_CHUNK = 1024;
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 /**
  * Reads a `distribution` filesystem storage tree in one pass: repositories (nested names too), tags with
@@ -456,39 +450,37 @@ class TreeReader {
   /** Links that name what is not there. */
   private crossCheck(repositories: RepositoryInventory[], blobs: Map<Digest, BlobInfo>): void {
     for (const repo of repositories) {
+      const repository = repo.name;
       const revisions = new Set(repo.revisions.map((r) => r.digest));
-      for (const r of repo.revisions) {
-        if (!blobs.has(r.digest)) {
-          this.findings.push({
-            code: "manifest.missing",
-            path: pathFor({ kind: "revision-link", repository: repo.name, digest: r.digest }),
-            repository: repo.name,
-            digest: r.digest,
-            detail: "revision link names a manifest whose blob data is missing",
-          });
-        }
+      for (const { digest } of repo.revisions) {
+        if (blobs.has(digest)) continue;
+        this.findings.push({
+          code: "manifest.missing",
+          path: pathFor({ kind: "revision-link", repository, digest }),
+          repository,
+          digest,
+          detail: "revision link names a manifest whose blob data is missing",
+        });
       }
-      for (const t of repo.tags) {
-        if (t.current && !revisions.has(t.current)) {
-          this.findings.push({
-            code: "tag.broken",
-            path: pathFor({ kind: "tag-current-link", repository: repo.name, tag: t.name }),
-            repository: repo.name,
-            digest: t.current,
-            detail: `tag '${t.name}' points at ${t.current}, which is not a revision of the repository`,
-          });
-        }
+      for (const { name: tag, current } of repo.tags) {
+        if (!current || revisions.has(current)) continue;
+        this.findings.push({
+          code: "tag.broken",
+          path: pathFor({ kind: "tag-current-link", repository, tag }),
+          repository,
+          digest: current,
+          detail: `tag '${tag}' points at ${current}, which is not a revision of the repository`,
+        });
       }
-      for (const l of repo.layers) {
-        if (!blobs.has(l.digest)) {
-          this.findings.push({
-            code: "link.dangling",
-            path: pathFor({ kind: "layer-link", repository: repo.name, digest: l.digest }),
-            repository: repo.name,
-            digest: l.digest,
-            detail: "layer link names a blob whose data is missing",
-          });
-        }
+      for (const { digest } of repo.layers) {
+        if (blobs.has(digest)) continue;
+        this.findings.push({
+          code: "link.dangling",
+          path: pathFor({ kind: "layer-link", repository, digest }),
+          repository,
+          digest,
+          detail: "layer link names a blob whose data is missing",
+        });
       }
     }
   }
