@@ -88,31 +88,37 @@ function settled<T>(
   return outcome;
 }
 
-/**
- * `<alg>/<hex>` folders under each of `roots` that hold a `link` file, as digests with their folders. With
- * `anyFolder`, every such folder counts without looking for its link: cheaper, and on the safe side where
- * counting too much only keeps something.
- */
-async function linkedDigests(
+/** `<alg>/<hex>` folders under each of `roots` (only those of `among`, if given), as digests with their folders. */
+async function linkFolders(
   io: FileIoPool,
   roots: string[],
-  { anyFolder = false } = {},
+  among?: ReadonlySet<string>,
 ): Promise<Array<{ digest: string; dir: string }>> {
   const algDirs: Array<{ alg: string; dir: string }> = [];
   (await io.list(roots)).forEach((listing, i) => {
     for (const [alg, kind] of settled(listing, roots[i] as string) ?? [])
       if (kind === "dir") algDirs.push({ alg, dir: join(roots[i] as string, alg) });
   });
-  const candidates: Array<{ digest: string; dir: string }> = [];
+  const folders: Array<{ digest: string; dir: string }> = [];
   (await io.list(algDirs.map((a) => a.dir))).forEach((listing, i) => {
     const { alg, dir } = algDirs[i] as (typeof algDirs)[number];
-    for (const [hex, kind] of settled(listing, dir) ?? [])
-      if (kind === "dir") candidates.push({ digest: `${alg}:${hex}`, dir: join(dir, hex) });
+    for (const [hex, kind] of settled(listing, dir) ?? []) {
+      const digest = `${alg}:${hex}`;
+      if (kind === "dir" && (!among || among.has(digest))) folders.push({ digest, dir: join(dir, hex) });
+    }
   });
-  if (anyFolder) return candidates;
-  const links = await io.stat(candidates.map((c) => join(c.dir, "link")));
-  // A folder without its link is absent to the registry (as `linkedblobstore.go` enumerates).
-  return candidates.filter((c, i) => settled(links[i], join(c.dir, "link"))?.kind === "file");
+  return folders;
+}
+
+/** Those of `linkFolders` that hold a `link` file: a folder without it links nothing (`linkedblobstore.go`). */
+async function linkedDigests(
+  io: FileIoPool,
+  roots: string[],
+  among?: ReadonlySet<string>,
+): Promise<Array<{ digest: string; dir: string }>> {
+  const folders = await linkFolders(io, roots, among);
+  const links = await io.stat(folders.map((f) => join(f.dir, "link")));
+  return folders.filter((f, i) => settled(links[i], join(f.dir, "link"))?.kind === "file");
 }
 
 /** Which snapshot repositories changed in a way that could make the plan delete something now in use. */
@@ -149,30 +155,35 @@ async function staleRepositories(io: FileIoPool, root: string, plan: Plan): Prom
 }
 
 /**
- * Every blob digest some repository may link right now (revisions, layers, schema1 signatures), read fresh
- * before blobs go. A link folder counts even without its link file: a blob is then kept, never lost.
+ * Which of `blobs` some repository links right now (revisions, layers, schema1 signatures), read fresh
+ * before blobs go. Only folders named after one of them have their link checked: an API delete leaves the
+ * emptied folder behind, and a folder without its link links nothing (as `linkedblobstore.go` sees it).
  */
-async function liveLinks(io: FileIoPool, root: string): Promise<Set<string>> {
+async function liveLinks(io: FileIoPool, root: string, blobs: ReadonlySet<string>): Promise<Set<string>> {
   const live = new Set<string>();
   const repositories = await repositoryFolders(io, root);
-  const anyFolder = { anyFolder: true };
   await forEachLimited(chunks(repositories, 8), 3, async (round) => {
-    const [layers, revisions] = await Promise.all([
+    const [layers, revisions, allRevisions] = await Promise.all([
       linkedDigests(
         io,
         round.map((dir) => join(dir, "_layers")),
-        anyFolder,
+        blobs,
       ),
       linkedDigests(
         io,
         round.map((dir) => join(dir, "_manifests/revisions")),
-        anyFolder,
+        blobs,
+      ),
+      // Signatures hang below any revision folder, kept or not.
+      linkFolders(
+        io,
+        round.map((dir) => join(dir, "_manifests/revisions")),
       ),
     ]);
     const signatures = await linkedDigests(
       io,
-      revisions.map((r) => join(r.dir, "signatures")),
-      anyFolder,
+      allRevisions.map((r) => join(r.dir, "signatures")),
+      blobs,
     );
     for (const list of [layers, revisions, signatures]) for (const { digest } of list) live.add(digest);
   });
@@ -312,7 +323,14 @@ export async function applyPlan(root: string, plan: Plan, options: ApplyOptions 
       const indexed = types.flatMap((t) => byType.get(t) ?? []);
       for (const t of types) byType.delete(t); // let each phase's list go once it is done
       if (indexed.length === 0) continue;
-      const live = types[0] === "blob" ? await liveLinks(io, root) : undefined;
+      const live =
+        types[0] === "blob"
+          ? await liveLinks(
+              io,
+              root,
+              new Set(indexed.map(({ action }) => (action as { digest: string }).digest)),
+            )
+          : undefined;
       // Folders go deepest first (a parent only after its children); referrers before indexes before the
       // rest. Within one such group the order does not matter, so it runs in parallel.
       const groupOf = ({ action }: Indexed): number =>

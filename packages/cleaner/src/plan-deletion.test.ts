@@ -302,6 +302,28 @@ describe("planDeletion + applyPlan on declarative trees", () => {
     expectResolvable(await readStorageInventory(root), "x", "v");
   });
 
+  it("gc frees a manifest deleted through the API, whose emptied revision folder the registry left behind", async () => {
+    const root = await useStorageTree({
+      repositories: { app: { tags: { latest: imgA }, untagged: [imgB] } },
+    });
+    // What 2.x does on DELETE /v2/app/manifests/<digest>: the revision's link goes, its folder stays.
+    const { rm } = await import("node:fs/promises");
+    const { join } = await import("node:path");
+    const hex = imgB.digest.slice("sha256:".length);
+    await rm(join(root, `docker/registry/v2/repositories/app/_manifests/revisions/sha256/${hex}/link`));
+    const plan = planDeletion(await readStorageInventory(root), [{ kind: "gc", deleteUntagged: true }], {
+      graceMs: 0,
+    });
+    expect(
+      plan.actions.filter((a) => a.type === "blob").map((a) => (a as { digest: string }).digest),
+    ).toContain(imgB.digest);
+    const report = await applyPlan(root, plan);
+    expect(report.skipped).toEqual([]);
+    const after = await readStorageInventory(root);
+    expect(after.blobs.has(imgB.digest)).toBe(false);
+    expectResolvable(after, "app", "latest");
+  });
+
   it("skips a repository whose tag moved since the plan was made", async () => {
     const root = await useStorageTree({ repositories: { app: { tags: { latest: imgA, old: imgB } } } });
     const plan = planDeletion(await readStorageInventory(root), [
