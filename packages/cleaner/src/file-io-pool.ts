@@ -1,4 +1,5 @@
 import { Worker } from "node:worker_threads";
+import { StorageIoError } from "./errors.js";
 import {
   type BatchRequest,
   type BatchResponse,
@@ -59,6 +60,20 @@ export interface RunOptions<K extends FileOpName> {
   base?: string;
   /** Called as each batch comes back, with the index of its first input (for progress). */
   onBatch?: (start: number, results: Array<Outcome<FileOps[K][1]>>) => void;
+}
+
+/**
+ * An outcome's result, `undefined` when the path is gone (or the batch did not run); a refused operation
+ * throws `storage.io`, since deciding anything about a file the system will not show us would be a guess.
+ */
+export function settled<T>(
+  outcome: Outcome<T> | undefined,
+  path: string,
+  doing: "read" | "change" = "read",
+): T | undefined {
+  if (outcome === undefined || isMissing(outcome)) return undefined;
+  if (isFailure(outcome)) throw new StorageIoError(outcome.path || path, new Error(outcome.message), doing);
+  return outcome;
 }
 
 interface Pending {

@@ -1,15 +1,8 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type Digest, isDigest } from "./digest.js";
-import { NotAStorageTreeError, StorageIoError } from "./errors.js";
-import {
-  type EntryKind,
-  type FileIoPool,
-  isFailure,
-  isMissing,
-  type Outcome,
-  withFileIo,
-} from "./file-io-pool.js";
+import { NotAStorageTreeError } from "./errors.js";
+import { type EntryKind, type FileIoPool, settled, withFileIo } from "./file-io-pool.js";
 import { chunks, forEachLimited, mapLimited } from "./for-each-limited.js";
 import type { BlobInfo, Finding, Inventory, RepositoryInventory, TagInfo, UploadInfo } from "./inventory.js";
 import { isManifestProblem, type ManifestInfo, type ManifestProblem, parseManifest } from "./manifest.js";
@@ -130,18 +123,10 @@ class TreeReader {
     return abs.slice(this.root.length + (this.root.endsWith("/") ? 0 : 1));
   }
 
-  /** A result, `undefined` when the path is gone; a refused read throws (guessing could lose data). */
-  private settled<T>(outcome: Outcome<T> | undefined, path: string): T | undefined {
-    if (outcome === undefined || isMissing(outcome)) return undefined;
-    if (isFailure(outcome))
-      throw new StorageIoError(outcome.path || path, new Error(outcome.message), "read");
-    return outcome;
-  }
-
   /** Each folder's entries; a folder that is gone (or is a file) has none. */
   private async list(dirs: string[]): Promise<Array<Array<[string, EntryKind]>>> {
     const listings = await this.io.list(dirs);
-    return listings.map((l, i) => this.settled(l, dirs[i] as string) ?? []);
+    return listings.map((l, i) => settled(l, dirs[i] as string) ?? []);
   }
 
   /** Repository names: folders holding `_`-prefixed folders, found breadth first (names nest). */
@@ -191,7 +176,7 @@ class TreeReader {
     return scans.map((outcome, set) => {
       const { dir: root, repository } = roots[set] as { dir: string; repository: string };
       const links: DigestLink[] = [];
-      for (const alg of this.settled(outcome, root)?.algorithms ?? []) {
+      for (const alg of settled(outcome, root)?.algorithms ?? []) {
         const algDir = join(root, alg.name);
         if (alg.entries.length === 0) this.emptyDirs.push(this.rel(algDir));
         alg.entries.forEach((hex, i) => {
@@ -278,7 +263,7 @@ class TreeReader {
     });
     tags.forEach(({ r, tag, dir }, i) => {
       const path = join(dir, "current/link");
-      const current = this.settled(currentLinks[i], path);
+      const current = settled(currentLinks[i], path);
       const text = current?.text?.trim();
       const info: TagInfo = { name: tag, index: (indexSets[i] ?? []).map((l) => l.digest) };
       if (current && text !== undefined && isDigest(text)) {
@@ -298,10 +283,10 @@ class TreeReader {
       repositories[r]?.tags.push(info);
     });
     uploads.forEach(({ r, id, dir }, i) => {
-      const startedAt = this.settled(startedAts[i], join(dir, "startedat"))?.text;
+      const startedAt = settled(startedAts[i], join(dir, "startedat"))?.text;
       const parsed = startedAt === undefined ? Number.NaN : Date.parse(startedAt.trim());
-      const data = this.settled(uploadData[i], join(dir, "data"));
-      const folder = this.settled(uploadDirs[i], dir);
+      const data = settled(uploadData[i], join(dir, "data"));
+      const folder = settled(uploadDirs[i], dir);
       const upload: UploadInfo = {
         id,
         startedAtMs: Number.isFinite(parsed) ? parsed : (folder?.mtimeMs ?? Date.now()),
@@ -344,7 +329,7 @@ class TreeReader {
     const scans = await this.io.scanBlobFolders(prefixes.map((p) => p.dir));
     scans.forEach((outcome, p) => {
       const { alg, prefix, dir } = prefixes[p] as (typeof prefixes)[number];
-      const scan = this.settled(outcome, dir);
+      const scan = settled(outcome, dir);
       if (!scan) return;
       if (scan.entries.length === 0) this.emptyDirs.push(this.rel(dir));
       scan.entries.forEach((hex, i) => {
@@ -408,7 +393,7 @@ class TreeReader {
       bodies.forEach((body, i) => {
         const digest = digests[start + i] as Digest;
         const path = pathOf(digest);
-        const bytes = this.settled(body, path);
+        const bytes = settled(body, path);
         if (!bytes) return; // reported as manifest.missing, per repository (crossCheck)
         const parsed = this.internManifest(parseManifest(bytes, digest));
         manifests.set(digest, parsed);
