@@ -19,6 +19,8 @@ export interface RegistryProcessOptions extends Partial<Omit<RegistryConfigOptio
   version: string;
   /** Reuse a storage tree (e.g. to restart a registry on what a cleaner left); default: a fresh temp dir. */
   storageRoot?: string;
+  /** Configuration overrides as the registry reads them (e.g. REGISTRY_COMPATIBILITY_SCHEMA1_ENABLED). */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** A running registry process on 127.0.0.1, disposed with `await using` or `stop()`. */
@@ -62,7 +64,7 @@ export async function startRegistryProcess(options: RegistryProcessOptions): Pro
     );
     const args = version.cliForm === "serve" ? ["serve", configPath] : [configPath];
     const child = spawn(binary, args, {
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...version.env },
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...version.env, ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     running.add(child);

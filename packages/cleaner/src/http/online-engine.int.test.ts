@@ -5,12 +5,15 @@ import {
   availableRegistryVersions,
   expectNotPullable,
   expectPullable,
+  findRegistryVersion,
   image,
   index,
   layer,
+  pushBlob,
   pushManifest,
   referrer,
   type StartedRegistry,
+  signedSchema1,
   startRegistryProcess,
   tags,
   writeHtpasswd,
@@ -184,6 +187,37 @@ describe.each(versions)("online engine against registry %s", (version) => {
     await expectPullable(r.host, "multi:latest", img.multi.digest);
     await expectPullable(r.host, `multi@${img.amd.digest}`);
   });
+
+  it.runIf(findRegistryVersion(version).accepts.includes("schema1"))(
+    "a tag served as schema1 is never deleted by digest (the digest may be the registry's rewrite)",
+    async () => {
+      const r = await start({ env: { REGISTRY_COMPATIBILITY_SCHEMA1_ENABLED: "true" } });
+      const layers = [layer("legacy schema1 layer")];
+      for (const b of layers) await pushBlob(r, "legacy", b);
+      const m = signedSchema1({ name: "legacy", tag: "1", layers });
+      const put = await fetch(`${r.url}/v2/legacy/manifests/1`, {
+        method: "PUT",
+        headers: { "Content-Type": m.mediaType },
+        body: m.bytes,
+      });
+      expect(put.status, await put.text()).toBe(201);
+      const c = client(r);
+      const inventory = await readRegistryInventory(c);
+      expect(inventory.findings.map((f) => [f.code, f.digest])).toContainEqual([
+        "manifest.schema1",
+        m.digest,
+      ]);
+      const plan = planDeletion(inventory, [{ kind: "delete-tag", repository: "legacy", tag: "1" }], {
+        graceMs: 0,
+      });
+      const report = await applyOnlinePlan(c, plan);
+      expect(report.skipped.find((s) => s.action.type === "tag")?.why).toContain("schema1");
+      expect(report.done).toBe(0);
+      const still = await fetch(`${r.url}/v2/legacy/manifests/1`, { headers: { Accept: m.mediaType } });
+      expect(still.status).toBe(200);
+      expect(still.headers.get("docker-content-digest")).toBe(m.digest);
+    },
+  );
 
   it("a saved plan whose tag moved since is skipped, not applied to the new digest", async () => {
     const r = await start();
