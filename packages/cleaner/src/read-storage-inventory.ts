@@ -3,10 +3,11 @@ import { join } from "node:path";
 import { type Digest, isDigest } from "./digest.js";
 import { NotAStorageTreeError } from "./errors.js";
 import { type EntryKind, type FileIoPool, settled, withFileIo } from "./file-io-pool.js";
+import { findRepositories } from "./find-repositories.js";
 import { chunks, forEachLimited, mapLimited } from "./for-each-limited.js";
 import type { BlobInfo, Finding, Inventory, RepositoryInventory, TagInfo, UploadInfo } from "./inventory.js";
 import { isManifestProblem, type ManifestInfo, type ManifestProblem, parseManifest } from "./manifest.js";
-import { BLOBS_ROOT, pathFor, REPOSITORIES_ROOT, V2_ROOT } from "./storage-paths.js";
+import { BLOBS_ROOT, pathFor, V2_ROOT } from "./storage-paths.js";
 
 /** Options for reading a storage tree. */
 export interface ReadStorageOptions {
@@ -129,42 +130,26 @@ class TreeReader {
     return listings.map((l, i) => settled(l, dirs[i] as string) ?? []);
   }
 
-  /** Repository names: folders holding `_`-prefixed folders, found breadth first (names nest). */
+  /** Repository names, with what the walk meets on the way as findings. */
   private async findRepositories(): Promise<string[]> {
-    const names: string[] = [];
-    let level = [{ dir: join(this.root, REPOSITORIES_ROOT), name: "" }];
-    while (level.length > 0) {
-      const listings = await this.list(level.map((l) => l.dir));
-      const next: typeof level = [];
-      level.forEach(({ dir, name }, i) => {
-        const list = listings[i] ?? [];
-        if (name && list.length === 0) this.emptyDirs.push(this.rel(dir));
-        let isRepository = false;
-        for (const [entry, kind] of list) {
-          const path = join(dir, entry);
-          if (kind === "symlink") {
-            this.findings.push({
-              code: "entry.symlink",
-              path: this.rel(path),
-              detail: "symbolic link in the repositories tree (never followed)",
-            });
-          } else if (kind === "dir" && entry.startsWith("_")) {
-            isRepository = true;
-          } else if (kind === "dir") {
-            next.push({ dir: path, name: name ? `${name}/${entry}` : entry });
-          } else {
-            this.findings.push({
-              code: "entry.unexpected",
-              path: this.rel(path),
-              detail: "file where repository folders belong",
-            });
-          }
-        }
-        if (isRepository) names.push(name);
-      });
-      level = next;
-    }
-    return names.sort();
+    const found = await findRepositories(this.io, this.root, {
+      stray: (path, kind) =>
+        this.findings.push(
+          kind === "symlink"
+            ? {
+                code: "entry.symlink",
+                path: this.rel(path),
+                detail: "symbolic link in the repositories tree (never followed)",
+              }
+            : {
+                code: "entry.unexpected",
+                path: this.rel(path),
+                detail: "file where repository folders belong",
+              },
+        ),
+      empty: (dir) => this.emptyDirs.push(this.rel(dir)),
+    });
+    return found.map((r) => r.name);
   }
 
   /**

@@ -1,29 +1,11 @@
 import { join } from "node:path";
 import { type FileIoPool, settled } from "./file-io-pool.js";
+import { findRepositories } from "./find-repositories.js";
 import { chunks, forEachLimited } from "./for-each-limited.js";
 import type { Plan, RepositorySnapshot } from "./plan.js";
-import { pathFor, REPOSITORIES_ROOT } from "./storage-paths.js";
+import { pathFor } from "./storage-paths.js";
 
 // What apply re-reads from the tree right before it deletes, to notice what changed since planning.
-
-/** Where each repository's link folders live, found breadth first (repository names nest). */
-async function repositoryFolders(io: FileIoPool, root: string): Promise<string[]> {
-  const repositories: string[] = [];
-  let level = [join(root, REPOSITORIES_ROOT)];
-  while (level.length > 0) {
-    const listings = await io.list(level);
-    const next: string[] = [];
-    listings.forEach((listing, i) => {
-      const dir = level[i] as string;
-      const entries = settled(listing, dir) ?? [];
-      if (entries.some(([name, kind]) => kind === "dir" && name.startsWith("_"))) repositories.push(dir);
-      for (const [name, kind] of entries)
-        if (kind === "dir" && !name.startsWith("_")) next.push(join(dir, name));
-    });
-    level = next;
-  }
-  return repositories;
-}
 
 /** `<alg>/<hex>` folders under each of `roots` (only those of `among`, if given), as digests with their folders. */
 async function linkFolders(
@@ -106,7 +88,7 @@ export async function liveLinks(
   blobs: ReadonlySet<string>,
 ): Promise<Set<string>> {
   const live = new Set<string>();
-  const repositories = await repositoryFolders(io, root);
+  const repositories = (await findRepositories(io, root)).map((r) => r.dir);
   await forEachLimited(chunks(repositories, 8), 3, async (round) => {
     const [layers, revisions, allRevisions] = await Promise.all([
       linkedDigests(

@@ -214,25 +214,11 @@ describe("an offline deletion under a running registry", () => {
     expect(refused.stderr).toMatch(/a registry is serving this storage tree/);
     expect(refused.stderr).toMatch(/hint: stop the registry/);
     expect(await fingerprint(stopped.storageRoot)).toBe(before);
-    const zeroGrace = await regsweep(
-      "delete",
-      "--storage",
-      stopped.storageRoot,
-      "test/c:1",
-      "--yes",
-      "--grace",
-      "0",
-    );
+    const withGrace = (grace: string) =>
+      regsweep("delete", "--storage", stopped.storageRoot, "test/c:1", "--yes", "--grace", grace);
+    const zeroGrace = await withGrace("0");
     expect(zeroGrace.code).toBe(3);
-    const allowed = await regsweep(
-      "delete",
-      "--storage",
-      stopped.storageRoot,
-      "test/c:1",
-      "--yes",
-      "--grace",
-      "1h",
-    );
+    const allowed = await withGrace("1h");
     expect(allowed.code).toBe(0);
     expect(allowed.stderr).toMatch(/warning: a registry/);
     await expectNotPullable(running.host, "test/c:1");

@@ -16,6 +16,40 @@ function openssl(cwd: string, ...args: string[]): void {
   execFileSync("openssl", args, { cwd, stdio: "ignore" });
 }
 
+/** A key `<name>.key` and a certificate `<name>.pem` for `subject`, signed by the CA in `dir`. */
+function issue(dir: string, name: string, subject: string, extra: string[] = []): void {
+  openssl(
+    dir,
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.csr`,
+    "-subj",
+    subject,
+  );
+  openssl(
+    dir,
+    "x509",
+    "-req",
+    "-in",
+    `${name}.csr`,
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    `${name}.pem`,
+    "-days",
+    "2",
+    ...extra,
+  );
+}
+
 /** Makes a throw-away CA, a server certificate for IP 127.0.0.1 and a client certificate with openssl in `dir`. */
 export function makeTestTls(dir: string): TestTlsFiles {
   openssl(
@@ -34,68 +68,10 @@ export function makeTestTls(dir: string): TestTlsFiles {
     "-subj",
     "/CN=regsweep test CA",
   );
-  openssl(
-    dir,
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "server.key",
-    "-out",
-    "server.csr",
-    "-subj",
-    "/CN=127.0.0.1",
-  );
   // Clients check the IP against subjectAltName, not the CN.
   writeFileSync(join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1\n");
-  openssl(
-    dir,
-    "x509",
-    "-req",
-    "-in",
-    "server.csr",
-    "-CA",
-    "ca.pem",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "server.pem",
-    "-days",
-    "2",
-    "-extfile",
-    "san.ext",
-  );
-  openssl(
-    dir,
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "client.key",
-    "-out",
-    "client.csr",
-    "-subj",
-    "/CN=regsweep test client",
-  );
-  openssl(
-    dir,
-    "x509",
-    "-req",
-    "-in",
-    "client.csr",
-    "-CA",
-    "ca.pem",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "client.pem",
-    "-days",
-    "2",
-  );
+  issue(dir, "server", "/CN=127.0.0.1", ["-extfile", "san.ext"]);
+  issue(dir, "client", "/CN=regsweep test client");
   return {
     ca: join(dir, "ca.pem"),
     certificate: join(dir, "server.pem"),

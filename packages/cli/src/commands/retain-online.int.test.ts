@@ -37,7 +37,8 @@ describe("regsweep retain --registry / ls --registry (online, a running registry
     for (const t of ["1", "2", "3", "4", "5"])
       digests[t] = await pushManifest(r, "busybox/busy", image({ layers: [layer(`busy ${t}`)] }), t);
 
-    const dry = await runRegsweep([
+    // The seed's test_clean_old_versions invocation, against the registry's URL.
+    const seedArgs = [
       "retain",
       "--registry-url",
       `http://${r.host}`,
@@ -45,27 +46,14 @@ describe("regsweep retain --registry / ls --registry (online, a running registry
       "busybox/busy",
       "--include",
       ".*",
-      "-l",
-      "4",
-      "--dry-run",
-    ]);
+    ];
+    const dry = await runRegsweep([...seedArgs, "-l", "4", "--dry-run"]);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/^delete busybox\/busy:1\b/m);
     expect(dry.stdout).toMatch(/^keep {3}busybox\/busy:5\b/m);
     expect((await tags(r.url, "busybox/busy")).sort()).toEqual(["1", "2", "3", "4", "5"]);
 
-    const real = await runRegsweep([
-      "retain",
-      "--registry-url",
-      `http://${r.host}`,
-      "--image",
-      "busybox/busy",
-      "--include",
-      ".*",
-      "-l",
-      "4",
-      "--yes",
-    ]);
+    const real = await runRegsweep([...seedArgs, "-l", "4", "--yes"]);
     expect(real.code, real.stderr).toBe(0);
     expect(real.stderr).toContain("garbage-collect");
     await expectNotPullable(r.host, "busybox/busy:1");
