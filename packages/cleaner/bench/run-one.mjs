@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { checkInventory } from "../dist/check-storage.js";
 import { FileIoPool } from "../dist/file-io-pool.js";
 import { applyPlan, planDeletion, readStorageInventory } from "../dist/index.js";
-import { ownDir } from "../dist/plan-deletion.js";
+import { ownDir } from "../dist/plan-paths.js";
 
 const [mode, root, threadsArg] = process.argv.slice(2);
 const ioThreads = threadsArg ? Number(threadsArg) : undefined;

@@ -8,10 +8,9 @@ import {
   settled,
   withFileIo,
 } from "./file-io-pool.js";
-import { chunks, forEachLimited } from "./for-each-limited.js";
 import { Journal } from "./journal.js";
 import type { Plan, PlanAction } from "./plan.js";
-import { ownDir } from "./plan-deletion.js";
+import { actionFiles, actionPath, ownDir } from "./plan-paths.js";
 import { pathFor } from "./storage-paths.js";
 import { liveLinks, staleRepositories } from "./storage-rechecks.js";
 
@@ -45,24 +44,9 @@ export interface ApplyOptions {
 }
 
 /** What removing an action's files takes, relative to the storage root. */
-function removeJob(action: Exclude<PlanAction, { type: "upload" }>): RemoveJob {
-  switch (action.type) {
-    case "prune":
-      return { files: [], upTo: action.path };
-    case "tag":
-    case "revision":
-      return { files: action.files, upTo: ownDir(action) };
-    default:
-      return { files: [action.path], upTo: ownDir(action) };
-  }
+function removeJob(action: PlanAction): RemoveJob {
+  return { files: actionFiles(action), upTo: ownDir(action) };
 }
-
-/** Actions turned into removal jobs at a time. */
-const REMOVE_WINDOW = 4096;
-
-type Indexed = { action: PlanAction; index: number };
-const isTagAction = (i: Indexed): i is { action: Extract<PlanAction, { type: "tag" }>; index: number } =>
-  i.action.type === "tag";
 
 /**
  * Applies a plan to a storage root, phase by phase in the plan's order (tags, history entries, revisions,
@@ -92,9 +76,12 @@ export async function applyPlan(root: string, plan: Plan, options: ApplyOptions 
       tick();
     };
 
+    const actionAt = (index: number) => plan.actions[index] as PlanAction;
+
     /** Removes one group's actions (all independent of each other), adding the indexes done to `finished`. */
-    const runGroup = async (items: Indexed[], live: Set<string> | undefined, finished: number[]) => {
-      let ready = items.filter(({ action, index }) => {
+    const runGroup = async (items: number[], live: Set<string> | undefined, finished: number[]) => {
+      let ready = items.filter((index) => {
+        const action = actionAt(index);
         if ("repository" in action && stale.has(action.repository)) {
           skip(index, action, stale.get(action.repository) as string);
           return false;
@@ -105,7 +92,10 @@ export async function applyPlan(root: string, plan: Plan, options: ApplyOptions 
         }
         return true;
       });
-      const tags = ready.filter(isTagAction);
+      const tags = ready.flatMap((index) => {
+        const action = actionAt(index);
+        return action.type === "tag" ? [{ action, index }] : [];
+      });
       if (tags.length > 0) {
         const paths = tags.map(({ action }) =>
           join(root, pathFor({ kind: "tag-current-link", repository: action.repository, tag: action.tag })),
@@ -119,11 +109,11 @@ export async function applyPlan(root: string, plan: Plan, options: ApplyOptions 
             moved.add(index);
           }
         });
-        ready = ready.filter(({ index }) => !moved.has(index));
+        ready = ready.filter((index) => !moved.has(index));
       }
       if (options.signal?.aborted) return;
 
-      const done = ({ action, index }: Indexed, removedSomething: boolean) => {
+      const done = (index: number, action: PlanAction, removedSomething: boolean) => {
         report.done++;
         if (!removedSomething) report.alreadyGone++;
         else if (action.type === "blob" || action.type === "upload") report.bytesFreed += action.bytes;
@@ -135,38 +125,36 @@ export async function applyPlan(root: string, plan: Plan, options: ApplyOptions 
       const signal = options.signal ? AbortSignal.any([options.signal, halt.signal]) : halt.signal;
       let refusal: unknown;
       const settle =
-        <T>(list: Indexed[], removed: (action: PlanAction) => (result: T) => boolean) =>
-        (start: number, results: Array<Outcome<T>>) => {
+        (list: number[], removed: (action: PlanAction, result: Removed) => boolean) =>
+        (start: number, results: Array<Outcome<Removed>>) => {
           results.forEach((outcome, i) => {
-            const item = list[start + i] as Indexed;
+            const index = list[start + i] as number;
+            const action = actionAt(index);
             try {
-              const result = settled(outcome, join(root, item.action.path), "change");
-              done(item, result !== undefined && removed(item.action)(result));
+              const result = settled(outcome, () => join(root, actionPath(action)), "change");
+              done(index, action, result !== undefined && removed(action, result));
             } catch (error) {
               refusal ??= error;
               halt.abort();
             }
           });
         };
-      const trees = ready.filter(({ action }) => action.type === "upload");
-      const rest = ready.filter(({ action }) => action.type !== "upload");
-      await io.removeTree(
-        trees.map(({ action }) => action.path),
-        { signal, base: root, onBatch: settle<Removed>(trees, () => (r) => r.dirs > 0) },
+      const trees = ready.filter((index) => actionAt(index).type === "upload");
+      const rest = ready.filter((index) => actionAt(index).type !== "upload");
+      await io.each(
+        "removeTree",
+        { length: trees.length, at: (i) => actionPath(actionAt(trees[i] as number)) },
+        settle(trees, (_, r) => r.dirs > 0),
+        { signal, base: root },
       );
-      // Jobs are made a window at a time (two in flight keep every thread busy), so a 300k-action phase
-      // never holds 300k jobs.
-      await forEachLimited(chunks(rest, REMOVE_WINDOW), 2, async (window) => {
-        await io.remove(
-          window.map(({ action }) => removeJob(action as Exclude<PlanAction, { type: "upload" }>)),
-          // A prune removes a folder; every other action counts as done by what it unlinked.
-          {
-            signal,
-            base: root,
-            onBatch: settle<Removed>(window, (a) => (r) => (a.type === "prune" ? r.dirs : r.files) > 0),
-          },
-        );
-      });
+      // Jobs are made as their batch goes to a thread, so a 300k-action phase never holds 300k jobs.
+      await io.each(
+        "remove",
+        { length: rest.length, at: (i) => removeJob(actionAt(rest[i] as number)) },
+        // A prune removes a folder; every other action counts as done by what it unlinked.
+        settle(rest, (a, r) => (a.type === "prune" ? r.dirs : r.files) > 0),
+        { signal, base: root },
+      );
       if (refusal) throw refusal;
     };
 
@@ -179,39 +167,39 @@ export async function applyPlan(root: string, plan: Plan, options: ApplyOptions 
       ["blob"],
       ["prune"],
     ];
-    const byType = new Map<PlanAction["type"], Indexed[]>();
+    const byType = new Map<PlanAction["type"], number[]>();
     plan.actions.forEach((action, index) => {
       const list = byType.get(action.type);
-      if (list) list.push({ action, index });
-      else byType.set(action.type, [{ action, index }]);
+      if (list) list.push(index);
+      else byType.set(action.type, [index]);
     });
     for (const types of phases) {
       if (options.signal?.aborted) break;
-      const indexed = types.flatMap((t) => byType.get(t) ?? []);
+      const indexes = types.flatMap((t) => byType.get(t) ?? []);
       for (const t of types) byType.delete(t); // let each phase's list go once it is done
-      if (indexed.length === 0) continue;
+      if (indexes.length === 0) continue;
       const live =
         types[0] === "blob"
           ? await liveLinks(
               io,
               root,
-              new Set(indexed.map(({ action }) => (action as { digest: string }).digest)),
+              new Set(indexes.map((index) => (actionAt(index) as { digest: string }).digest)),
             )
           : undefined;
       // Folders go deepest first (a parent only after its children); referrers before indexes before the
       // rest. Within one such group the order does not matter, so it runs in parallel.
-      const groupOf = ({ action }: Indexed): number =>
+      const groupOf = (action: PlanAction): number =>
         action.type === "prune"
           ? -action.path.split("/").length
           : action.type === "revision"
             ? action.stage
             : 0;
-      const groups = new Map<number, Indexed[]>();
-      for (const item of indexed) {
-        const key = groupOf(item);
+      const groups = new Map<number, number[]>();
+      for (const index of indexes) {
+        const key = groupOf(actionAt(index));
         const group = groups.get(key);
-        if (group) group.push(item);
-        else groups.set(key, [item]);
+        if (group) group.push(index);
+        else groups.set(key, [index]);
       }
       const finished: number[] = [];
       try {

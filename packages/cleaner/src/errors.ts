@@ -71,6 +71,13 @@ export class StalePlanError extends RegsweepError {
   }
 }
 
+/** A plan file that is not what regsweep wrote, or was edited into something unsafe (a path off its action). */
+export class PlanFileError extends RegsweepError {
+  constructor(message: string) {
+    super("plan.invalid", message);
+  }
+}
+
 /** Another regsweep run holds the lock on this storage tree. */
 export class LockHeldError extends RegsweepError {
   constructor(

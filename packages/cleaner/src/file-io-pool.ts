@@ -68,16 +68,33 @@ export interface RunOptions<K extends FileOpName> {
  */
 export function settled<T>(
   outcome: Outcome<T> | undefined,
-  path: string,
+  /** The path to name in the error, or how to make it (only made when there is an error). */
+  path: string | (() => string),
   doing: "read" | "change" = "read",
 ): T | undefined {
   if (outcome === undefined || isMissing(outcome)) return undefined;
-  if (isFailure(outcome)) throw new StorageIoError(outcome.path || path, new Error(outcome.message), doing);
+  if (isFailure(outcome))
+    throw new StorageIoError(
+      outcome.path || (typeof path === "string" ? path : path()),
+      new Error(outcome.message),
+      doing,
+    );
   return outcome;
 }
 
+/**
+ * Inputs made one at a time, only as their batch goes to a thread: they die young instead of waiting in the
+ * queue long enough to be promoted to the old generation (300k removal jobs were ~120 MB of old garbage).
+ */
+export interface LazyInputs<T> {
+  length: number;
+  at(index: number): T;
+}
+
 interface Pending {
-  request: BatchRequest;
+  request: Omit<BatchRequest, "inputs">;
+  /** Makes the batch's inputs, right before it is posted. */
+  inputs: () => unknown[];
   /** Checked when the batch would start, so an abort leaves queued batches unrun. */
   signal?: AbortSignal;
   resolve: (results: unknown[] | undefined) => void;
@@ -145,20 +162,46 @@ export class FileIoPool {
     { signal, onBatch, base }: RunOptions<K> = {},
   ): Promise<Array<Outcome<FileOps[K][1]> | undefined>> {
     const results = new Array<Outcome<FileOps[K][1]> | undefined>(inputs.length);
+    await this.each(
+      op,
+      inputs,
+      (start, typed) => {
+        for (let i = 0; i < typed.length; i++) results[start + i] = typed[i];
+        onBatch?.(start, typed);
+      },
+      { signal, base },
+    );
+    return results;
+  }
+
+  /**
+   * Like `run`, but hands each batch's results to `onBatch` and keeps none, and takes lazy inputs: for
+   * long runs (apply's removals) where holding every input and result would only feed the old generation.
+   */
+  async each<K extends FileOpName>(
+    op: K,
+    inputs: readonly FileOps[K][0][] | LazyInputs<FileOps[K][0]>,
+    onBatch: (start: number, results: Array<Outcome<FileOps[K][1]>>) => void,
+    { signal, base }: Omit<RunOptions<K>, "onBatch"> = {},
+  ): Promise<void> {
+    const make = Array.isArray(inputs)
+      ? (start: number, end: number) => inputs.slice(start, end)
+      : (start: number, end: number) => {
+          const lazy = inputs as LazyInputs<FileOps[K][0]>;
+          const out = new Array<FileOps[K][0]>(end - start);
+          for (let i = start; i < end; i++) out[i - start] = lazy.at(i);
+          return out;
+        };
     const batches: Promise<void>[] = [];
     for (let start = 0; start < inputs.length; start += BATCH[op]) {
-      const slice = inputs.slice(start, start + BATCH[op]);
+      const end = Math.min(inputs.length, start + BATCH[op]);
       batches.push(
-        this.submit({ op, inputs: slice, base }, signal).then((out) => {
-          if (!out) return;
-          const typed = out as Array<Outcome<FileOps[K][1]>>;
-          for (let i = 0; i < typed.length; i++) results[start + i] = typed[i];
-          onBatch?.(start, typed);
+        this.submit({ op, base }, () => make(start, end), signal).then((out) => {
+          if (out) onBatch(start, out as Array<Outcome<FileOps[K][1]>>);
         }),
       );
     }
     await Promise.all(batches);
-    return results;
   }
 
   /** Stops the threads. */
@@ -168,10 +211,14 @@ export class FileIoPool {
     await Promise.all(workers.map((w) => w.terminate()));
   }
 
-  private submit(batch: Omit<BatchRequest, "id">, signal?: AbortSignal): Promise<unknown[] | undefined> {
+  private submit(
+    batch: Omit<BatchRequest, "id" | "inputs">,
+    inputs: () => unknown[],
+    signal?: AbortSignal,
+  ): Promise<unknown[] | undefined> {
     if (this.broken) return Promise.reject(this.broken);
     return new Promise<unknown[] | undefined>((resolve, reject) => {
-      this.queue.push({ request: { id: this.nextId++, ...batch }, signal, resolve, reject });
+      this.queue.push({ request: { id: this.nextId++, ...batch }, inputs, signal, resolve, reject });
       this.dispatch();
     });
   }
@@ -189,7 +236,7 @@ export class FileIoPool {
         return;
       }
       this.running.set(pending.request.id, { worker, pending });
-      worker.postMessage(pending.request);
+      worker.postMessage({ ...pending.request, inputs: pending.inputs() });
     }
   }
 

@@ -17,7 +17,11 @@ function planWith(n: number): Plan {
     createdAtMs: 1,
     requests: [{ kind: "gc", deleteUntagged: true }],
     options: { graceMs: 0, uploadMaxAgeMs: 1, prune: false },
-    actions: Array.from({ length: n }, (_, i) => ({ type: "prune" as const, path: `p/${i}`, reason: "r" })),
+    actions: Array.from({ length: n }, (_, i) => ({
+      type: "prune" as const,
+      path: `docker/registry/v2/blobs/sha256/${i}`,
+      reason: "r",
+    })),
     kept: [],
     snapshots: [],
     summary: {

@@ -8,6 +8,7 @@ import {
 import type { Inventory, RepositoryInventory } from "./inventory.js";
 import { isManifestProblem, type ManifestInfo } from "./manifest.js";
 import type { KeptNote, Plan, PlanAction, PlanOptions, PlanRequest, RepositorySnapshot } from "./plan.js";
+import { ownDir } from "./plan-paths.js";
 import { validateRepositoryName, validateTag } from "./reference.js";
 import { BLOBS_ROOT, pathFor, REPOSITORIES_ROOT } from "./storage-paths.js";
 
@@ -238,18 +239,6 @@ function resolveRepository(
   w.conservative = [...w.kept].some((d) => !manifest(d));
 }
 
-/** The folder an action removes along with its files (the item's own folder). */
-export function ownDir(a: PlanAction): string {
-  switch (a.type) {
-    case "tag":
-    case "upload":
-    case "prune":
-      return a.path;
-    default:
-      return a.path.slice(0, a.path.lastIndexOf("/"));
-  }
-}
-
 function ancestors(path: string, into: Set<string>): void {
   const stops = new Set([REPOSITORIES_ROOT, BLOBS_ROOT]);
   let dir = path.slice(0, path.lastIndexOf("/"));
@@ -301,24 +290,18 @@ function buildPlan(
               repository: name,
               tag: t.name,
               digest: d,
-              path: pathFor({ kind: "tag-index-link", repository: name, tag: t.name, digest: d }),
               reason: "history entry of a deleted manifest",
             });
           }
         }
         continue;
       }
-      const files = [
-        pathFor({ kind: "tag-current-link", repository: name, tag: t.name }),
-        ...t.index.map((d) => pathFor({ kind: "tag-index-link", repository: name, tag: t.name, digest: d })),
-      ];
       tagActions.push({
         type: "tag",
         repository: name,
         tag: t.name,
         ...(t.current ? { current: t.current } : {}),
-        path: pathFor({ kind: "tag-dir", repository: name, tag: t.name }),
-        files,
+        history: t.index,
         reason: w.deletedTags.get(t.name) as string,
       });
     }
@@ -336,13 +319,7 @@ function buildPlan(
           type: "revision",
           repository: name,
           digest: r.digest,
-          path: pathFor({ kind: "revision-link", repository: name, digest: r.digest }),
-          files: [
-            ...r.signatures.map((s) =>
-              pathFor({ kind: "signature-link", repository: name, digest: r.digest, signature: s }),
-            ),
-            pathFor({ kind: "revision-link", repository: name, digest: r.digest }),
-          ],
+          ...(r.signatures.length > 0 ? { signatures: r.signatures } : {}),
           reason: w.deleted.get(r.digest) as string,
           stage: 2,
         });
@@ -371,7 +348,6 @@ function buildPlan(
           type: "layer-link",
           repository: name,
           digest: l.digest,
-          path: pathFor({ kind: "layer-link", repository: name, digest: l.digest }),
           reason,
         });
       } else {
@@ -388,7 +364,6 @@ function buildPlan(
           type: "upload",
           repository: name,
           upload: u.id,
-          path: pathFor({ kind: "upload-dir", repository: name, upload: u.id }),
           bytes: u.bytes,
           reason: w.removeAll ? "its repository is deleted" : "stale upload",
         });
@@ -429,7 +404,6 @@ function buildPlan(
       blobActions.push({
         type: "blob",
         digest,
-        path: pathFor({ kind: "blob-data", digest }),
         bytes: blob.size,
         reason,
       });

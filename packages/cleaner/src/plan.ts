@@ -24,9 +24,12 @@ export interface PlanOptions {
 }
 
 /**
- * One deletion, in apply order. Paths are relative to the storage root. Each action also removes its own
- * folder once empty (the tag folder, `revisions/<alg>/<hex>`, `_layers/<alg>/<hex>`, `blobs/<alg>/<xx>/<hex>`…);
- * `prune` actions name only the shared folders above them.
+ * One deletion, in apply order. An action names its item (repository, tag, digest…), not its paths: the files
+ * and folder it removes follow from those through `storage-paths` (see `plan-paths.ts`), so a 300k-action
+ * plan does not hold 300k path strings, and a plan read back from disk cannot point anywhere else. Each
+ * action also removes its own folder once empty (the tag folder, `revisions/<alg>/<hex>`,
+ * `_layers/<alg>/<hex>`, `blobs/<alg>/<xx>/<hex>`…); `prune` actions name only the shared folders above them.
+ * Written out as JSON, every action carries its root-relative `path` (and `files`) for readers.
  */
 export type PlanAction =
   | {
@@ -34,25 +37,25 @@ export type PlanAction =
       repository: string;
       tag: string;
       current?: Digest;
-      path: string;
-      files: string[];
+      /** The tag's index (history) entries removed with it. */
+      history: Digest[];
       reason: string;
     }
-  | { type: "tag-index-entry"; repository: string; tag: string; digest: Digest; path: string; reason: string }
+  | { type: "tag-index-entry"; repository: string; tag: string; digest: Digest; reason: string }
   | {
       type: "revision";
       repository: string;
       digest: Digest;
-      path: string;
-      files: string[];
+      /** schema1 signature links below the revision, removed with it (registries 2.2–2.4). */
+      signatures?: Digest[];
       reason: string;
       /** Apply order within the phase: referrers (0) before indexes (1) before the rest (2). */
       stage: 0 | 1 | 2;
     }
-  | { type: "layer-link"; repository: string; digest: Digest; path: string; reason: string }
-  | { type: "upload"; repository: string; upload: string; path: string; bytes: number; reason: string }
-  | { type: "blob"; digest: Digest; path: string; bytes: number; reason: string }
-  /** Remove a folder if it is empty by then (folders our own deletions empty, and, with prune, ones already empty). */
+  | { type: "layer-link"; repository: string; digest: Digest; reason: string }
+  | { type: "upload"; repository: string; upload: string; bytes: number; reason: string }
+  | { type: "blob"; digest: Digest; bytes: number; reason: string }
+  /** Remove a folder (root-relative) if it is empty by then (folders our own deletions empty, and, with prune, ones already empty). */
   | { type: "prune"; path: string; reason: string };
 
 /** A manifest the plan keeps although the request touched it, and why (children, referrers, grace). */
@@ -82,7 +85,7 @@ export interface PlanSummary {
   repositoriesRemoved: string[];
 }
 
-/** A plan: plain JSON that names every deletion and why; only `applyPlan` acts on it. */
+/** A plan: plain data that names every deletion and why (`plan-json.ts` writes and reads it); only `applyPlan` acts on it. */
 export interface Plan {
   format: "regsweep.plan/v1";
   source: string;

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { type FileIoPool, settled } from "./file-io-pool.js";
 import { findRepositories } from "./find-repositories.js";
 import { chunks, forEachLimited } from "./for-each-limited.js";
-import type { Plan, RepositorySnapshot } from "./plan.js";
+import type { Plan } from "./plan.js";
 import { pathFor } from "./storage-paths.js";
 
 // What apply re-reads from the tree right before it deletes, to notice what changed since planning.
@@ -40,39 +40,43 @@ async function linkedDigests(
   return folders.filter((f, i) => settled(links[i], join(f.dir, "link"))?.kind === "file");
 }
 
-/** Which snapshot repositories changed in a way that could make the plan delete something now in use. */
+/**
+ * Which snapshot repositories changed in a way that could make the plan delete something now in use. Read
+ * in rounds of a few repositories, so what a round reads is garbage before the next (a 500-repository
+ * snapshot read at once held 50k link folders at the same moment).
+ */
 export async function staleRepositories(
   io: FileIoPool,
   root: string,
   plan: Plan,
 ): Promise<Map<string, string>> {
   const stale = new Map<string, string>();
-  const repoDir = (snap: RepositorySnapshot) =>
-    join(root, pathFor({ kind: "repository", repository: snap.name }));
-  const [revisionSets, tagLists] = await Promise.all([
-    Promise.all(
-      plan.snapshots.map((snap) => linkedDigests(io, [join(repoDir(snap), "_manifests/revisions")])),
-    ),
-    io.list(plan.snapshots.map((snap) => join(repoDir(snap), "_manifests/tags"))),
-  ]);
-  const tags = plan.snapshots.flatMap((snap, s) =>
-    (settled(tagLists[s], join(repoDir(snap), "_manifests/tags")) ?? []).map(([tag]) => ({
-      snap,
-      tag,
-      path: join(repoDir(snap), "_manifests/tags", tag, "current/link"),
-    })),
-  );
-  const currents = await io.readSmall(tags.map((t) => t.path));
-  plan.snapshots.forEach((snap, s) => {
-    const known = new Set<string>(snap.revisions);
-    const pushed = (revisionSets[s] ?? []).find((r) => !known.has(r.digest));
-    if (pushed) stale.set(snap.name, `a manifest was pushed since the plan was made (${pushed.digest})`);
-  });
-  tags.forEach(({ snap, tag, path }, i) => {
-    const current = settled(currents[i], path)?.text?.trim();
-    if (current === undefined) return;
-    if (!(tag in snap.tags)) stale.set(snap.name, `tag '${tag}' was pushed since the plan was made`);
-    else if (snap.tags[tag] !== current) stale.set(snap.name, `tag '${tag}' moved since the plan was made`);
+  await forEachLimited(chunks(plan.snapshots, 8), 3, async (round) => {
+    const dirs = round.map((snap) => join(root, pathFor({ kind: "repository", repository: snap.name })));
+    const [revisionSets, tagLists] = await Promise.all([
+      Promise.all(dirs.map((dir) => linkedDigests(io, [join(dir, "_manifests/revisions")]))),
+      io.list(dirs.map((dir) => join(dir, "_manifests/tags"))),
+    ]);
+    const tags = round.flatMap((snap, s) => {
+      const tagsDir = join(dirs[s] as string, "_manifests/tags");
+      return (settled(tagLists[s], tagsDir) ?? []).map(([tag]) => ({
+        snap,
+        tag,
+        path: join(tagsDir, tag, "current/link"),
+      }));
+    });
+    const currents = await io.readSmall(tags.map((t) => t.path));
+    round.forEach((snap, s) => {
+      const known = new Set<string>(snap.revisions);
+      const pushed = (revisionSets[s] ?? []).find((r) => !known.has(r.digest));
+      if (pushed) stale.set(snap.name, `a manifest was pushed since the plan was made (${pushed.digest})`);
+    });
+    tags.forEach(({ snap, tag, path }, i) => {
+      const current = settled(currents[i], path)?.text?.trim();
+      if (current === undefined) return;
+      if (!(tag in snap.tags)) stale.set(snap.name, `tag '${tag}' was pushed since the plan was made`);
+      else if (snap.tags[tag] !== current) stale.set(snap.name, `tag '${tag}' moved since the plan was made`);
+    });
   });
   return stale;
 }

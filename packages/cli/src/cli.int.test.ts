@@ -186,6 +186,28 @@ describe("regsweep CLI on trees written by a real registry", () => {
     await rm(planFile, { force: true });
   });
 
+  it("apply refuses a saved plan whose path was edited to point elsewhere, naming the action, and deletes nothing", async () => {
+    const registry = await pushedTree();
+    const planFile = join(registry.storageRoot, "..", `plan-edited-${Date.now()}.json`);
+    expect(
+      (await regsweep("delete", "--storage", registry.storageRoot, "test/c:1", "--out", planFile)).code,
+    ).toBe(0);
+    const plan = JSON.parse(await readFile(planFile, "utf8")) as {
+      actions: Array<{ type: string; path: string }>;
+    };
+    const i = plan.actions.findIndex((a) => a.type === "revision");
+    expect(i).toBeGreaterThanOrEqual(0);
+    (plan.actions[i] as { path: string }).path =
+      "docker/registry/v2/repositories/other/a/_manifests/revisions";
+    await writeFile(planFile, JSON.stringify(plan));
+    const before = await regsweep("ls", "--storage", registry.storageRoot, "--json");
+    const applied = await regsweep("apply", planFile, "--storage", registry.storageRoot, "--yes");
+    expect(applied.code).toBe(2);
+    expect(applied.stderr).toContain(`action ${i}`);
+    expect((await regsweep("ls", "--storage", registry.storageRoot, "--json")).stdout).toBe(before.stdout);
+    await rm(planFile, { force: true });
+  });
+
   it("a second run is refused while the lock is held by a live process", async () => {
     const registry = await pushedTree();
     await mkdir(join(registry.storageRoot, ".regsweep"), { recursive: true });

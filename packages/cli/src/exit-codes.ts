@@ -32,6 +32,7 @@ const BY_CODE: Record<string, number> = {
   "request.invalid": ExitCode.usage,
   "cli.usage": ExitCode.usage,
   "policy.invalid": ExitCode.usage,
+  "plan.invalid": ExitCode.usage,
   "repository.not-found": ExitCode.precondition,
   "tag.not-found": ExitCode.precondition,
   "manifest.not-found": ExitCode.precondition,

@@ -1,4 +1,4 @@
-import type { ApplyReport, Plan, PlanAction } from "@regsweep/cleaner";
+import { type ApplyReport, actionPath, type Plan, type PlanAction } from "@regsweep/cleaner";
 import pc from "picocolors";
 import prettyBytes from "pretty-bytes";
 
@@ -30,25 +30,26 @@ function describe(a: PlanAction): string | undefined {
 const ONLINE_TYPES = new Set<PlanAction["type"]>(["tag", "revision", "layer-link"]);
 
 /**
- * One line per deletion the plan makes, in the order apply makes them (empty-folder removals summed up).
+ * One line per deletion the plan makes, in the order apply makes them (empty-folder removals summed up),
+ * made one at a time: a 300k-action plan never becomes 300k strings at once.
  * Online, only what the API deletes is listed; the blob data it frees is summed up as work for a gc.
  */
-export function planLines(plan: Plan, options: { online?: boolean } = {}): string[] {
-  const shown = options.online ? plan.actions.filter((a) => ONLINE_TYPES.has(a.type)) : plan.actions;
-  const lines = shown.flatMap((a) => {
+export function* planLines(plan: Plan, options: { online?: boolean } = {}): Generator<string> {
+  let blobs = 0;
+  let blobBytes = 0;
+  let prunes = 0;
+  for (const a of plan.actions) {
+    if (a.type === "blob") {
+      blobs++;
+      blobBytes += a.bytes;
+    } else if (a.type === "prune") prunes++;
+    if (options.online && !ONLINE_TYPES.has(a.type)) continue;
     const line = describe(a);
-    return line ? [line] : [];
-  });
-  if (options.online) {
-    const blobs = plan.actions.filter((a): a is PlanAction & { type: "blob" } => a.type === "blob");
-    const bytes = blobs.reduce((n, a) => n + a.bytes, 0);
-    if (blobs.length > 0)
-      lines.push(`then a garbage collection can free ${blobs.length} blobs (${formatBytes(bytes)})`);
-    return lines;
+    if (line) yield line;
   }
-  const prunes = plan.actions.filter((a) => a.type === "prune").length;
-  if (prunes > 0) lines.push(`remove up to ${prunes} folders left empty`);
-  return lines;
+  if (options.online) {
+    if (blobs > 0) yield `then a garbage collection can free ${blobs} blobs (${formatBytes(blobBytes)})`;
+  } else if (prunes > 0) yield `remove up to ${prunes} folders left empty`;
 }
 
 /** The summary an operator reads before saying yes. */
@@ -110,6 +111,6 @@ export function reportLines(report: ApplyReport): string[] {
   const other = report.skipped.filter(
     (s) => !("repository" in s.action) || !report.staleRepositories.includes(s.action.repository),
   );
-  for (const s of other) lines.push(pc.yellow(`skipped ${s.action.path}: ${s.why}`));
+  for (const s of other) lines.push(pc.yellow(`skipped ${actionPath(s.action)}: ${s.why}`));
   return lines;
 }

@@ -1,5 +1,5 @@
-import { writeFile } from "node:fs/promises";
 import {
+  actionPath,
   applyPlan,
   InvalidRequestError,
   Journal,
@@ -16,6 +16,7 @@ import { RegistryServingError } from "./cli-errors.js";
 import type { CliIo } from "./cli-io.js";
 import { makeOnlinePlan, presentAndApplyOnline } from "./commands/online.js";
 import { ExitCode } from "./exit-codes.js";
+import { printPlanJson, savePlan } from "./plan-output.js";
 import { findServingRegistries } from "./registry-serving-probe.js";
 import type { RegistryTargetOptions } from "./registry-target.js";
 import { planLines, planNotes, planSummary, reportLines } from "./render-plan.js";
@@ -113,11 +114,11 @@ export async function presentAndApply(
   if (options.registry || /^https?:\/\//.test(plan.source)) return presentAndApplyOnline(plan, options, io);
   const dryRun = Boolean(options.dryRun);
   if (options.out) {
-    await writeFile(options.out, `${JSON.stringify(plan, null, 2)}\n`);
+    await savePlan(options.out, plan);
     if (!options.quiet) io.err(`plan saved to ${options.out}; apply it with: regsweep apply ${options.out}`);
   }
   if (options.json && (dryRun || options.out)) {
-    io.out(JSON.stringify(plan, null, 2));
+    printPlanJson(io, plan);
   } else if (!options.quiet) {
     if (dryRun || options.verbose) for (const line of planLines(plan)) io.out(line);
     for (const line of planNotes(plan, Boolean(options.verbose))) io.err(line);
@@ -153,7 +154,10 @@ export async function presentAndApply(
       JSON.stringify(
         {
           plan: plan.summary,
-          report: { ...report, skipped: report.skipped.map((s) => ({ path: s.action.path, why: s.why })) },
+          report: {
+            ...report,
+            skipped: report.skipped.map((s) => ({ path: actionPath(s.action), why: s.why })),
+          },
         },
         null,
         2,

@@ -1,5 +1,11 @@
 import { readFile } from "node:fs/promises";
-import { InvalidRequestError, type Plan, StalePlanError } from "@regsweep/cleaner";
+import {
+  InvalidRequestError,
+  type Plan,
+  PlanFileError,
+  parsePlanJson,
+  StalePlanError,
+} from "@regsweep/cleaner";
 import type { Command } from "commander";
 import type { CliIo } from "../cli-io.js";
 import { ExitCode } from "../exit-codes.js";
@@ -20,13 +26,19 @@ export function applyCommands(program: Command, io: CliIo, setExit: (code: numbe
     "\nExamples:\n  regsweep gc --storage /var/lib/registry -m --out plan.json && regsweep apply plan.json --yes",
   );
   apply.action(async (file: string, options: DestructiveOptions) => {
-    let plan: Plan;
+    let text: string;
     try {
-      plan = JSON.parse(await readFile(file, "utf8")) as Plan;
+      text = await readFile(file, "utf8");
     } catch (error) {
       throw new InvalidRequestError(`cannot read the plan ${file}: ${(error as Error).message}`);
     }
-    if (plan.format !== "regsweep.plan/v1") throw new InvalidRequestError(`${file} is not a regsweep plan`);
+    let plan: Plan;
+    try {
+      plan = parsePlanJson(text);
+    } catch (error) {
+      if (error instanceof PlanFileError) throw new PlanFileError(`${file}: ${error.message}`);
+      throw error;
+    }
     const root = options.storage || options.config ? await resolveStorageRoot(options, io.env) : plan.source;
     const code = await presentAndApply(root, plan, { ...options, out: undefined }, io);
     if (code === ExitCode.partial)

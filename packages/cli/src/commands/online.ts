@@ -1,5 +1,5 @@
-import { writeFile } from "node:fs/promises";
 import {
+  actionPath,
   applyOnlinePlan,
   InvalidRequestError,
   type Plan,
@@ -12,6 +12,7 @@ import {
 import pc from "picocolors";
 import type { CliIo } from "../cli-io.js";
 import { ExitCode } from "../exit-codes.js";
+import { printPlanJson, savePlan } from "../plan-output.js";
 import { registryClientFor } from "../registry-target.js";
 import { formatBytes, planLines, planNotes, planSummary, reportLines } from "../render-plan.js";
 import type { DestructiveOptions } from "../run-plan.js";
@@ -64,13 +65,13 @@ export function reclaimHint(plan: Plan): string {
 export async function presentAndApplyOnline(plan: Plan, options: OnlineOptions, io: CliIo): Promise<number> {
   const dryRun = Boolean(options.dryRun);
   if (options.out) {
-    await writeFile(options.out, `${JSON.stringify(plan, null, 2)}\n`);
+    await savePlan(options.out, plan);
     if (!options.quiet)
       io.err(
         `plan saved to ${options.out}; apply it with: regsweep apply ${options.out} --registry ${plan.source}`,
       );
   }
-  if (options.json && (dryRun || options.out)) io.out(JSON.stringify(plan, null, 2));
+  if (options.json && (dryRun || options.out)) printPlanJson(io, plan);
   else if (!options.quiet) {
     if (dryRun || options.verbose) for (const line of planLines(plan, { online: true })) io.out(line);
     for (const line of planNotes(plan, Boolean(options.verbose))) io.err(line);
@@ -114,7 +115,7 @@ export async function presentAndApplyOnline(plan: Plan, options: OnlineOptions, 
               ...report,
               skipped: report.skipped.map((s) => ({
                 action: s.action.type,
-                path: s.action.path,
+                path: actionPath(s.action),
                 why: s.why,
               })),
             },

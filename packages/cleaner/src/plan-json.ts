@@ -1,0 +1,211 @@
+import { type Digest, isDigest } from "./digest.js";
+import { PlanFileError } from "./errors.js";
+import type { Plan, PlanAction } from "./plan.js";
+import { actionFiles, actionPath } from "./plan-paths.js";
+import { validateRepositoryName, validateTag } from "./reference.js";
+import { BLOBS_ROOT, parsePath, REPOSITORIES_ROOT } from "./storage-paths.js";
+
+const FORMAT = "regsweep.plan/v1";
+
+/** An action as written: its fields plus the paths they give, so a reader of the file sees every path. */
+function actionJson(a: PlanAction): object {
+  if (a.type === "prune") return a;
+  const path = actionPath(a);
+  return a.type === "tag" || a.type === "revision" ? { ...a, path, files: actionFiles(a) } : { ...a, path };
+}
+
+/** Actions per piece: a piece stays well under V8's large-object size (~128 KB), so it dies young. */
+const PIECE = 200;
+
+/**
+ * A plan as JSON text, in pieces (a 50k-manifest plan is ~100 MB of JSON, never one string); joined, the
+ * pieces are the document, with `actions` last. Pretty output puts one action per line and every piece ends
+ * with a newline, so each piece is whole lines.
+ */
+export function* planJsonChunks(plan: Plan, options: { pretty?: boolean } = {}): Generator<string> {
+  const { actions, ...rest } = plan;
+  const pretty = options.pretty === true;
+  const head = pretty ? JSON.stringify(rest, null, 2) : JSON.stringify(rest);
+  const fields = head.slice(0, head.lastIndexOf("}")).trimEnd();
+  const comma = head.length > 2 ? "," : "";
+  yield pretty ? `${fields}${comma}\n  "actions": [\n` : `${fields}${comma}"actions":[`;
+  for (let i = 0; i < actions.length; i += PIECE) {
+    const chunk = actions.slice(i, i + PIECE).map((a) => JSON.stringify(actionJson(a)));
+    const more = i + PIECE < actions.length;
+    yield pretty
+      ? `    ${chunk.join(",\n    ")}${more ? "," : ""}\n`
+      : `${i > 0 ? "," : ""}${chunk.join(",")}`;
+  }
+  yield pretty ? "  ]\n}\n" : "]}";
+}
+
+type Json = Record<string, unknown>;
+
+const text = (o: Json, key: string, where: string): string => {
+  const v = o[key];
+  if (typeof v !== "string") throw new PlanFileError(`${where}: "${key}" should be a string`);
+  return v;
+};
+const digest = (v: unknown, where: string): Digest => {
+  if (typeof v !== "string" || !isDigest(v))
+    throw new PlanFileError(`${where}: ${JSON.stringify(v)} is not a digest`);
+  return v;
+};
+const digests = (v: unknown, where: string): Digest[] => {
+  if (!Array.isArray(v)) throw new PlanFileError(`${where}: expected a list of digests`);
+  return v.map((d) => digest(d, where));
+};
+const repository = (o: Json, where: string): string => {
+  const name = text(o, "repository", where);
+  try {
+    return validateRepositoryName(name);
+  } catch (error) {
+    throw new PlanFileError(`${where}: ${(error as Error).message}`);
+  }
+};
+const tagName = (o: Json, where: string): string => {
+  const tag = text(o, "tag", where);
+  try {
+    return validateTag(tag);
+  } catch (error) {
+    throw new PlanFileError(`${where}: ${(error as Error).message}`);
+  }
+};
+const bytes = (o: Json, where: string): number => {
+  const v = o.bytes;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0)
+    throw new PlanFileError(`${where}: "bytes" should be a size`);
+  return v;
+};
+
+/** Digests of `files` that are links of `kind` for this repository (plans written before `history`/`signatures`). */
+function digestsFromFiles(
+  files: unknown,
+  kind: "tag-index-link" | "signature-link",
+  where: string,
+): Digest[] {
+  if (!Array.isArray(files)) return [];
+  return files.flatMap((f) => {
+    const p = typeof f === "string" ? parsePath(f) : undefined;
+    if (!p) throw new PlanFileError(`${where}: ${JSON.stringify(f)} is not a storage path`);
+    if (p.kind === kind)
+      return [kind === "signature-link" ? (p as { signature: Digest }).signature : p.digest];
+    return [];
+  });
+}
+
+/** A folder a prune may remove: under repositories/ or blobs/, with no empty, `.` or `..` component. */
+function prunePath(o: Json, where: string): string {
+  const path = text(o, "path", where);
+  const inside = path.startsWith(`${REPOSITORIES_ROOT}/`) || path.startsWith(`${BLOBS_ROOT}/`);
+  if (!inside || path.split("/").some((c) => c === "" || c === "." || c === ".."))
+    throw new PlanFileError(`${where}: ${JSON.stringify(path)} is not a folder under the storage tree`);
+  return path;
+}
+
+/** One action rebuilt from its JSON with only the fields it should have, every name validated. */
+function readAction(o: Json, where: string): PlanAction {
+  const reason = text(o, "reason", where);
+  let a: PlanAction;
+  switch (o.type) {
+    case "tag": {
+      const [repo, tag] = [repository(o, where), tagName(o, where)];
+      const history =
+        o.history !== undefined
+          ? digests(o.history, where)
+          : digestsFromFiles(o.files, "tag-index-link", where);
+      a = {
+        type: "tag",
+        repository: repo,
+        tag,
+        ...(o.current !== undefined ? { current: digest(o.current, where) } : {}),
+        history,
+        reason,
+      };
+      break;
+    }
+    case "tag-index-entry":
+      a = {
+        type: "tag-index-entry",
+        repository: repository(o, where),
+        tag: tagName(o, where),
+        digest: digest(o.digest, where),
+        reason,
+      };
+      break;
+    case "revision": {
+      const signatures =
+        o.signatures !== undefined
+          ? digests(o.signatures, where)
+          : digestsFromFiles(o.files, "signature-link", where);
+      const stage = o.stage;
+      if (stage !== 0 && stage !== 1 && stage !== 2)
+        throw new PlanFileError(`${where}: "stage" should be 0, 1 or 2`);
+      a = {
+        type: "revision",
+        repository: repository(o, where),
+        digest: digest(o.digest, where),
+        ...(signatures.length > 0 ? { signatures } : {}),
+        reason,
+        stage,
+      };
+      break;
+    }
+    case "layer-link":
+      a = { type: "layer-link", repository: repository(o, where), digest: digest(o.digest, where), reason };
+      break;
+    case "upload": {
+      const upload = text(o, "upload", where);
+      if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(upload))
+        throw new PlanFileError(`${where}: ${JSON.stringify(upload)} is not an upload id`);
+      a = { type: "upload", repository: repository(o, where), upload, bytes: bytes(o, where), reason };
+      break;
+    }
+    case "blob":
+      a = { type: "blob", digest: digest(o.digest, where), bytes: bytes(o, where), reason };
+      break;
+    case "prune":
+      return { type: "prune", path: prunePath(o, where), reason };
+    default:
+      throw new PlanFileError(`${where}: unknown action type ${JSON.stringify(o.type)}`);
+  }
+  // A path written in the file must be the one its fields give: an edited path is refused, never followed.
+  if (o.path !== undefined && o.path !== actionPath(a))
+    throw new PlanFileError(
+      `${where}: its path ${JSON.stringify(o.path)} does not match its fields (${actionPath(a)})`,
+    );
+  return a;
+}
+
+/**
+ * Reads a plan written by `planJsonChunks` (or by an earlier regsweep): checks the format, rebuilds every
+ * action from validated names and digests, and refuses a path that does not match its action.
+ */
+export function parsePlanJson(json: string): Plan {
+  let doc: Json;
+  try {
+    doc = JSON.parse(json) as Json;
+  } catch (error) {
+    throw new PlanFileError(`not JSON: ${(error as Error).message}`);
+  }
+  if (typeof doc !== "object" || doc === null || doc.format !== FORMAT)
+    throw new PlanFileError(`not a regsweep plan (format ${JSON.stringify((doc as Json | null)?.format)})`);
+  const actions = doc.actions;
+  const snapshots = doc.snapshots;
+  if (!Array.isArray(actions) || !Array.isArray(snapshots))
+    throw new PlanFileError('a plan needs "actions" and "snapshots" lists');
+  for (const [i, s] of snapshots.entries()) {
+    const name = typeof (s as Json)?.name === "string" ? ((s as Json).name as string) : "";
+    try {
+      validateRepositoryName(name);
+    } catch (error) {
+      throw new PlanFileError(`snapshot ${i}: ${(error as Error).message}`);
+    }
+  }
+  for (let i = 0; i < actions.length; i++) {
+    const o = actions[i];
+    if (typeof o !== "object" || o === null) throw new PlanFileError(`action ${i}: not an object`);
+    actions[i] = readAction(o as Json, `action ${i}`);
+  }
+  return doc as unknown as Plan;
+}
