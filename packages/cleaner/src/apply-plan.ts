@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { collectGarbage } from "./collect-garbage.js";
 import { InvalidRequestError } from "./errors.js";
 import {
   DEFAULT_REMOVE_THREADS,
@@ -57,6 +58,8 @@ function removeJob(action: PlanAction): RemoveJob {
 export async function applyPlan(root: string, plan: Plan, options: ApplyOptions = {}): Promise<ApplyReport> {
   if (plan.format !== "regsweep.plan/v1")
     throw new InvalidRequestError(`not a regsweep plan (format ${String(plan.format)})`);
+  // Whatever made the plan (an inventory of the whole tree) is garbage by now: free it before a long run.
+  collectGarbage();
   const journal = await Journal.begin(root, plan);
   return withFileIo(options.ioThreads ?? DEFAULT_REMOVE_THREADS, async (io) => {
     const report: ApplyReport = {

@@ -7,11 +7,16 @@ import { BLOBS_ROOT, parsePath, REPOSITORIES_ROOT } from "./storage-paths.js";
 
 const FORMAT = "regsweep.plan/v1";
 
-/** An action as written: its fields plus the paths they give, so a reader of the file sees every path. */
-function actionJson(a: PlanAction): object {
-  if (a.type === "prune") return a;
-  const path = actionPath(a);
-  return a.type === "tag" || a.type === "revision" ? { ...a, path, files: actionFiles(a) } : { ...a, path };
+/**
+ * An action as written: its fields plus the paths they give, so a reader of the file sees every path. The
+ * paths are spliced into the action's own JSON: a spread copy per action (`{ ...a, path }`) was pretenured
+ * by V8 and left ~70 MB of old-generation garbage per 300k actions.
+ */
+function actionJson(a: PlanAction): string {
+  const own = JSON.stringify(a);
+  if (a.type === "prune") return own;
+  const files = a.type === "tag" || a.type === "revision" ? `,"files":${JSON.stringify(actionFiles(a))}` : "";
+  return `${own.slice(0, -1)},"path":${JSON.stringify(actionPath(a))}${files}}`;
 }
 
 /** Actions per piece: a piece stays well under V8's large-object size (~128 KB), so it dies young. */
@@ -30,7 +35,7 @@ export function* planJsonChunks(plan: Plan, options: { pretty?: boolean } = {}):
   const comma = head.length > 2 ? "," : "";
   yield pretty ? `${fields}${comma}\n  "actions": [\n` : `${fields}${comma}"actions":[`;
   for (let i = 0; i < actions.length; i += PIECE) {
-    const chunk = actions.slice(i, i + PIECE).map((a) => JSON.stringify(actionJson(a)));
+    const chunk = actions.slice(i, i + PIECE).map(actionJson);
     const more = i + PIECE < actions.length;
     yield pretty
       ? `    ${chunk.join(",\n    ")}${more ? "," : ""}\n`
