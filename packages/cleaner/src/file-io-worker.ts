@@ -65,6 +65,8 @@ export interface LinkTreeScan {
     texts: string[];
     /** Link mtime per entry, 0 without one. */
     mtimes: Float64Array;
+    /** Link inode number per entry, 0 without one (apply's order: see `planDeletion`). */
+    inos: Float64Array;
   }>;
 }
 
@@ -76,6 +78,8 @@ export interface BlobFolderScan {
   data: string;
   sizes: Float64Array;
   mtimes: Float64Array;
+  /** Inode number of each data file, 0 without one. */
+  inos: Float64Array;
 }
 
 /** The operations an I/O thread runs, each over a batch of inputs; see `FileIoPool` for their meaning. */
@@ -145,7 +149,9 @@ export function fileIoWorker(fs: typeof Fs, path: typeof Path, port: MessagePort
     }
   };
   /** A small regular file's text and mtime; undefined when it is not there or not a regular file. */
-  const readText = (file: string): { text: string; size: number; mtimeMs: number } | undefined => {
+  const readText = (
+    file: string,
+  ): { text: string; size: number; mtimeMs: number; ino: number } | undefined => {
     // O_NOFOLLOW: a symbolic link is reported, never read through; O_NONBLOCK: a FIFO cannot hang us.
     let fd: number;
     try {
@@ -160,7 +166,12 @@ export function fileIoWorker(fs: typeof Fs, path: typeof Path, port: MessagePort
       if (!stat.isFile()) return undefined;
       const buffer = stat.size <= small.length ? small : Buffer.alloc(stat.size);
       const length = fs.readSync(fd, buffer, 0, buffer.length, 0);
-      return { text: buffer.toString("utf8", 0, length), size: stat.size, mtimeMs: stat.mtimeMs };
+      return {
+        text: buffer.toString("utf8", 0, length),
+        size: stat.size,
+        mtimeMs: stat.mtimeMs,
+        ino: stat.ino,
+      };
     } finally {
       fs.closeSync(fd);
     }
@@ -182,11 +193,15 @@ export function fileIoWorker(fs: typeof Fs, path: typeof Path, port: MessagePort
           links: "",
           texts: [] as string[],
           mtimes: new Float64Array(found.length),
+          inos: new Float64Array(found.length),
         };
         found.forEach((entry, i) => {
           const link = entry.isDirectory() ? readText(path.join(algDir, entry.name, "link")) : undefined;
           scan.texts.push(link ? link.text.trim() : "");
-          if (link) scan.mtimes[i] = link.mtimeMs;
+          if (link) {
+            scan.mtimes[i] = link.mtimeMs;
+            scan.inos[i] = link.ino;
+          }
           scan.links += link
             ? "L"
             : !entry.isDirectory()
@@ -207,6 +222,7 @@ export function fileIoWorker(fs: typeof Fs, path: typeof Path, port: MessagePort
         data: "",
         sizes: new Float64Array(found.length),
         mtimes: new Float64Array(found.length),
+        inos: new Float64Array(found.length),
       };
       found.forEach((entry, i) => {
         if (!entry.isDirectory()) {
@@ -225,6 +241,7 @@ export function fileIoWorker(fs: typeof Fs, path: typeof Path, port: MessagePort
         scan.data += data.isFile() ? "F" : data.isSymbolicLink() ? "S" : "O";
         scan.sizes[i] = data.size;
         scan.mtimes[i] = data.mtimeMs;
+        scan.inos[i] = data.ino;
       });
       return scan;
     },

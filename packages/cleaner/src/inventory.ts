@@ -15,6 +15,8 @@ export interface TagInfo {
 export interface RevisionInfo {
   digest: Digest;
   linkedAtMs: number;
+  /** Inode number of its file, read offline (0 or absent online): apply removes in this order (see `planDeletion`). */
+  ino?: number;
   /** schema1 signature blobs linked under the revision (registries 2.2–2.4). */
   signatures: Digest[];
 }
@@ -23,6 +25,8 @@ export interface RevisionInfo {
 export interface LayerLinkInfo {
   digest: Digest;
   linkedAtMs: number;
+  /** Inode number of its file, read offline (0 or absent online): apply removes in this order (see `planDeletion`). */
+  ino?: number;
 }
 
 /** An upload in progress (`_uploads/<id>`). */
@@ -45,6 +49,8 @@ export interface RepositoryInventory {
 export interface BlobInfo {
   size: number;
   modifiedAtMs: number;
+  /** Inode number of its file, read offline (0 or absent online): apply removes in this order (see `planDeletion`). */
+  ino?: number;
 }
 
 /** Codes of the things an inventory can find wrong; none of them is ever a reason to delete. */

@@ -257,6 +257,31 @@ describe("planDeletion + applyPlan on declarative trees", () => {
     expect(noGrace.actions.filter((a) => a.type === "blob")).toHaveLength(1);
   });
 
+  it("orders each phase's removals by the inode of the file they remove (online inventories, without inodes, by digest)", async () => {
+    const images = Array.from({ length: 6 }, (_, i) =>
+      image({ layers: [layer(`layer ${i}`)], salt: `s${i}` }),
+    );
+    const root = await useStorageTree({
+      repositories: Object.fromEntries(images.map((img, i) => [`repo${i}`, { untagged: [img] }])),
+    });
+    const inv = await readStorageInventory(root);
+    const plan = planDeletion(inv, [{ kind: "gc", deleteUntagged: true }]);
+    const { lstat } = await import("node:fs/promises");
+    const { join } = await import("node:path");
+    const { actionPath } = await import("./plan-paths.js");
+    for (const type of ["blob", "layer-link", "revision"] as const) {
+      const actions = plan.actions.filter((a) => a.type === type);
+      expect(actions.length).toBeGreaterThanOrEqual(6);
+      const inos = await Promise.all(actions.map(async (a) => (await lstat(join(root, actionPath(a)))).ino));
+      expect(inos).toEqual([...inos].sort((a, b) => a - b));
+    }
+    for (const b of inv.blobs.values()) delete b.ino;
+    const blobs = planDeletion(inv, [{ kind: "gc", deleteUntagged: true }]).actions.flatMap((a) =>
+      a.type === "blob" ? [a.digest] : [],
+    );
+    expect(blobs).toEqual([...blobs].sort());
+  });
+
   it("an untagged manifest younger than the grace period stays (it may be a child pushed before its index)", async () => {
     const root = await useStorageTree({ repositories: { app: { untagged: [imgA] } }, ageMs: 60_000 });
     const plan = planDeletion(await readStorageInventory(root), [{ kind: "delete-untagged" }]);

@@ -62,6 +62,7 @@ export async function readStorageInventory(
 interface DigestLink {
   digest: Digest;
   mtimeMs: number;
+  ino: number;
   algDir: string;
 }
 
@@ -188,7 +189,12 @@ class TreeReader {
               detail: `link says '${text.slice(0, 80)}', its folder says ${digest}`,
             });
           }
-          links.push({ digest: this.intern(digest), mtimeMs: alg.mtimes[i] as number, algDir });
+          links.push({
+            digest: this.intern(digest),
+            mtimeMs: alg.mtimes[i] as number,
+            ino: alg.inos[i] as number,
+            algDir,
+          });
         });
       }
       return links.sort((a, b) => (a.digest < b.digest ? -1 : 1));
@@ -236,13 +242,14 @@ class TreeReader {
       name,
       tags: [],
       revisions: [],
-      layers: (layerSets[r] ?? []).map((l) => ({ digest: l.digest, linkedAtMs: l.mtimeMs })),
+      layers: (layerSets[r] ?? []).map((l) => ({ digest: l.digest, linkedAtMs: l.mtimeMs, ino: l.ino })),
       uploads: [],
     }));
     revisions.forEach(({ r, link }, i) => {
       repositories[r]?.revisions.push({
         digest: link.digest,
         linkedAtMs: link.mtimeMs,
+        ino: link.ino,
         signatures: (signatureSets[i] ?? []).map((s) => s.digest),
       });
     });
@@ -328,6 +335,7 @@ class TreeReader {
             blobs.set(this.intern(digest), {
               size: scan.sizes[i] as number,
               modifiedAtMs: scan.mtimes[i] as number,
+              ino: scan.inos[i] as number,
             });
             break;
           case "E":
