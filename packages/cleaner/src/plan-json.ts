@@ -60,22 +60,17 @@ const digests = (v: unknown, where: string): Digest[] => {
   if (!Array.isArray(v)) throw new PlanFileError(`${where}: expected a list of digests`);
   return v.map((d) => digest(d, where));
 };
-const repository = (o: Json, where: string): string => {
-  const name = text(o, "repository", where);
+/** A name checked by distribution's grammar, its error restated as one about this plan entry. */
+const grammar = (validate: (value: string) => string, value: string, where: string): string => {
   try {
-    return validateRepositoryName(name);
+    return validate(value);
   } catch (error) {
     throw new PlanFileError(`${where}: ${(error as Error).message}`);
   }
 };
-const tagName = (o: Json, where: string): string => {
-  const tag = text(o, "tag", where);
-  try {
-    return validateTag(tag);
-  } catch (error) {
-    throw new PlanFileError(`${where}: ${(error as Error).message}`);
-  }
-};
+const repository = (o: Json, where: string) =>
+  grammar(validateRepositoryName, text(o, "repository", where), where);
+const tagName = (o: Json, where: string) => grammar(validateTag, text(o, "tag", where), where);
 const bytes = (o: Json, where: string): number => {
   const v = o.bytes;
   if (typeof v !== "number" || !Number.isFinite(v) || v < 0)
@@ -201,11 +196,7 @@ export function parsePlanJson(json: string): Plan {
     throw new PlanFileError('a plan needs "actions" and "snapshots" lists');
   for (const [i, s] of snapshots.entries()) {
     const name = typeof (s as Json)?.name === "string" ? ((s as Json).name as string) : "";
-    try {
-      validateRepositoryName(name);
-    } catch (error) {
-      throw new PlanFileError(`snapshot ${i}: ${(error as Error).message}`);
-    }
+    grammar(validateRepositoryName, name, `snapshot ${i}`);
   }
   for (let i = 0; i < actions.length; i++) {
     const o = actions[i];
