@@ -283,7 +283,8 @@ function buildPlan(
   const indexActions: PlanAction[] = [];
   const revisionActions: Array<PlanAction & { type: "revision" }> = [];
   const layerActions: PlanAction[] = [];
-  // Inode numbers of the files those actions remove, index for index (0 when unknown): see `inodeOrder`.
+  // Inode numbers of the files those actions remove (0 when unknown): by action for revisions, which sort
+  // by stage first; index for index for layer links and blobs. See `inodeOrder`.
   const revisionInos = new Map<PlanAction, number>();
   const layerInos: number[] = [];
   const blobInos: number[] = [];
