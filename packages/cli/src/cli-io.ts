@@ -18,7 +18,10 @@ export interface CliIo {
 /** The real terminal. */
 export function processIo(signal?: AbortSignal): CliIo {
   return {
-    out: (text) => process.stdout.write(`${text}\n`),
+    // Once the reader of stdout is gone (EPIPE, see main), writing there would only raise again.
+    out: (text) => {
+      if (!process.stdout.destroyed) process.stdout.write(`${text}\n`);
+    },
     err: (text) => process.stderr.write(`${text}\n`),
     interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
     stderrIsTTY: Boolean(process.stderr.isTTY),

@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
@@ -11,7 +12,7 @@ import {
   startRegistryProcess,
 } from "@regsweep/testbed";
 import { afterEach, describe, expect, it } from "vitest";
-import { runRegsweep, treeFingerprint } from "./test-support/run-regsweep.js";
+import { REGSWEEP_BIN, runRegsweep, treeFingerprint } from "./test-support/run-regsweep.js";
 
 const regsweep = (...args: string[]) => runRegsweep(args);
 const fingerprint = treeFingerprint;
@@ -245,5 +246,24 @@ describe("an offline deletion under a running registry", () => {
     expect(allowed.stderr).toMatch(/warning: a registry/);
     await expectNotPullable(running.host, "test/c:1");
     await expectPullable(running.host, "test/c:2");
+  });
+});
+
+describe("regsweep CLI output", () => {
+  it("ends quietly when whoever reads its output goes away (`regsweep … | head`)", async () => {
+    const run = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [REGSWEEP_BIN, "gc", "--help"], {
+        env: { ...process.env, NO_COLOR: "1" },
+      });
+      // Closed before the CLI writes: its first write to stdout fails with EPIPE.
+      child.stdout.destroy();
+      let stderr = "";
+      child.stderr.on("data", (d: Buffer) => {
+        stderr += d.toString();
+      });
+      child.on("close", (code) => resolve({ code, stderr }));
+    });
+    expect(run.stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(run.code).toBe(0);
   });
 });

@@ -15,6 +15,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write("\nstopping after the actions in flight (Ctrl-C again to quit now)\n");
     controller.abort();
   });
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    // Whoever read our output went away (`regsweep ls | head`): nothing more goes there, and a run in
+    // progress stops between actions as on a first Ctrl-C, instead of dying mid-batch on a stack trace.
+    controller.abort();
+  });
   const io = processIo(controller.signal);
   const state: ProgramState = { exitCode: ExitCode.ok };
   const program = createProgram(io, state);
