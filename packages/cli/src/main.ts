@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { limitHeapGrowth } from "@regsweep/cleaner";
 import { CommanderError } from "commander";
 import pc from "picocolors";
 import { processIo } from "./cli-io.js";
@@ -7,6 +8,8 @@ import { createProgram, type ProgramState } from "./program.js";
 
 /** Runs the CLI and returns the exit code; errors become one clear message (stack only with -v). */
 export async function main(argv: string[]): Promise<number> {
+  // This process is one job over a whole tree: keep its heap near what is live (see limitHeapGrowth).
+  limitHeapGrowth();
   const controller = new AbortController();
   let interrupts = 0;
   process.on("SIGINT", () => {
