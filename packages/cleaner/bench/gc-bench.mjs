@@ -3,7 +3,8 @@
 //
 // Steps (each measured step runs in its own process under /usr/bin/time -v, for its peak RSS):
 //   1. write the tree (make-tree.mjs) and copy it with `cp -a` (real copies: both tools delete files);
-//   2. regsweep dry run (read + plan) on the original, real run (read + plan + apply) on copy A;
+//   2. regsweep dry run (read + plan) on the original, real run (read + plan + apply) on copy A, through
+//      the library (phase timings); then the same two through the CLI as an operator runs it (copy D);
 //   3. upstream garbage-collect -m on copy B;
 //   4. the floor: list the tree, read every link and every manifest once (run-one.mjs floor);
 //   5. judge both results: multi-arch tags whose children are gone, and checkInventory over each tree;
@@ -43,8 +44,9 @@ const registry =
   args.registry ??
   [join(repoRoot, ".cache/registries/2.8.2/registry"), "/usr/bin/docker-registry"].find((p) => existsSync(p));
 if (!registry) throw new Error("no registry binary: run scripts/setup.sh or pass --registry");
-if (!existsSync(join(here, "../dist/index.js")))
-  throw new Error("build first: pnpm --filter @regsweep/cleaner build");
+const cliBin = join(repoRoot, "packages/cli/dist/main.js");
+if (!existsSync(join(here, "../dist/index.js")) || !existsSync(cliBin))
+  throw new Error("build first: pnpm --filter @regsweep/cleaner --filter regsweep build");
 
 const work = await mkdtemp(join(args.tmp, "regsweep-bench-"));
 const cleanup = async () => {
@@ -172,11 +174,11 @@ try {
   const copyA = join(work, "regsweep");
   const copyB = join(work, "upstream");
   const copyC = join(work, "rmfloor");
+  const copyD = join(work, "cli");
   const t = performance.now();
-  await sh("copy-a", "cp", ["-a", base, copyA]);
-  await sh("copy-b", "cp", ["-a", base, copyB]);
-  await sh("copy-c", "cp", ["-a", base, copyC]);
-  log(`copied three times in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  for (const [label, copy] of Object.entries({ a: copyA, b: copyB, c: copyC, d: copyD }))
+    await sh(`copy-${label}`, "cp", ["-a", base, copy]);
+  log(`copied four times in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
   log("floor");
   const floor = await node("floor", base);
@@ -194,6 +196,19 @@ try {
   log("regsweep real run (read + plan + apply)");
   const real = await node("real", copyA);
   results.steps.regsweepReal = { wallMs: real.wallMs, rssKb: real.rssKb, ...lastJson(real.stdout) };
+
+  // The CLI as an operator runs it: no registry is running on these trees, so --grace 0 is allowed.
+  const cli = (label, root, extra, stdoutFile) =>
+    measure(label, process.execPath, [cliBin, "gc", "-m", "--grace", "0", "-s", root, ...extra], {
+      stdoutFile,
+    });
+  log("regsweep CLI dry run: gc -m --grace 0 --dry-run (the plan's lines to a file)");
+  const cliDry = await cli("cli-dry", base, ["--dry-run"], join(work, "cli-dry.txt"));
+  results.steps.cliDry = { wallMs: cliDry.wallMs, rssKb: cliDry.rssKb, outputBytes: cliDry.outBytes };
+  log("regsweep CLI real run: gc -m --grace 0 --yes");
+  const cliReal = await cli("cli-real", copyD, ["--yes"], join(work, "cli-real.txt"));
+  results.steps.cliReal = { wallMs: cliReal.wallMs, rssKb: cliReal.rssKb, outputBytes: cliReal.outBytes };
+  await rm(copyD, { recursive: true, force: true });
 
   log("upstream garbage-collect --delete-untagged");
   const config = join(work, "config.yml");
@@ -282,6 +297,8 @@ function printTable(r) {
     rmFloor,
     regsweepDry: dry,
     regsweepReal: real,
+    cliDry,
+    cliReal,
     upstream: up,
     brokenMultiArch: broken,
     check,
@@ -317,6 +334,13 @@ function printTable(r) {
     mb(real.rssKb),
     `read ${s(real.readMs)}, plan ${s(real.planMs)}, apply ${s(real.applyMs)}`,
   ]);
+  row([
+    "CLI: regsweep gc -m --dry-run",
+    s(cliDry.wallMs),
+    mb(cliDry.rssKb),
+    `${(cliDry.outputBytes / 2 ** 20).toFixed(0)} MiB of plan lines`,
+  ]);
+  row(["CLI: regsweep gc -m --yes", s(cliReal.wallMs), mb(cliReal.rssKb), ""]);
   row(["upstream garbage-collect -m", s(up.wallMs), mb(up.rssKb), up.summaryLine]);
   console.log("");
   row(["", "regsweep", "upstream"]);
@@ -338,7 +362,7 @@ function printTable(r) {
   console.log("");
   const x = (a, b) => `${(a / b).toFixed(2)}x`;
   console.log(
-    `upstream / regsweep real: ${x(up.wallMs, real.wallMs)}   regsweep dry / read floor: ${x(dry.wallMs, floor.wallMs)}   ` +
+    `upstream / regsweep real: ${x(up.wallMs, real.wallMs)} (CLI ${x(up.wallMs, cliReal.wallMs)})   regsweep dry / read floor: ${x(dry.wallMs, floor.wallMs)}   ` +
       `regsweep real / read floor: ${x(real.wallMs, floor.wallMs)}   ` +
       `regsweep real / (read floor + delete floor): ${x(real.wallMs, floor.wallMs + rmFloor.rmFloorMs)}`,
   );

@@ -8,7 +8,7 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { checkInventory } from "../dist/check-storage.js";
 import { FileIoPool } from "../dist/file-io-pool.js";
-import { applyPlan, planDeletion, readStorageInventory } from "../dist/index.js";
+import { applyPlan, limitHeapGrowth, planDeletion, readStorageInventory } from "../dist/index.js";
 import { ownDir } from "../dist/plan-paths.js";
 
 const [mode, root, threadsArg] = process.argv.slice(2);
@@ -17,25 +17,30 @@ const now = () => performance.now();
 const out = { mode };
 
 if (mode === "dry" || mode === "real") {
-  let t = now();
-  let inventory = await readStorageInventory(root, { ioThreads });
-  out.readMs = now() - t;
-  t = now();
-  const plan = planDeletion(inventory, [{ kind: "gc", deleteUntagged: true }], {
-    graceMs: 0,
-    nowMs: Date.now(),
-  });
-  out.planMs = now() - t;
-  out.findings = inventory.findings.length;
-  // As the CLI does: once planned, only the plan is kept.
-  inventory = undefined;
+  // As the CLI does: the process keeps its heap near what is live, and once planned only the plan is kept
+  // (read and plan in a function of their own, so no frame of this module still holds the inventory).
+  limitHeapGrowth();
+  const readAndPlan = async () => {
+    let t = now();
+    const inventory = await readStorageInventory(root, { ioThreads });
+    out.readMs = now() - t;
+    t = now();
+    const plan = planDeletion(inventory, [{ kind: "gc", deleteUntagged: true }], {
+      graceMs: 0,
+      nowMs: Date.now(),
+    });
+    out.planMs = now() - t;
+    out.findings = inventory.findings.length;
+    return plan;
+  };
+  const plan = await readAndPlan();
   out.summary = {
     ...plan.summary,
     repositoriesRemoved: plan.summary.repositoriesRemoved.length,
     actions: plan.actions.length,
   };
   if (mode === "real") {
-    t = now();
+    const t = now();
     const report = await applyPlan(root, plan, { ioThreads });
     out.applyMs = now() - t;
     out.apply = {
