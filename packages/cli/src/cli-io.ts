@@ -1,8 +1,15 @@
 import { createInterface } from "node:readline/promises";
+import type { Writable } from "node:stream";
 
 /** Everything a command touches of the outside world, so tests can run the program in-process. */
 export interface CliIo {
   out(text: string): void;
+  /**
+   * Many lines to stdout (a plan's hundreds of thousands), written as the reader takes them: piped to a
+   * slower reader, they would otherwise wait in memory (a 50k-manifest dry run piped to `cat` peaked at
+   * 363 MB, 249 MB to a file).
+   */
+  outLines(lines: Iterable<string>): Promise<void>;
   err(text: string): void;
   /** Whether a person can answer questions (stdin and stderr are terminals). */
   interactive: boolean;
@@ -15,6 +22,35 @@ export interface CliIo {
   signal?: AbortSignal;
 }
 
+/** Bytes gathered before one write: few writes, little held. */
+const WRITE_BATCH = 64 * 1024;
+
+/** Until `out` has room again, or is gone (whoever read it went away). */
+function drained(out: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      out.off("drain", done);
+      out.off("close", done);
+      resolve();
+    };
+    out.on("drain", done);
+    out.on("close", done);
+  });
+}
+
+/** Writes `lines` to `out` in batches, taking the next line only while `out` has room. */
+export async function writeLines(out: Writable, lines: Iterable<string>): Promise<void> {
+  let batch = "";
+  for (const line of lines) {
+    batch += `${line}\n`;
+    if (batch.length < WRITE_BATCH) continue;
+    if (out.destroyed) return;
+    if (!out.write(batch)) await drained(out);
+    batch = "";
+  }
+  if (batch && !out.destroyed) out.write(batch);
+}
+
 /** The real terminal. */
 export function processIo(signal?: AbortSignal): CliIo {
   return {
@@ -22,6 +58,7 @@ export function processIo(signal?: AbortSignal): CliIo {
     out: (text) => {
       if (!process.stdout.destroyed) process.stdout.write(`${text}\n`);
     },
+    outLines: (lines) => writeLines(process.stdout, lines),
     err: (text) => process.stderr.write(`${text}\n`),
     interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
     stderrIsTTY: Boolean(process.stderr.isTTY),

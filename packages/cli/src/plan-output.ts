@@ -14,7 +14,11 @@ export async function savePlan(file: string, plan: Plan): Promise<void> {
   await finished(out);
 }
 
-/** Prints a plan as JSON (`--json`), a few thousand lines at a time. */
-export function printPlanJson(io: CliIo, plan: Plan): void {
-  for (const piece of planJsonChunks(plan, { pretty: true })) io.out(piece.slice(0, -1));
+/** Prints a plan as JSON (`--json`), as fast as the reader takes it. */
+export function printPlanJson(io: CliIo, plan: Plan): Promise<void> {
+  return io.outLines(
+    (function* () {
+      for (const piece of planJsonChunks(plan, { pretty: true })) yield piece.slice(0, -1);
+    })(),
+  );
 }

@@ -15,6 +15,9 @@ function captured(): { io: CliIo; out: string[]; err: string[] } {
     err,
     io: {
       out: (t) => out.push(t),
+      outLines: async (lines) => {
+        for (const line of lines) out.push(line);
+      },
       err: (t) => err.push(t),
       interactive: false,
       stderrIsTTY: false,

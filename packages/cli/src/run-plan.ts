@@ -118,9 +118,9 @@ export async function presentAndApply(
     if (!options.quiet) io.err(`plan saved to ${options.out}; apply it with: regsweep apply ${options.out}`);
   }
   if (options.json && (dryRun || options.out)) {
-    printPlanJson(io, plan);
+    await printPlanJson(io, plan);
   } else if (!options.quiet) {
-    if (dryRun || options.verbose) for (const line of planLines(plan)) io.out(line);
+    if (dryRun || options.verbose) await io.outLines(planLines(plan));
     for (const line of planNotes(plan, Boolean(options.verbose))) io.err(line);
     io.out(planSummary(plan, dryRun || Boolean(options.out)));
   }

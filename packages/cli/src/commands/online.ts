@@ -71,9 +71,9 @@ export async function presentAndApplyOnline(plan: Plan, options: OnlineOptions, 
         `plan saved to ${options.out}; apply it with: regsweep apply ${options.out} --registry ${plan.source}`,
       );
   }
-  if (options.json && (dryRun || options.out)) printPlanJson(io, plan);
+  if (options.json && (dryRun || options.out)) await printPlanJson(io, plan);
   else if (!options.quiet) {
-    if (dryRun || options.verbose) for (const line of planLines(plan, { online: true })) io.out(line);
+    if (dryRun || options.verbose) await io.outLines(planLines(plan, { online: true }));
     for (const line of planNotes(plan, Boolean(options.verbose))) io.err(line);
     io.out(planSummary(plan, dryRun || Boolean(options.out)));
     io.err(
