@@ -2,13 +2,12 @@
 // A benchmark script, not a test: `pnpm --filter @regsweep/cleaner bench -- --manifests 2000`.
 //
 // Steps (each measured step runs in its own process under /usr/bin/time -v, for its peak RSS):
-//   1. write the tree (make-tree.mjs) and copy it with `cp -a` (real copies: both tools delete files);
-//   2. regsweep dry run (read + plan) on the original, real run (read + plan + apply) on copy A, through
-//      the library (phase timings); then the same two through the CLI as an operator runs it (copy D);
-//   3. upstream garbage-collect -m on copy B;
-//   4. the floor: list the tree, read every link and every manifest once (run-one.mjs floor);
-//   5. judge both results: multi-arch tags whose children are gone, and checkInventory over each tree;
-//   6. linearity: regsweep real runs at N/4 and N/2 on freshly written trees.
+//   1. write the tree (make-tree.mjs); read-only steps run on it: the floor (list the tree, read every link
+//      and every manifest once), regsweep's dry run through the library (phase timings) and the CLI;
+//   2. each deleting step on its own `cp -a` copy made (and synced) right before it: the delete floor,
+//      regsweep's real run through the library and through the CLI, upstream garbage-collect -m;
+//   3. judge both results: multi-arch tags whose children are gone, and checkInventory over each tree;
+//   4. linearity: regsweep real runs at N/4 and N/2 on freshly written trees.
 // Options: --manifests N (50000) --repositories R --io-threads T (library default) --registry PATH --timeout-min M (30)
 //          --tmp DIR --keep --skip-linearity
 import { spawn } from "node:child_process";
@@ -128,6 +127,8 @@ async function writeTree(name, manifests) {
   log(
     `wrote ${name}: ${meta.manifests} manifests, ${meta.blobs} blobs, ${meta.files} files in ${((performance.now() - t) / 1000).toFixed(1)} s`,
   );
+  // Written back before anything is timed on it (see freshCopy).
+  await sh(`sync-${name}`, "sync", []);
   return { root, meta };
 }
 
@@ -175,27 +176,28 @@ try {
   const copyB = join(work, "upstream");
   const copyC = join(work, "rmfloor");
   const copyD = join(work, "cli");
-  const t = performance.now();
-  for (const [label, copy] of Object.entries({ a: copyA, b: copyB, c: copyC, d: copyD }))
+  /**
+   * Each tool that deletes gets its own copy, made right before its step and written back (sync): every
+   * deleting step starts on an equally warm tree, with no other copy's writeback competing with it.
+   */
+  const freshCopy = async (label, copy) => {
+    const t = performance.now();
     await sh(`copy-${label}`, "cp", ["-a", base, copy]);
-  log(`copied four times in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    await sh(`sync-${label}`, "sync", []);
+    log(`copied for ${label} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  };
+  const removeCopy = async (copy) => {
+    await rm(copy, { recursive: true, force: true });
+    await sh("sync-removed", "sync", []);
+  };
 
   log("floor");
   const floor = await node("floor", base);
   results.steps.floor = { wallMs: floor.wallMs, rssKb: floor.rssKb, ...lastJson(floor.stdout) };
 
-  log("delete floor: rm -rf of the folders the real run removes");
-  const rmFloor = await node("rmfloor", copyC);
-  results.steps.rmFloor = { wallMs: rmFloor.wallMs, rssKb: rmFloor.rssKb, ...lastJson(rmFloor.stdout) };
-  await rm(copyC, { recursive: true, force: true });
-
   log("regsweep dry run (read + plan)");
   const dry = await node("dry", base);
   results.steps.regsweepDry = { wallMs: dry.wallMs, rssKb: dry.rssKb, ...lastJson(dry.stdout) };
-
-  log("regsweep real run (read + plan + apply)");
-  const real = await node("real", copyA);
-  results.steps.regsweepReal = { wallMs: real.wallMs, rssKb: real.rssKb, ...lastJson(real.stdout) };
 
   // The CLI as an operator runs it: no registry is running on these trees, so --grace 0 is allowed.
   const cli = (label, root, extra, stdoutFile) =>
@@ -205,11 +207,25 @@ try {
   log("regsweep CLI dry run: gc -m --grace 0 --dry-run (the plan's lines to a file)");
   const cliDry = await cli("cli-dry", base, ["--dry-run"], join(work, "cli-dry.txt"));
   results.steps.cliDry = { wallMs: cliDry.wallMs, rssKb: cliDry.rssKb, outputBytes: cliDry.outBytes };
+
+  await freshCopy("the delete floor", copyC);
+  log("delete floor: rm -rf of the folders the real run removes");
+  const rmFloor = await node("rmfloor", copyC);
+  results.steps.rmFloor = { wallMs: rmFloor.wallMs, rssKb: rmFloor.rssKb, ...lastJson(rmFloor.stdout) };
+  await removeCopy(copyC);
+
+  await freshCopy("regsweep", copyA);
+  log("regsweep real run (read + plan + apply)");
+  const real = await node("real", copyA);
+  results.steps.regsweepReal = { wallMs: real.wallMs, rssKb: real.rssKb, ...lastJson(real.stdout) };
+
+  await freshCopy("the CLI", copyD);
   log("regsweep CLI real run: gc -m --grace 0 --yes");
   const cliReal = await cli("cli-real", copyD, ["--yes"], join(work, "cli-real.txt"));
   results.steps.cliReal = { wallMs: cliReal.wallMs, rssKb: cliReal.rssKb, outputBytes: cliReal.outBytes };
-  await rm(copyD, { recursive: true, force: true });
+  await removeCopy(copyD);
 
+  await freshCopy("upstream", copyB);
   log("upstream garbage-collect --delete-untagged");
   const config = join(work, "config.yml");
   await writeFile(
