@@ -27,7 +27,7 @@ export {
   StorageIoError,
   TagNotFoundError,
 } from "./errors.js";
-export { HEAP_GROWTH_PERCENT, limitHeapGrowth } from "./heap-growth.js";
+export { limitHeapGrowth } from "./heap-growth.js";
 export {
   applyOnlinePlan,
   type OnlineApplyOptions,
