@@ -88,7 +88,7 @@ export type {
   RepositorySnapshot,
 } from "./plan.js";
 export { DEFAULT_PLAN_OPTIONS, planDeletion, referrerTagSubject } from "./plan-deletion.js";
-export { parsePlanJson, planJsonChunks } from "./plan-json.js";
+export { parsePlanJson, planJsonChunks, readPlanFile } from "./plan-json.js";
 export { actionFiles, actionPath, ownDir } from "./plan-paths.js";
 export { type ReadStorageOptions, readStorageInventory } from "./read-storage-inventory.js";
 export {

@@ -3,7 +3,7 @@ import { closeSync, openSync, writeSync } from "node:fs";
 import { appendFile, mkdir, readFile, rename, rm, rmdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Plan } from "./plan.js";
-import { parsePlanJson, planJsonChunks } from "./plan-json.js";
+import { planJsonChunks, readPlanFile } from "./plan-json.js";
 import { STATE_DIR } from "./storage-lock.js";
 
 const PLAN_FILE = "journal-plan.json";
@@ -19,7 +19,8 @@ function writePlanHashed(path: string, plan: Plan): string {
   const hash = createHash("sha256");
   const fd = openSync(path, "w");
   try {
-    for (const piece of planJsonChunks(plan)) {
+    // Pretty: one action per line, so that a resume reads it a line at a time (readPlanFile).
+    for (const piece of planJsonChunks(plan, { pretty: true })) {
       hash.update(piece);
       writeSync(fd, piece);
     }
@@ -47,7 +48,7 @@ export class Journal {
   static async begin(root: string, plan: Plan): Promise<Journal> {
     const dir = join(root, STATE_DIR);
     await mkdir(dir, { recursive: true });
-    // A 50k-manifest plan is ~80 MB of JSON: written in pieces to a temp file while hashing, never held
+    // A 50k-manifest plan is ~100 MB of JSON: written in pieces to a temp file while hashing, never held
     // as one string; kept only if it differs from the plan already journaled (a resumed run).
     const temp = join(dir, `${PLAN_FILE}.tmp`);
     const hash = writePlanHashed(temp, plan);
@@ -69,12 +70,14 @@ export class Journal {
   /** The unfinished plan in a storage root, if any. */
   static async pending(root: string): Promise<PendingJournal | undefined> {
     const dir = join(root, STATE_DIR);
-    let planText: string;
-    try {
-      planText = await readFile(join(dir, PLAN_FILE), "utf8");
-    } catch {
+    const planFile = join(dir, PLAN_FILE);
+    if (
+      !(await stat(planFile).then(
+        (s) => s.isFile(),
+        () => false,
+      ))
+    )
       return undefined;
-    }
     const doneText = await readFile(join(dir, DONE_FILE), "utf8").catch(() => "");
     const done = new Set(
       doneText
@@ -83,7 +86,7 @@ export class Journal {
         .map(Number)
         .filter(Number.isInteger),
     );
-    return { plan: parsePlanJson(planText), done };
+    return { plan: await readPlanFile(planFile), done };
   }
 
   /** Records that action `index` is done (an append: a torn last line is ignored on reading). */

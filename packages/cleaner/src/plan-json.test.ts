@@ -1,9 +1,11 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { image, layer } from "@regsweep/testbed";
 import { describe, expect, it } from "vitest";
 import { PlanFileError } from "./errors.js";
 import type { Plan } from "./plan.js";
 import { planDeletion } from "./plan-deletion.js";
-import { parsePlanJson, planJsonChunks } from "./plan-json.js";
+import { parsePlanJson, planJsonChunks, readPlanFile, readPlanLines } from "./plan-json.js";
 import { actionFiles, actionPath } from "./plan-paths.js";
 import { readStorageInventory } from "./read-storage-inventory.js";
 import { useStorageTree } from "./test-support/storage-tree.js";
@@ -99,5 +101,58 @@ describe("plan JSON", () => {
     expect(() =>
       parsePlanJson('{"format":"regsweep.plan/v1","actions":[],"snapshots":[{"name":"../x"}]}'),
     ).toThrow("snapshot 0");
+  });
+
+  describe("from a file", () => {
+    const file = async (content: string) => {
+      const path = join(await useStorageTree({ repositories: {} }), "plan.json");
+      await writeFile(path, content);
+      return path;
+    };
+    const reformatted = (json: string) => JSON.stringify(JSON.parse(json), null, 4);
+
+    it("reads the same plan from every layout: a line per action, compact, reformatted, CRLF", async () => {
+      const plan = await samplePlan();
+      const pretty = text(plan, true);
+      expect(pretty).toContain('\n  "actions": [\n    {"type":');
+      for (const content of [pretty, text(plan), reformatted(pretty), pretty.replaceAll("\n", "\r\n")])
+        expect(await readPlanFile(await file(content))).toEqual(plan);
+      // Only the layout regsweep writes is read a line at a time; the others are read whole.
+      expect(await readPlanLines(await file(pretty))).toEqual(plan);
+      for (const content of [text(plan), reformatted(pretty)])
+        expect(await readPlanLines(await file(content))).toBeUndefined();
+      const empty = { ...plan, actions: [] };
+      expect(await readPlanFile(await file(text(empty, true)))).toEqual(empty);
+    });
+
+    it("refuses an edited path, naming the action, in the line-per-action layout and read whole", async () => {
+      const plan = await samplePlan();
+      const i = plan.actions.findIndex((a) => a.type === "layer-link");
+      const pretty = text(plan, true);
+      const lines = pretty.split("\n");
+      const at = lines.findIndex((l) => l.includes('"type":"layer-link"'));
+      lines[at] = (lines[at] as string).replace(/"path":"[^"]*"/, '"path":"docker/registry/v2/blobs/x"');
+      for (const content of [lines.join("\n"), reformatted(lines.join("\n"))]) {
+        const read = readPlanFile(await file(content));
+        await expect(read).rejects.toThrow(PlanFileError);
+        await expect(readPlanFile(await file(content))).rejects.toThrow(`action ${i}`);
+      }
+    });
+
+    it("reads a second `actions` after the line-per-action list as JSON does (the last one counts)", async () => {
+      const plan = await samplePlan();
+      const blob = plan.actions.find((a) => a.type === "blob");
+      const pretty = text(plan, true).trimEnd();
+      const duplicated = `${pretty.slice(0, -1)},\n  "actions": [${JSON.stringify(blob)}]\n}\n`;
+      expect(await readPlanLines(await file(duplicated))).toBeUndefined();
+      expect((await readPlanFile(await file(duplicated))).actions).toEqual([blob]);
+    });
+
+    it("refuses what is not a plan", async () => {
+      await expect(readPlanFile(await file("{"))).rejects.toThrow(PlanFileError);
+      await expect(
+        readPlanFile(await file('{\n  "format": "other",\n  "actions": [\n  ]\n}\n')),
+      ).rejects.toThrow("not a regsweep plan");
+    });
   });
 });

@@ -1,3 +1,6 @@
+import { createReadStream } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { createInterface } from "node:readline";
 import { type Digest, isDigest } from "./digest.js";
 import { PlanFileError } from "./errors.js";
 import type { Plan, PlanAction } from "./plan.js";
@@ -177,31 +180,101 @@ function readAction(o: Json, where: string): PlanAction {
   return a;
 }
 
-/**
- * Reads a plan written by `planJsonChunks` (or by an earlier regsweep): checks the format, rebuilds every
- * action from validated names and digests, and refuses a path that does not match its action.
- */
-export function parsePlanJson(json: string): Plan {
-  let doc: Json;
-  try {
-    doc = JSON.parse(json) as Json;
-  } catch (error) {
-    throw new PlanFileError(`not JSON: ${(error as Error).message}`);
-  }
-  if (typeof doc !== "object" || doc === null || doc.format !== FORMAT)
+/** The plan in a parsed document, its actions rebuilt (or given, already rebuilt, by the line reader). */
+function planFromDoc(doc: unknown, readActions?: PlanAction[]): Plan {
+  if (typeof doc !== "object" || doc === null || (doc as Json).format !== FORMAT)
     throw new PlanFileError(`not a regsweep plan (format ${JSON.stringify((doc as Json | null)?.format)})`);
-  const actions = doc.actions;
-  const snapshots = doc.snapshots;
+  const { actions, snapshots } = doc as Json;
   if (!Array.isArray(actions) || !Array.isArray(snapshots))
     throw new PlanFileError('a plan needs "actions" and "snapshots" lists');
   for (const [i, s] of snapshots.entries()) {
     const name = typeof (s as Json)?.name === "string" ? ((s as Json).name as string) : "";
     grammar(validateRepositoryName, name, `snapshot ${i}`);
   }
-  for (let i = 0; i < actions.length; i++) {
-    const o = actions[i];
-    if (typeof o !== "object" || o === null) throw new PlanFileError(`action ${i}: not an object`);
-    actions[i] = readAction(o as Json, `action ${i}`);
-  }
+  if (readActions) (doc as Json).actions = readActions;
+  else
+    for (let i = 0; i < actions.length; i++) {
+      const o = actions[i];
+      if (typeof o !== "object" || o === null) throw new PlanFileError(`action ${i}: not an object`);
+      actions[i] = readAction(o as Json, `action ${i}`);
+    }
   return doc as unknown as Plan;
+}
+
+/**
+ * Reads a plan written by `planJsonChunks` (or by an earlier regsweep): checks the format, rebuilds every
+ * action from validated names and digests, and refuses a path that does not match its action.
+ */
+export function parsePlanJson(json: string): Plan {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(json);
+  } catch (error) {
+    throw new PlanFileError(`not JSON: ${(error as Error).message}`);
+  }
+  return planFromDoc(doc);
+}
+
+/** The lines around a plan's actions when `planJsonChunks` writes it pretty. */
+const ACTIONS_OPEN = '  "actions": [';
+const ACTIONS_CLOSE = "  ]";
+
+/**
+ * Reads a plan file (`regsweep apply plan.json`, the journal on resume) as `parsePlanJson` does. In the
+ * layout `planJsonChunks` writes when pretty — one action per line, `actions` last — it goes a line at a
+ * time, each action rebuilt as it is read: at 50k manifests the file is ~100 MB, and parsed whole it held
+ * that text and its ~300k written-out actions at once (a 410 MB peak). Any other layout is read whole.
+ */
+export async function readPlanFile(path: string): Promise<Plan> {
+  return (await readPlanLines(path)) ?? parsePlanJson(await readFile(path, "utf8"));
+}
+
+/** The plan, or `undefined` when the file is not in the one-action-per-line layout (exported for tests). */
+export async function readPlanLines(path: string): Promise<Plan | undefined> {
+  const head: string[] = [];
+  const tail: string[] = [];
+  const actions: PlanAction[] = [];
+  let part: "head" | "actions" | "tail" = "head";
+  const input = createReadStream(path, { encoding: "utf8" });
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  try {
+    for await (const line of lines) {
+      if (part === "actions") {
+        if (line === ACTIONS_CLOSE) {
+          part = "tail";
+          continue;
+        }
+        const body = line.trim();
+        let o: unknown;
+        try {
+          o = JSON.parse(body.endsWith(",") ? body.slice(0, -1) : body);
+        } catch {
+          return undefined;
+        }
+        if (typeof o !== "object" || o === null || Array.isArray(o)) return undefined;
+        actions.push(readAction(o as Json, `action ${actions.length}`));
+      } else if (part === "tail") {
+        tail.push(line);
+      } else if (line === ACTIONS_OPEN) {
+        part = "actions";
+      } else {
+        head.push(line);
+      }
+    }
+  } finally {
+    lines.close();
+    input.destroy();
+  }
+  if (part !== "tail") return undefined;
+  // Everything but the actions, with an empty list in their place: if the document still has any other
+  // `actions` than that one (a duplicate key), it is not the layout we wrote, and is read whole.
+  let doc: unknown;
+  try {
+    doc = JSON.parse([...head, '"actions": []', ...tail].join("\n"));
+  } catch {
+    return undefined;
+  }
+  const written = (doc as Json | null)?.actions;
+  if (!Array.isArray(written) || written.length > 0) return undefined;
+  return planFromDoc(doc, actions);
 }

@@ -1,9 +1,8 @@
-import { readFile } from "node:fs/promises";
 import {
   InvalidRequestError,
   type Plan,
   PlanFileError,
-  parsePlanJson,
+  readPlanFile,
   StalePlanError,
 } from "@regsweep/cleaner";
 import type { Command } from "commander";
@@ -26,17 +25,13 @@ export function applyCommands(program: Command, io: CliIo, setExit: (code: numbe
     "\nExamples:\n  regsweep gc --storage /var/lib/registry -m --out plan.json && regsweep apply plan.json --yes",
   );
   apply.action(async (file: string, options: DestructiveOptions) => {
-    let text: string;
-    try {
-      text = await readFile(file, "utf8");
-    } catch (error) {
-      throw new InvalidRequestError(`cannot read the plan ${file}: ${(error as Error).message}`);
-    }
     let plan: Plan;
     try {
-      plan = parsePlanJson(text);
+      plan = await readPlanFile(file);
     } catch (error) {
       if (error instanceof PlanFileError) throw new PlanFileError(`${file}: ${error.message}`);
+      if (error instanceof Error && "errno" in error)
+        throw new InvalidRequestError(`cannot read the plan ${file}: ${(error as Error).message}`);
       throw error;
     }
     const root = options.storage || options.config ? await resolveStorageRoot(options, io.env) : plan.source;
