@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { closeSync, openSync, writeSync } from "node:fs";
 import { appendFile, mkdir, readFile, rename, rm, rmdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { StorageIoError } from "./errors.js";
 import type { Plan } from "./plan.js";
 import { planJsonChunks, readPlanFile } from "./plan-json.js";
 import { STATE_DIR } from "./storage-lock.js";
@@ -86,7 +87,11 @@ export class Journal {
         .map(Number)
         .filter(Number.isInteger),
     );
-    return { plan: await readPlanFile(planFile), done };
+    const plan = await readPlanFile(planFile).catch((error: unknown) => {
+      // A journal that is there but cannot be read is named, not mistaken for a crash of ours.
+      throw error instanceof Error && "errno" in error ? new StorageIoError(planFile, error, "read") : error;
+    });
+    return { plan, done };
   }
 
   /** Records that action `index` is done (an append: a torn last line is ignored on reading). */
