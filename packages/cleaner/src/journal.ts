@@ -72,13 +72,11 @@ export class Journal {
   static async pending(root: string): Promise<PendingJournal | undefined> {
     const dir = join(root, STATE_DIR);
     const planFile = join(dir, PLAN_FILE);
-    if (
-      !(await stat(planFile).then(
-        (s) => s.isFile(),
-        () => false,
-      ))
-    )
-      return undefined;
+    const present = await stat(planFile).then(
+      (s) => s.isFile(),
+      () => false,
+    );
+    if (!present) return undefined;
     const doneText = await readFile(join(dir, DONE_FILE), "utf8").catch(() => "");
     const done = new Set(
       doneText
