@@ -455,7 +455,7 @@ function buildPlan(
   for (const a of revisionActions) a.stage = rank(a);
   revisionActions.sort(
     (a, b) =>
-      rank(a) - rank(b) ||
+      a.stage - b.stage ||
       (revisionInos.get(a) ?? 0) - (revisionInos.get(b) ?? 0) ||
       a.repository.localeCompare(b.repository) ||
       (a.digest < b.digest ? -1 : 1),
