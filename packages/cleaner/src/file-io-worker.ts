@@ -2,85 +2,43 @@ import type * as Fs from "node:fs";
 import type * as Path from "node:path";
 import type { MessagePort } from "node:worker_threads";
 
+import type {
+  BlobFolderScan,
+  LinkTreeScan,
+  StoreDeleted,
+  StoreDeleteJob,
+  StoreEntryKind,
+  StoreFailure,
+  StoreMissing,
+  StoreSmallFile,
+  StoreStat,
+} from "./stores/store.js";
+
+export type { BlobFolderScan, LinkTreeScan } from "./stores/store.js";
+
 /** What a folder entry or a path is, without following symbolic links. */
-export type EntryKind = "file" | "dir" | "symlink" | "other";
+export type EntryKind = StoreEntryKind;
 
 /** An operation that failed for a reason other than the path being gone; `code` is the errno name. */
-export interface IoFailure {
-  failed: true;
-  code: string;
-  message: string;
-  path: string;
-}
+export type IoFailure = StoreFailure;
 
 /** A path that is not there (ENOENT, or ENOTDIR on the way to it). */
-export interface IoMissing {
-  missing: true;
-}
+export type IoMissing = StoreMissing;
 
-export interface PathInfo {
-  kind: EntryKind;
-  size: number;
-  mtimeMs: number;
-}
+/** Kind, size and mtime of a path. */
+export type PathInfo = StoreStat;
 
 /** A small file read whole (links, `startedat`), or only its kind when it is not a regular file. */
-export interface SmallFile extends PathInfo {
-  text?: string;
-}
+export type SmallFile = StoreSmallFile;
 
 /**
- * What to remove for one plan action: its files, then the folders from each file's folder up to and
- * including `upTo` that are left empty (only `upTo` when there are no files). Paths are relative to the
- * run's `base` (the storage root), so a job is two references into the plan, not new strings.
+ * What to remove for one plan action (see `StoreDeleteJob`). Paths are relative to the run's `base` (the
+ * storage root), so a job is two references into the plan, not new strings.
  */
-export interface RemoveJob {
-  files: readonly string[];
-  upTo: string;
-}
+export type RemoveJob = StoreDeleteJob;
 
-export interface Removed {
-  files: number;
-  dirs: number;
-}
-
-/**
- * One `<alg>/<hex>/link` tree (a repository's revisions or layers, a tag's index, a revision's signatures),
- * scanned by a thread in one go and returned in columns: thousands of links cost a few arrays, not
- * thousands of objects, on the thread that keeps the inventory.
- */
-export interface LinkTreeScan {
-  algorithms: Array<{
-    name: string;
-    /** Entry names under `<alg>/`. */
-    entries: string[];
-    /** Per entry, its kind's first letter: f(ile), d(ir), s(ymlink), o(ther). */
-    kinds: string;
-    /**
-     * Per entry: L its link file was read, E no link and the folder is empty, N no link and the folder holds
-     * something, - not a folder.
-     */
-    links: string;
-    /** Link text (trimmed) per entry, "" without one. */
-    texts: string[];
-    /** Link mtime per entry, 0 without one. */
-    mtimes: Float64Array;
-    /** Link inode number per entry, 0 without one (apply's order: see `planDeletion`). */
-    inos: Float64Array;
-  }>;
-}
-
-/** One `blobs/<alg>/<2 hex>/` folder, in columns like `LinkTreeScan`. */
-export interface BlobFolderScan {
-  entries: string[];
-  kinds: string;
-  /** Per entry: F data is a file, S a symlink, O something else, E no data and empty, N no data, - not a folder. */
-  data: string;
-  sizes: Float64Array;
-  mtimes: Float64Array;
-  /** Inode number of each data file, 0 without one. */
-  inos: Float64Array;
-}
+/** What one removal removed. */
+export type Removed = StoreDeleted;
 
 /** The operations an I/O thread runs, each over a batch of inputs; see `FileIoPool` for their meaning. */
 export interface FileOps {
@@ -193,14 +151,14 @@ export function fileIoWorker(fs: typeof Fs, path: typeof Path, port: MessagePort
           links: "",
           texts: [] as string[],
           mtimes: new Float64Array(found.length),
-          inos: new Float64Array(found.length),
+          order: new Float64Array(found.length),
         };
         found.forEach((entry, i) => {
           const link = entry.isDirectory() ? readText(path.join(algDir, entry.name, "link")) : undefined;
           scan.texts.push(link ? link.text.trim() : "");
           if (link) {
             scan.mtimes[i] = link.mtimeMs;
-            scan.inos[i] = link.ino;
+            scan.order[i] = link.ino;
           }
           scan.links += link
             ? "L"
@@ -222,7 +180,7 @@ export function fileIoWorker(fs: typeof Fs, path: typeof Path, port: MessagePort
         data: "",
         sizes: new Float64Array(found.length),
         mtimes: new Float64Array(found.length),
-        inos: new Float64Array(found.length),
+        order: new Float64Array(found.length),
       };
       found.forEach((entry, i) => {
         if (!entry.isDirectory()) {
@@ -241,7 +199,7 @@ export function fileIoWorker(fs: typeof Fs, path: typeof Path, port: MessagePort
         scan.data += data.isFile() ? "F" : data.isSymbolicLink() ? "S" : "O";
         scan.sizes[i] = data.size;
         scan.mtimes[i] = data.mtimeMs;
-        scan.inos[i] = data.ino;
+        scan.order[i] = data.ino;
       });
       return scan;
     },

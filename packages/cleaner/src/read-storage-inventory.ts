@@ -192,7 +192,7 @@ class TreeReader {
           links.push({
             digest: this.intern(digest),
             mtimeMs: alg.mtimes[i] as number,
-            ino: alg.inos[i] as number,
+            ino: alg.order[i] as number,
             algDir,
           });
         });
@@ -335,7 +335,7 @@ class TreeReader {
             blobs.set(this.intern(digest), {
               size: scan.sizes[i] as number,
               modifiedAtMs: scan.mtimes[i] as number,
-              ino: scan.inos[i] as number,
+              ino: scan.order[i] as number,
             });
             break;
           case "E":

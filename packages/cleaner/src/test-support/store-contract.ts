@@ -1,0 +1,263 @@
+import { describe, expect, it } from "vitest";
+import {
+  isStoreFailure,
+  isStoreMissing,
+  type LinkTreeScan,
+  type Store,
+  type StoreDeleted,
+  type StoreOutcome,
+  type StoreWalkEntry,
+} from "../stores/store.js";
+
+/** A fresh, empty store for one test, and how to get rid of it (close it, remove its folder or bucket). */
+export interface ContractStore {
+  store: Store;
+  dispose(): Promise<void>;
+}
+
+const text = (bytes: Uint8Array | undefined) => (bytes ? new TextDecoder().decode(bytes) : undefined);
+
+async function collect(store: Store, prefix: string): Promise<StoreWalkEntry[]> {
+  const all: StoreWalkEntry[] = [];
+  for await (const batch of store.walk(prefix)) all.push(...batch);
+  return all.sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+async function readAll(store: Store, path: string): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of store.readStream(path)) chunks.push(chunk);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+async function deleteAll(
+  run: (onBatch: (start: number, results: Array<StoreOutcome<StoreDeleted>>) => void) => Promise<void>,
+  count: number,
+): Promise<Array<StoreOutcome<StoreDeleted> | undefined>> {
+  const results = new Array<StoreOutcome<StoreDeleted> | undefined>(count);
+  await run((start, batch) => {
+    batch.forEach((r, i) => {
+      results[start + i] = r;
+    });
+  });
+  return results;
+}
+
+const removedSomething = (r: StoreOutcome<StoreDeleted> | undefined) =>
+  r !== undefined && !isStoreFailure(r) && !isStoreMissing(r) && r.files + r.dirs > 0;
+
+/**
+ * The behaviour every store must show (distribution's `driver/testsuites` in spirit): run it against each
+ * implementation with a factory of fresh, empty stores. Paths are written through the store itself, so the
+ * same suite runs against a folder, a bucket, or anything else.
+ */
+export function runStoreContract(name: string, make: () => Promise<ContractStore>): void {
+  describe(`store contract: ${name}`, () => {
+    const withStore = (fn: (store: Store) => Promise<void>) => async () => {
+      const { store, dispose } = await make();
+      try {
+        await fn(store);
+      } finally {
+        await dispose();
+      }
+    };
+
+    it(
+      "reads back what it wrote: whole, small, streamed, and its size",
+      withStore(async (store) => {
+        await store.put("a/b/file", ["hello ", new TextEncoder().encode("world")]);
+        const [read] = await store.read(["a/b/file"]);
+        expect(text(read as Uint8Array)).toBe("hello world");
+        const [small] = await store.readSmall(["a/b/file"]);
+        expect(small).toMatchObject({ kind: "file", size: 11, text: "hello world" });
+        const [info] = await store.stat(["a/b/file"]);
+        expect(info).toMatchObject({ kind: "file", size: 11 });
+        expect(Math.abs(((info as { mtimeMs: number }).mtimeMs ?? 0) - Date.now())).toBeLessThan(600_000);
+        expect(await readAll(store, "a/b/file")).toBe("hello world");
+      }),
+    );
+
+    it(
+      "put replaces a file whole",
+      withStore(async (store) => {
+        await store.put("x/file", ["a much longer first text"]);
+        await store.put("x/file", ["short"]);
+        expect(text((await store.read(["x/file"]))[0] as Uint8Array)).toBe("short");
+      }),
+    );
+
+    it(
+      "answers a batch in input order, a missing path as missing (never a throw)",
+      withStore(async (store) => {
+        await store.put("d/one", ["1"]);
+        await store.put("d/three", ["333"]);
+        const paths = ["d/one", "d/two", "d/three", "nowhere/at/all"];
+        const stats = await store.stat(paths);
+        expect(stats.map((s) => (isStoreMissing(s) ? "missing" : (s as { size: number }).size))).toEqual([
+          1,
+          "missing",
+          3,
+          "missing",
+        ]);
+        const reads = await store.read(paths);
+        expect(reads.map((r) => (isStoreMissing(r) ? "missing" : text(r as Uint8Array)))).toEqual([
+          "1",
+          "missing",
+          "333",
+          "missing",
+        ]);
+        const smalls = await store.readSmall(paths);
+        expect(smalls.map((s) => (isStoreMissing(s) ? "missing" : (s as { text?: string }).text))).toEqual([
+          "1",
+          "missing",
+          "333",
+          "missing",
+        ]);
+        expect(isStoreMissing((await store.list(["nowhere"]))[0])).toBe(true);
+      }),
+    );
+
+    it(
+      "lists a folder's direct entries with their kinds",
+      withStore(async (store) => {
+        await store.put("top/file", ["f"]);
+        await store.put("top/sub/deeper/file", ["f"]);
+        await store.put("top/sub2/file", ["f"]);
+        const [listing] = await store.list(["top"]);
+        const entries = (listing as Array<{ name: string; kind: string }>)
+          .map((e) => `${e.name}:${e.kind}`)
+          .sort();
+        expect(entries).toEqual(["file:file", "sub2:dir", "sub:dir"]);
+      }),
+    );
+
+    it(
+      "walks every file below a prefix, and nothing below one that is not there",
+      withStore(async (store) => {
+        await store.put("w/a", ["1"]);
+        await store.put("w/b/c", ["22"]);
+        await store.put("w/b/d/e", ["333"]);
+        await store.put("other/f", ["4"]);
+        const walked = await collect(store, "w");
+        expect(walked.map((e) => e.path)).toEqual(["w/a", "w/b/c", "w/b/d/e"]);
+        expect(walked.every((e) => e.kind === "file")).toBe(true);
+        if (store.capabilities.listingHasInfo) expect(walked.map((e) => e.size)).toEqual([1, 2, 3]);
+        expect(await collect(store, "nothing/here")).toEqual([]);
+      }),
+    );
+
+    it(
+      "deletes each job's files (lazy inputs too), counting what was there; a second run finds nothing",
+      withStore(async (store) => {
+        await store.put("r/x/1/link", ["a"]);
+        await store.put("r/x/2/link", ["b"]);
+        await store.put("r/y/keep", ["c"]);
+        const jobs = [
+          { files: ["r/x/1/link"], upTo: "r/x/1" },
+          { files: ["r/x/2/link"], upTo: "r/x/2" },
+        ];
+        const first = await deleteAll(
+          (onBatch) =>
+            store.delete({ length: jobs.length, at: (i) => jobs[i] as (typeof jobs)[number] }, { onBatch }),
+          jobs.length,
+        );
+        expect(first.map((r) => (r as StoreDeleted).files)).toEqual([1, 1]);
+        const again = await deleteAll((onBatch) => store.delete(jobs, { onBatch }), jobs.length);
+        expect(again.map((r) => (r as StoreDeleted).files)).toEqual([0, 0]);
+        expect(isStoreMissing((await store.stat(["r/x/1/link"]))[0])).toBe(true);
+        expect((await collect(store, "r")).map((e) => e.path)).toEqual(["r/y/keep"]);
+        if (store.capabilities.folders) {
+          // The emptied folders went up to `upTo`, and not beyond it.
+          expect(isStoreMissing((await store.list(["r/x/1"]))[0])).toBe(true);
+          expect(isStoreMissing((await store.list(["r/x"]))[0])).toBe(false);
+        }
+      }),
+    );
+
+    it(
+      "deletes everything below a prefix; once gone, deleting again removes nothing",
+      withStore(async (store) => {
+        await store.put("u/up1/data", ["data"]);
+        await store.put("u/up1/hashstates/sha256/0", ["h"]);
+        await store.put("u/up2/startedat", ["t"]);
+        const prefixes = ["u/up1", "u/missing"];
+        const first = await deleteAll(
+          (onBatch) => store.deletePrefix(prefixes, { onBatch }),
+          prefixes.length,
+        );
+        expect(first.map(removedSomething)).toEqual([true, false]);
+        expect((await collect(store, "u")).map((e) => e.path)).toEqual(["u/up2/startedat"]);
+        const again = await deleteAll((onBatch) => store.deletePrefix(["u/up1"], { onBatch }), 1);
+        expect(removedSomething(again[0])).toBe(false);
+      }),
+    );
+
+    it(
+      "does not run batches once the signal is aborted",
+      withStore(async (store) => {
+        await store.put("s/file", ["1"]);
+        const controller = new AbortController();
+        controller.abort();
+        const results = await store.stat(["s/file"], { signal: controller.signal });
+        expect(results[0]).toBeUndefined();
+      }),
+    );
+
+    it(
+      "writes a file exclusively only once (the lock)",
+      withStore(async (store) => {
+        expect(await store.putExclusive("state/lock", "first")).toBe(true);
+        expect(await store.putExclusive("state/lock", "second")).toBe(false);
+        expect(text((await store.read(["state/lock"]))[0] as Uint8Array)).toBe("first");
+        await store.remove("state/lock");
+        expect(isStoreMissing((await store.stat(["state/lock"]))[0])).toBe(true);
+        expect(await store.putExclusive("state/lock", "third")).toBe(true);
+        await store.remove("state/lock");
+        await store.remove("state/lock"); // removing what is gone is fine
+      }),
+    );
+
+    it(
+      "appends, when it can",
+      withStore(async (store) => {
+        if (!store.append) {
+          console.info(`${name}: no append (the journal writes a file per record instead)`);
+          expect(store.append).toBeUndefined();
+          return;
+        }
+        await store.append("state/done", "1\n");
+        await store.append("state/done", "2\n");
+        expect(text((await store.read(["state/done"]))[0] as Uint8Array)).toBe("1\n2\n");
+      }),
+    );
+
+    it(
+      "scans link trees and blob folders, when it can, as listing and reading would see them",
+      withStore(async (store) => {
+        const hex = "a".repeat(64);
+        const other = "b".repeat(64);
+        await store.put(`links/sha256/${hex}/link`, [`sha256:${hex}\n`]);
+        await store.put(`links/sha256/${other}/link`, [`sha256:${other}`]);
+        await store.put(`blobs/sha256/aa/${hex}/data`, ["12345"]);
+        if (!store.scans) {
+          console.info(`${name}: no layout scans (the engine lists and reads instead)`);
+          expect(store.scans).toBeUndefined();
+          return;
+        }
+        const [links, gone] = await store.scans.scanLinkTrees(["links", "no-links"]);
+        expect(isStoreMissing(gone)).toBe(true);
+        const alg = (links as LinkTreeScan).algorithms[0] as LinkTreeScan["algorithms"][number];
+        expect(alg.name).toBe("sha256");
+        const entries = alg.entries;
+        const order = [...entries.keys()].sort((a, b) =>
+          (entries[a] as string) < (entries[b] as string) ? -1 : 1,
+        );
+        expect(order.map((i) => entries[i])).toEqual([hex, other]);
+        expect(order.map((i) => alg.texts[i])).toEqual([`sha256:${hex}`, `sha256:${other}`]);
+        expect(order.map((i) => alg.links[i])).toEqual(["L", "L"]);
+        const [blobs] = await store.scans.scanBlobFolders(["blobs/sha256/aa"]);
+        expect(blobs).toMatchObject({ entries: [hex], data: "F" });
+        expect((blobs as { sizes: Float64Array }).sizes[0]).toBe(5);
+      }),
+    );
+  });
+}
