@@ -1,7 +1,9 @@
 import { defineConfig } from "vitest/config";
 
-// Three projects so a run can be narrowed (`--project unit`), but `pnpm test` runs them all:
+// Four projects so a run can be narrowed (`--project unit`), but `pnpm test` runs them all:
 // integration and lab tests talk to real registries and a real Docker engine and must run in CI.
+// `s3` tests run against one real S3 server per run (REGSWEEP_S3_SERVER=swift|ceph, Swift by default);
+// `./dev test` runs them a second time on Ceph.
 export default defineConfig({
   test: {
     projects: [
@@ -16,8 +18,18 @@ export default defineConfig({
         test: {
           name: "int",
           include: ["packages/*/src/**/*.int.test.ts"],
+          exclude: ["**/*.s3.int.test.ts", "**/node_modules/**", "**/dist/**"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: "s3",
+          include: ["packages/*/src/**/*.s3.int.test.ts"],
+          globalSetup: ["packages/testbed/src/s3/s3-global-setup.ts"],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
         },
       },
       {

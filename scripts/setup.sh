@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Prepares this machine for regsweep's integration tests and lab, without Docker Hub:
-#   1. apt packages (docker.io docker-registry skopeo busybox-static ...), installed only when missing;
+#   1. apt packages (docker.io docker-registry skopeo busybox-static, the S3 servers: Swift with s3api and
+#      memcached, Ceph mon/osd/radosgw), installed only when missing; no service is started here (the test
+#      bed starts S3 servers per run on free ports, packages/testbed/src/s3/);
 #   2. real registry binaries of the offline version matrix in .cache/registries/<version>/registry,
 #      fetched from the Debian mirror this machine already uses (a private apt state, nothing installed);
 #   3. a private Docker engine under .cache/docker when no engine answers;
@@ -21,7 +23,8 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${REGSWEEP_CACHE_DIR:-$repo/.cache}
 # Kept in step with packages/testbed/src/registry-versions.ts (the entries that have `debian`).
 read -r -a matrix <<<"${REGSWEEP_REGISTRY_VERSIONS:-2.7.1:bullseye 2.8.2:bookworm 2.8.3:trixie}"
-apt_packages=(docker.io docker-registry skopeo busybox-static ca-certificates openssl apache2-utils curl tmux)
+apt_packages=(docker.io docker-registry skopeo busybox-static ca-certificates openssl apache2-utils curl tmux
+  swift-proxy swift-account swift-container swift-object memcached ceph-mon ceph-osd radosgw ceph-common)
 
 log() { printf '[setup] %s\n' "$*"; }
 warn() { printf '[setup] WARNING: %s\n' "$*" >&2; }
@@ -54,18 +57,25 @@ install_packages() {
   ca-certificates, openssl, htpasswd (apache2-utils) and curl; or use the Vagrantfile."
   fi
   log "apt packages: installing ${missing[*]}"
-  # No services get started: containers and chroots have no init, and we start dockerd ourselves.
+  # No services get started: containers and chroots have no init, and we start dockerd ourselves (and the
+  # test bed its S3 servers); where policy-rc.d allows it, the packages' own daemons are stopped below.
   # needrestart would ask about daemons: there are none to restart here.
   if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } \
     >"$cache/apt-install.log" 2>&1; then
     tail -n 20 "$cache/apt-install.log" >&2
     die "apt-get could not install ${missing[*]} (full log: $cache/apt-install.log)"
   fi
+  # On a machine with systemd the S3 packages start their own daemons on fixed ports: the tests never use
+  # them (they start private servers on free ports), so they are stopped and disabled.
+  if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null; then
+    systemctl disable --now memcached.service 'swift-*.service' 'ceph*.service' 'ceph*.target' \
+      >>"$cache/apt-install.log" 2>&1 || true
+  fi
 }
 
 [[ $(id -u) == 0 ]] || die "run as root (it installs packages and starts a Docker engine); on other machines use the Vagrantfile"
 install_packages
-for cmd in docker dockerd skopeo busybox curl openssl; do
+for cmd in docker dockerd skopeo busybox curl openssl swift-proxy-server memcached ceph-mon ceph-osd radosgw; do
   command -v "$cmd" >/dev/null || die "'$cmd' is not on PATH although its package is installed"
 done
 

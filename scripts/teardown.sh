@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Undoes what scripts/setup.sh started: removes the test containers (label org.testcontainers=true),
-# stops the private dockerd (only the one named by setup's pidfile), unmounts what it left mounted.
+# Undoes what scripts/setup.sh and the tests started: stops S3 servers a crashed test run left (only this
+# checkout's), removes the test containers (label org.testcontainers=true), stops the private dockerd
+# (only the one named by setup's pidfile), unmounts what it left mounted.
 #   scripts/teardown.sh           keep images and registry binaries for the next setup
 #   scripts/teardown.sh --purge   also delete .cache/docker (the engine's images and containers)
 # Registry binaries and apt indexes in .cache stay either way; delete .cache by hand to start over.
@@ -33,6 +34,33 @@ socket=$docker_dir/docker.sock
 # shellcheck source=/dev/null
 [[ -f $docker_dir/paths.env ]] && source "$docker_dir/paths.env"
 run_dir=$(dirname "$socket")
+
+# 0. S3 servers (Swift, Ceph) of this checkout that a killed test run left: their run folders in the temp
+#    folder name their owner (this cache folder) and list `<pid> <name>`; a pid now used by another
+#    program (its command line does not name the service) is left alone.
+tmp=${TMPDIR:-/tmp}
+for dir in "$tmp"/regsweep-swift-* "$tmp"/regsweep-ceph-*; do
+  [[ -f $dir/owner && $(cat "$dir/owner") == "$cache" ]] || continue
+  ours=()
+  if [[ -f $dir/pids ]]; then
+    while read -r pid name; do
+      [[ -n $pid && -r /proc/$pid/cmdline ]] || continue
+      tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "${name#swift-}" && ours+=("$pid")
+    done < <(tac "$dir/pids")
+  fi
+  if ((${#ours[@]} > 0)); then
+    log "stopping ${#ours[@]} process(es) of the S3 server in $dir"
+    kill -TERM "${ours[@]}" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do
+      alive=0
+      for pid in "${ours[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+      ((alive)) || break
+      sleep 0.1
+    done
+    kill -KILL "${ours[@]}" 2>/dev/null || true
+  fi
+  rm -rf "$dir"
+done
 
 # 1. Test containers, on whichever engine the tests used (setup's env file, else the environment).
 engine=${DOCKER_HOST:-}

@@ -8,7 +8,7 @@ export {
   defaultTestVersion,
   registryBinary,
 } from "./registry-binary.js";
-export { type RegistryConfigOptions, registryConfigYaml } from "./registry-config.js";
+export { type RegistryConfigOptions, type RegistryS3Storage, registryConfigYaml } from "./registry-config.js";
 export {
   type RegistryProcessOptions,
   type StartedRegistry,
@@ -23,6 +23,22 @@ export {
   registryVersions,
 } from "./registry-versions.js";
 export { cacheDir, repoRoot } from "./repo-root.js";
+export { startCephServer } from "./s3/ceph-server.js";
+export {
+  S3_SERVER_KINDS,
+  type S3ServerInfo,
+  type S3ServerKind,
+  type StartedS3Server,
+  s3ServerKindFromEnv,
+} from "./s3/s3-server.js";
+export {
+  createTestBucket,
+  type TestBucket,
+  testS3Client,
+  uniqueBucketName,
+} from "./s3/s3-test-client.js";
+export { startS3Server } from "./s3/start-s3-server.js";
+export { startSwiftServer } from "./s3/swift-server.js";
 export {
   libtrustKeyId,
   SCHEMA1_SIGNED_MEDIA_TYPE,

@@ -1,9 +1,22 @@
 import { stringify } from "yaml";
 
+/** The registry's `s3` storage driver settings (test bed servers: plain HTTP, path-style by endpoint). */
+export interface RegistryS3Storage {
+  endpoint: string;
+  region: string;
+  bucket: string;
+  accessKey: string;
+  secretKey: string;
+  /** The driver's `rootdirectory` (a key prefix); default: none (keys start at `docker/`). */
+  rootDirectory?: string;
+}
+
 /** What a test may ask of a registry's configuration. */
 export interface RegistryConfigOptions {
   port: number;
   storageRoot: string;
+  /** Store in a bucket instead of `storageRoot` (the registry's `storage.s3` section). */
+  s3?: RegistryS3Storage;
   deleteEnabled: boolean;
   readOnly?: boolean;
   /** htpasswd file for basic auth. */
@@ -32,7 +45,21 @@ export function registryConfigYaml(o: RegistryConfigOptions): string {
     version: 0.1,
     log: { level: "info", formatter: "text" },
     storage: {
-      filesystem: { rootdirectory: o.storageRoot },
+      ...(o.s3
+        ? {
+            s3: {
+              region: o.s3.region,
+              // An endpoint makes the 2.x driver use path-style addressing (it has no forcepathstyle).
+              regionendpoint: o.s3.endpoint,
+              bucket: o.s3.bucket,
+              accesskey: o.s3.accessKey,
+              secretkey: o.s3.secretKey,
+              secure: o.s3.endpoint.startsWith("https:"),
+              v4auth: true,
+              ...(o.s3.rootDirectory ? { rootdirectory: o.s3.rootDirectory } : {}),
+            },
+          }
+        : { filesystem: { rootdirectory: o.storageRoot } }),
       delete: { enabled: o.deleteEnabled },
       maintenance: {
         uploadpurging: { enabled: false },

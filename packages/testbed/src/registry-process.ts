@@ -64,6 +64,7 @@ export async function startRegistryProcess(options: RegistryProcessOptions): Pro
     );
     const args = version.cliForm === "serve" ? ["serve", configPath] : [configPath];
     const child = spawn(binary, args, {
+      // A clean environment: among other things no AWS_CA_BUNDLE, which makes the s3 driver panic at start.
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...version.env, ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -1,0 +1,96 @@
+import { createHash, randomBytes } from "node:crypto";
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import type { S3ServerInfo } from "./s3-server.js";
+
+/**
+ * An SDK client for a test bed server, with the two settings these servers need: checksums only when
+ * required (Swift and Ceph 16 refuse aws-chunked trailers) and a Content-MD5 on DeleteObjects (Swift
+ * requires it). The product's own client does the same in @regsweep/cleaner; this one is for set-up and
+ * assertions only.
+ */
+export function testS3Client(server: S3ServerInfo): S3Client {
+  const client = new S3Client({
+    endpoint: server.endpoint,
+    region: server.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: server.accessKey, secretAccessKey: server.secretKey },
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === "DeleteObjectsCommand") {
+        const request = args.request as { headers: Record<string, string>; body?: unknown };
+        if (typeof request.body === "string" || request.body instanceof Uint8Array) {
+          request.headers["content-md5"] = createHash("md5").update(request.body).digest("base64");
+        }
+      }
+      return next(args);
+    },
+    { step: "finalizeRequest", name: "testContentMd5", priority: "low" },
+  );
+  return client;
+}
+
+/** A bucket name no other test (or concurrent run) uses. */
+export function uniqueBucketName(prefix = "regsweep"): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
+}
+
+/** A fresh, empty bucket on the server, removed with everything in it on dispose. */
+export interface TestBucket extends AsyncDisposable {
+  readonly name: string;
+  readonly client: S3Client;
+  /** Every key in the bucket (or under `prefix`), sorted. */
+  keys(prefix?: string): Promise<string[]>;
+  /** Deletes every object, then the bucket. */
+  remove(): Promise<void>;
+}
+
+/** Creates a bucket with a unique name on the server. */
+export async function createTestBucket(server: S3ServerInfo, prefix?: string): Promise<TestBucket> {
+  const client = testS3Client(server);
+  const name = uniqueBucketName(prefix);
+  await client.send(new CreateBucketCommand({ Bucket: name }));
+  const keys = async (under?: string) => {
+    const all: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await client.send(
+        new ListObjectsV2Command({ Bucket: name, Prefix: under, ContinuationToken: token }),
+      );
+      for (const o of page.Contents ?? []) if (o.Key) all.push(o.Key);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return all.sort();
+  };
+  const bucket: TestBucket = {
+    name,
+    client,
+    keys,
+    async remove() {
+      for (;;) {
+        const batch = (await keys()).slice(0, 1000);
+        if (batch.length === 0) break;
+        await client.send(
+          new DeleteObjectsCommand({
+            Bucket: name,
+            Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+          }),
+        );
+      }
+      await client.send(new DeleteBucketCommand({ Bucket: name }));
+      client.destroy();
+    },
+    async [Symbol.asyncDispose]() {
+      await bucket.remove();
+    },
+  };
+  return bucket;
+}
