@@ -124,3 +124,18 @@ export { readCreatedTimes } from "./retention/read-created-times.js";
 export { type RepositorySpace, type SpaceReport, summarizeSpace } from "./space-usage.js";
 export { lockStorage, STATE_DIR, type StorageLock } from "./storage-lock.js";
 export { parsePath, pathFor, type StoragePath } from "./storage-paths.js";
+export { createS3Client, DEFAULT_S3_MAX_ATTEMPTS, type S3RequestCounts } from "./stores/s3/s3-client.js";
+export {
+  DEFAULT_S3_CONCURRENCY,
+  type S3MultipartUpload,
+  S3Store,
+  type S3StoreOptions,
+} from "./stores/s3/s3-store.js";
+export {
+  type RegistryS3Section,
+  rootDirectoryPrefix,
+  type S3Target,
+  s3Location,
+  s3TargetFromRegistryConfig,
+  s3TargetFromUrl,
+} from "./stores/s3/s3-target.js";
