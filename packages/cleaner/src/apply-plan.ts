@@ -1,19 +1,14 @@
-import { join } from "node:path";
 import { collectGarbage } from "./collect-garbage.js";
 import { InvalidRequestError } from "./errors.js";
-import {
-  DEFAULT_REMOVE_THREADS,
-  type Outcome,
-  type Removed,
-  type RemoveJob,
-  settled,
-  withFileIo,
-} from "./file-io-pool.js";
+import { DEFAULT_REMOVE_THREADS } from "./file-io-pool.js";
 import { Journal } from "./journal.js";
 import type { Plan, PlanAction } from "./plan.js";
 import { actionFiles, actionPath, ownDir } from "./plan-paths.js";
 import { pathFor } from "./storage-paths.js";
 import { liveLinks, staleRepositories } from "./storage-rechecks.js";
+import { settled } from "./stores/outcome.js";
+import type { StoreDeleted, StoreDeleteJob, StoreOutcome } from "./stores/store.js";
+import { type StoreTarget, useStore } from "./stores/use-store.js";
 
 /** An action that was not carried out, and why. */
 export interface SkippedAction {
@@ -37,7 +32,7 @@ export interface ApplyReport {
 
 /** Options for applying a plan. */
 export interface ApplyOptions {
-  /** Threads doing the file I/O (default `DEFAULT_REMOVE_THREADS`). */
+  /** Threads doing the file I/O when a storage root is given (default `DEFAULT_REMOVE_THREADS`). */
   ioThreads?: number;
   onProgress?: (done: number, total: number) => void;
   /** Stop early (Ctrl-C): actions not started are left, the journal stays for a resume. */
@@ -45,7 +40,7 @@ export interface ApplyOptions {
 }
 
 /** What removing an action's files takes, relative to the storage root. */
-function removeJob(action: PlanAction): RemoveJob {
+function removeJob(action: PlanAction): StoreDeleteJob {
   return { files: actionFiles(action), upTo: ownDir(action) };
 }
 
@@ -55,13 +50,17 @@ function removeJob(action: PlanAction): RemoveJob {
  * Before deleting it re-checks what could have changed since planning and skips what did; it journals
  * progress so that a re-run after a kill -9 finishes the job.
  */
-export async function applyPlan(root: string, plan: Plan, options: ApplyOptions = {}): Promise<ApplyReport> {
+export async function applyPlan(
+  target: StoreTarget,
+  plan: Plan,
+  options: ApplyOptions = {},
+): Promise<ApplyReport> {
   if (plan.format !== "regsweep.plan/v1")
     throw new InvalidRequestError(`not a regsweep plan (format ${String(plan.format)})`);
   // Whatever made the plan (an inventory of the whole tree) is garbage by now: free it before a long run.
   collectGarbage();
-  const journal = await Journal.begin(root, plan);
-  return withFileIo(options.ioThreads ?? DEFAULT_REMOVE_THREADS, async (io) => {
+  return useStore(target, { ioThreads: options.ioThreads ?? DEFAULT_REMOVE_THREADS }, async (store) => {
+    const journal = await Journal.begin(store, plan);
     const report: ApplyReport = {
       done: 0,
       alreadyGone: 0,
@@ -69,7 +68,7 @@ export async function applyPlan(root: string, plan: Plan, options: ApplyOptions 
       staleRepositories: [],
       bytesFreed: 0,
     };
-    const stale = await staleRepositories(io, root, plan);
+    const stale = await staleRepositories(store, plan);
     report.staleRepositories = [...stale.keys()].sort();
     const total = plan.actions.length;
     let progressed = 0;
@@ -101,12 +100,12 @@ export async function applyPlan(root: string, plan: Plan, options: ApplyOptions 
       });
       if (tags.length > 0) {
         const paths = tags.map(({ action }) =>
-          join(root, pathFor({ kind: "tag-current-link", repository: action.repository, tag: action.tag })),
+          pathFor({ kind: "tag-current-link", repository: action.repository, tag: action.tag }),
         );
-        const currents = await io.readSmall(paths);
+        const currents = await store.readSmall(paths);
         const moved = new Set<number>();
         tags.forEach(({ action, index }, i) => {
-          const current = settled(currents[i], paths[i] as string)?.text?.trim();
+          const current = settled(store, currents[i], paths[i] as string)?.text?.trim();
           if (current !== undefined && action.current !== undefined && current !== action.current) {
             skip(index, action, `tag moved to ${current} since the plan was made`);
             moved.add(index);
@@ -128,13 +127,13 @@ export async function applyPlan(root: string, plan: Plan, options: ApplyOptions 
       const signal = options.signal ? AbortSignal.any([options.signal, halt.signal]) : halt.signal;
       let refusal: unknown;
       const settle =
-        (list: number[], removed: (action: PlanAction, result: Removed) => boolean) =>
-        (start: number, results: Array<Outcome<Removed>>) => {
+        (list: number[], removed: (action: PlanAction, result: StoreDeleted) => boolean) =>
+        (start: number, results: Array<StoreOutcome<StoreDeleted>>) => {
           results.forEach((outcome, i) => {
             const index = list[start + i] as number;
             const action = actionAt(index);
             try {
-              const result = settled(outcome, () => join(root, actionPath(action)), "change");
+              const result = settled(store, outcome, () => actionPath(action), "change");
               done(index, action, result !== undefined && removed(action, result));
             } catch (error) {
               refusal ??= error;
@@ -144,19 +143,18 @@ export async function applyPlan(root: string, plan: Plan, options: ApplyOptions 
         };
       const trees = ready.filter((index) => actionAt(index).type === "upload");
       const rest = ready.filter((index) => actionAt(index).type !== "upload");
-      await io.each(
-        "removeTree",
+      await store.deletePrefix(
         { length: trees.length, at: (i) => actionPath(actionAt(trees[i] as number)) },
-        settle(trees, (_, r) => r.dirs > 0),
-        { signal, base: root },
+        { onBatch: settle(trees, (_, r) => r.files + r.dirs > 0), signal },
       );
       // Jobs are made as their batch goes to a thread, so a 300k-action phase never holds 300k jobs.
-      await io.each(
-        "remove",
+      await store.delete(
         { length: rest.length, at: (i) => removeJob(actionAt(rest[i] as number)) },
-        // A prune removes a folder; every other action counts as done by what it unlinked.
-        settle(rest, (a, r) => (a.type === "prune" ? r.dirs : r.files) > 0),
-        { signal, base: root },
+        {
+          // A prune removes a folder; every other action counts as done by what it unlinked.
+          onBatch: settle(rest, (a, r) => (a.type === "prune" ? r.dirs : r.files) > 0),
+          signal,
+        },
       );
       if (refusal) throw refusal;
     };
@@ -184,8 +182,7 @@ export async function applyPlan(root: string, plan: Plan, options: ApplyOptions 
       const live =
         types[0] === "blob"
           ? await liveLinks(
-              io,
-              root,
+              store,
               new Set(indexes.map((index) => (actionAt(index) as { digest: string }).digest)),
             )
           : undefined;

@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { join } from "node:path";
 import pLimit from "p-limit";
 import { type Digest, parseDigest } from "./digest.js";
 import type { Finding, Inventory, RepositoryInventory } from "./inventory.js";
 import { isManifestProblem, type ManifestInfo } from "./manifest.js";
 import { pathFor } from "./storage-paths.js";
+import type { Store } from "./stores/store.js";
+import { type StoreTarget, useStore } from "./stores/use-store.js";
 
 /**
  * Why a tag cannot be pulled whole from storage. Each code names the first thing a registry would fail on
@@ -346,9 +346,17 @@ export interface BlobVerifyReport {
  * content does not match their digest. Reads only; the only effectful part of the check.
  */
 export async function verifyBlobDigests(
-  root: string,
+  target: StoreTarget,
   inventory: Inventory,
   options: VerifyBlobOptions = {},
+): Promise<BlobVerifyReport> {
+  return useStore(target, {}, (store) => verifyBlobs(store, inventory, options));
+}
+
+async function verifyBlobs(
+  store: Store,
+  inventory: Inventory,
+  options: VerifyBlobOptions,
 ): Promise<BlobVerifyReport> {
   const limit = pLimit(options.concurrency ?? 8);
   const report: BlobVerifyReport = { checked: 0, bytes: 0, mismatches: [] };
@@ -362,16 +370,19 @@ export async function verifyBlobDigests(
         const hash = createHash(algorithm);
         let bytes = 0;
         try {
-          for await (const chunk of createReadStream(join(root, relPath), { highWaterMark: 1 << 20 })) {
-            hash.update(chunk as Buffer);
-            bytes += (chunk as Buffer).length;
+          for await (const chunk of store.readStream(relPath)) {
+            hash.update(chunk);
+            bytes += chunk.length;
           }
         } catch (error) {
+          // The store names the failure (an errno name, an S3 error code); the cause carries it.
+          const cause =
+            (error as { cause?: NodeJS.ErrnoException }).cause ?? (error as NodeJS.ErrnoException);
           report.mismatches.push({
             problem: "unreadable",
             digest,
             path: relPath,
-            detail: `could not read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+            detail: `could not read: ${cause.code ?? String(error)}`,
           });
           return;
         }

@@ -85,7 +85,7 @@ function pinned(inventory: Inventory): Inventory {
   return { ...inventory, source: "/var/lib/registry" };
 }
 
-const GOLDEN = join(import.meta.dirname, "..", "test-fixtures", "golden-plans.json");
+const GOLDEN = join(import.meta.dirname, "..", "test-fixtures", "golden-plans.txt");
 
 it("makes the same plan JSON, byte for byte, for the same storage tree (golden plans)", async () => {
   const root = await useStorageTree(spec);

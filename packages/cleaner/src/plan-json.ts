@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
+import { Readable } from "node:stream";
 import { type Digest, isDigest } from "./digest.js";
 import { PlanFileError } from "./errors.js";
 import type { Plan, PlanAction } from "./plan.js";
@@ -226,16 +226,30 @@ const ACTIONS_CLOSE = "  ]";
  * that text and its ~300k written-out actions at once (a 410 MB peak). Any other layout is read whole.
  */
 export async function readPlanFile(path: string): Promise<Plan> {
-  return (await readPlanLines(path)) ?? parsePlanJson(await readFile(path, "utf8"));
+  return readPlanText(() => createReadStream(path, { encoding: "utf8" }));
 }
 
-/** The plan, or `undefined` when the file is not in the one-action-per-line layout (exported for tests). */
-export async function readPlanLines(path: string): Promise<Plan | undefined> {
+/** A source of a plan's text, opened once per pass (a journaled plan in a store, a plan file). */
+export type PlanTextSource = () => AsyncIterable<string | Uint8Array>;
+
+/** Reads a plan as `readPlanFile` does, from any source of its text (the journal in a store). */
+export async function readPlanText(open: PlanTextSource): Promise<Plan> {
+  const plan = await readPlanLines(open);
+  if (plan) return plan;
+  const pieces: Buffer[] = [];
+  for await (const piece of open())
+    pieces.push(typeof piece === "string" ? Buffer.from(piece) : Buffer.from(piece));
+  return parsePlanJson(Buffer.concat(pieces).toString("utf8"));
+}
+
+/** The plan, or `undefined` when the text is not in the one-action-per-line layout (exported for tests). */
+export async function readPlanLines(source: string | PlanTextSource): Promise<Plan | undefined> {
   const head: string[] = [];
   const tail: string[] = [];
   const actions: PlanAction[] = [];
   let part: "head" | "actions" | "tail" = "head";
-  const input = createReadStream(path, { encoding: "utf8" });
+  const input =
+    typeof source === "string" ? createReadStream(source, { encoding: "utf8" }) : Readable.from(source());
   const lines = createInterface({ input, crlfDelay: Infinity });
   try {
     for await (const line of lines) {

@@ -1,13 +1,14 @@
-import { stat } from "node:fs/promises";
-import { join } from "node:path";
 import { type Digest, isDigest } from "./digest.js";
 import { NotAStorageTreeError } from "./errors.js";
-import { type EntryKind, type FileIoPool, settled, withFileIo } from "./file-io-pool.js";
 import { findRepositories } from "./find-repositories.js";
 import { chunks, forEachLimited, mapLimited } from "./for-each-limited.js";
 import type { BlobInfo, Finding, Inventory, RepositoryInventory, TagInfo, UploadInfo } from "./inventory.js";
 import { isManifestProblem, type ManifestInfo, type ManifestProblem, parseManifest } from "./manifest.js";
-import { BLOBS_ROOT, pathFor, V2_ROOT } from "./storage-paths.js";
+import { BLOBS_ROOT, folderFor, pathFor, V2_ROOT } from "./storage-paths.js";
+import { openFsStore } from "./stores/fs/open-fs-store.js";
+import { layoutScans } from "./stores/layout-scans.js";
+import { settled } from "./stores/outcome.js";
+import type { Store, StoreEntry, StoreLayoutScans } from "./stores/store.js";
 
 /** Options for reading a storage tree. */
 export interface ReadStorageOptions {
@@ -33,29 +34,38 @@ const ROUNDS_IN_FLIGHT = 3;
 const MANIFEST_CHUNK = 1024;
 
 /**
- * Reads a `distribution` filesystem storage tree in one pass: repositories (nested names too), tags with
- * their history, revisions, layer links, uploads, blobs and every manifest. Oddities become findings;
- * nothing here throws for a broken tree except a root that is not a storage tree at all, or a file the
- * operating system refuses to read (which would make any decision about it a guess).
+ * Reads a `distribution` filesystem storage tree in one pass (see `readStoreInventory`); the root is opened
+ * as the filesystem store, which must be a storage tree.
  */
 export async function readStorageInventory(
   root: string,
   options: ReadStorageOptions = {},
 ): Promise<Inventory> {
-  const v2 = join(root, V2_ROOT);
-  const v2Stat = await stat(v2).catch(() => undefined);
-  if (!v2Stat?.isDirectory()) {
-    const rootStat = await stat(root).catch(() => undefined);
-    throw new NotAStorageTreeError(
-      root,
-      !rootStat
-        ? "it does not exist"
-        : !rootStat.isDirectory()
-          ? "it is not a directory"
-          : `it has no ${V2_ROOT} folder (give the registry's rootdirectory, e.g. /var/lib/registry)`,
-    );
+  const store = await openFsStore(root, { ioThreads: options.ioThreads });
+  try {
+    return await readStoreInventory(store, options);
+  } finally {
+    await store.close();
   }
-  return withFileIo(options.ioThreads, (io) => new TreeReader(root, io, options).read());
+}
+
+/**
+ * Reads a registry's storage from a store in one pass: repositories (nested names too), tags with their
+ * history, revisions, layer links, uploads, blobs and every manifest. Oddities become findings; nothing here
+ * throws for a broken tree except a store that is not a storage tree at all, or an entry the store refuses
+ * to read (which would make any decision about it a guess).
+ */
+export async function readStoreInventory(
+  store: Store,
+  options: Omit<ReadStorageOptions, "ioThreads"> = {},
+): Promise<Inventory> {
+  const [v2] = await store.list([V2_ROOT]);
+  if (v2 === undefined || !Array.isArray(settled(store, v2, V2_ROOT)))
+    throw new NotAStorageTreeError(
+      store.location,
+      `it has no ${V2_ROOT} folder (give the registry's rootdirectory, e.g. /var/lib/registry)`,
+    );
+  return new TreeReader(store, options).read();
 }
 
 /** A `<alg>/<hex>/link` entry that exists, with its `<alg>` folder. */
@@ -63,7 +73,6 @@ interface DigestLink {
   digest: Digest;
   mtimeMs: number;
   ino: number;
-  algDir: string;
 }
 
 /**
@@ -79,11 +88,14 @@ class TreeReader {
    */
   private readonly interned = new Map<string, Digest>();
 
+  private readonly scans: StoreLayoutScans;
+
   constructor(
-    private readonly root: string,
-    private readonly io: FileIoPool,
-    private readonly options: ReadStorageOptions,
-  ) {}
+    private readonly store: Store,
+    private readonly options: Omit<ReadStorageOptions, "ioThreads">,
+  ) {
+    this.scans = layoutScans(store);
+  }
 
   async read(): Promise<Inventory> {
     const readAtMs = Date.now();
@@ -104,7 +116,7 @@ class TreeReader {
     const byPath = (a: Finding, b: Finding) =>
       a.path < b.path ? -1 : a.path > b.path ? 1 : a.code.localeCompare(b.code);
     return {
-      source: this.root,
+      source: this.store.location,
       readAtMs,
       repositories,
       blobs,
@@ -121,34 +133,30 @@ class TreeReader {
     return digest;
   }
 
-  private rel(abs: string): string {
-    return abs.slice(this.root.length + (this.root.endsWith("/") ? 0 : 1));
-  }
-
   /** Each folder's entries; a folder that is gone (or is a file) has none. */
-  private async list(dirs: string[]): Promise<Array<Array<[string, EntryKind]>>> {
-    const listings = await this.io.list(dirs);
-    return listings.map((l, i) => settled(l, dirs[i] as string) ?? []);
+  private async list(dirs: string[]): Promise<StoreEntry[][]> {
+    const listings = await this.store.list(dirs);
+    return listings.map((l, i) => settled(this.store, l, dirs[i] as string) ?? []);
   }
 
   /** Repository names, with what the walk meets on the way as findings. */
   private async findRepositories(): Promise<string[]> {
-    const found = await findRepositories(this.io, this.root, {
+    const found = await findRepositories(this.store, {
       stray: (path, kind) =>
         this.findings.push(
           kind === "symlink"
             ? {
                 code: "entry.symlink",
-                path: this.rel(path),
+                path,
                 detail: "symbolic link in the repositories tree (never followed)",
               }
             : {
                 code: "entry.unexpected",
-                path: this.rel(path),
+                path,
                 detail: "file where repository folders belong",
               },
         ),
-      empty: (dir) => this.emptyDirs.push(this.rel(dir)),
+      empty: (dir) => this.emptyDirs.push(dir),
     });
     return found.map((r) => r.name);
   }
@@ -158,32 +166,32 @@ class TreeReader {
    * `linkedblobstore.go` sees it). One list of links per root, sorted by digest.
    */
   private async readLinkSets(roots: Array<{ dir: string; repository: string }>): Promise<DigestLink[][]> {
-    const scans = await this.io.scanLinkTrees(roots.map((r) => r.dir));
+    const scans = await this.scans.scanLinkTrees(roots.map((r) => r.dir));
     return scans.map((outcome, set) => {
       const { dir: root, repository } = roots[set] as { dir: string; repository: string };
       const links: DigestLink[] = [];
-      for (const alg of settled(outcome, root)?.algorithms ?? []) {
-        const algDir = join(root, alg.name);
-        if (alg.entries.length === 0) this.emptyDirs.push(this.rel(algDir));
+      for (const alg of settled(this.store, outcome, root)?.algorithms ?? []) {
+        const algDir = `${root}/${alg.name}`;
+        if (alg.entries.length === 0) this.emptyDirs.push(algDir);
         alg.entries.forEach((hex, i) => {
           const digest = `${alg.name}:${hex}`;
           if (alg.kinds[i] !== "d" || !isDigest(digest)) {
             this.findings.push({
               code: "entry.unexpected",
-              path: this.rel(join(algDir, hex)),
+              path: `${algDir}/${hex}`,
               repository,
               detail: "not a <algorithm>/<hex> link folder",
             });
             return;
           }
           const state = alg.links[i];
-          if (state === "E") this.emptyDirs.push(this.rel(join(algDir, hex)));
+          if (state === "E") this.emptyDirs.push(`${algDir}/${hex}`);
           if (state !== "L") return;
           const text = alg.texts[i] as string;
           if (text !== digest) {
             this.findings.push({
               code: "link.invalid",
-              path: this.rel(join(algDir, hex, "link")),
+              path: `${algDir}/${hex}/link`,
               repository,
               digest,
               detail: `link says '${text.slice(0, 80)}', its folder says ${digest}`,
@@ -193,7 +201,6 @@ class TreeReader {
             digest: this.intern(digest),
             mtimeMs: alg.mtimes[i] as number,
             ino: alg.order[i] as number,
-            algDir,
           });
         });
       }
@@ -202,40 +209,45 @@ class TreeReader {
   }
 
   private async readRepositories(names: string[]): Promise<RepositoryInventory[]> {
-    const dirs = names.map((name) => join(this.root, pathFor({ kind: "repository", repository: name })));
-    const under = (sub: string) =>
-      names.map((repository, i) => ({ dir: join(dirs[i] as string, sub), repository }));
+    const folders = (kind: "revisions-dir" | "layers-dir" | "tags-dir" | "uploads-dir") =>
+      names.map((repository) => ({ dir: folderFor({ kind, repository }), repository }));
     const [revisionSets, layerSets, tagLists, uploadLists] = await Promise.all([
-      this.readLinkSets(under("_manifests/revisions")),
-      this.readLinkSets(under("_layers")),
-      this.list(under("_manifests/tags").map((u) => u.dir)),
-      this.list(under("_uploads").map((u) => u.dir)),
+      this.readLinkSets(folders("revisions-dir")),
+      this.readLinkSets(folders("layers-dir")),
+      this.list(folders("tags-dir").map((u) => u.dir)),
+      this.list(folders("uploads-dir").map((u) => u.dir)),
     ]);
 
     // Second level: what hangs below revisions (schema1 signatures), tags and uploads.
     const revisions = revisionSets.flatMap((links, r) => links.map((link) => ({ r, link })));
     const tags = tagLists.flatMap((list, r) =>
       list
-        .filter(([, kind]) => kind === "dir")
-        .map(([tag]) => ({ r, tag, dir: join(dirs[r] as string, "_manifests/tags", tag) })),
+        .filter(({ kind }) => kind === "dir")
+        .map(({ name: tag }) => ({ r, tag, repository: names[r] as string })),
     );
     const uploads = uploadLists.flatMap((list, r) =>
       list
-        .filter(([, kind]) => kind === "dir")
-        .map(([id]) => ({ r, id, dir: join(dirs[r] as string, "_uploads", id) })),
+        .filter(({ kind }) => kind === "dir")
+        .map(({ name: id }) => ({ r, id, repository: names[r] as string })),
     );
+    const uploadFile = (kind: "upload-data" | "upload-startedat", u: (typeof uploads)[number]) =>
+      folderFor({ kind, repository: u.repository, upload: u.id });
     const [signatureSets, currentLinks, indexSets, startedAts, uploadData, uploadDirs] = await Promise.all([
       this.readLinkSets(
-        revisions.map(({ r, link }) => ({
-          dir: join(link.algDir, link.digest.slice(link.digest.indexOf(":") + 1), "signatures"),
-          repository: names[r] as string,
-        })),
+        revisions.map(({ r, link }) => {
+          const repository = names[r] as string;
+          return { dir: folderFor({ kind: "signatures-dir", repository, digest: link.digest }), repository };
+        }),
       ),
-      this.io.readSmall(tags.map((t) => join(t.dir, "current/link"))),
-      this.readLinkSets(tags.map((t) => ({ dir: join(t.dir, "index"), repository: names[t.r] as string }))),
-      this.io.readSmall(uploads.map((u) => join(u.dir, "startedat"))),
-      this.io.stat(uploads.map((u) => join(u.dir, "data"))),
-      this.io.stat(uploads.map((u) => u.dir)),
+      this.store.readSmall(tags.map((t) => pathFor({ kind: "tag-current-link", ...t }))),
+      this.readLinkSets(
+        tags.map((t) => ({ dir: folderFor({ kind: "tag-index-dir", ...t }), repository: t.repository })),
+      ),
+      this.store.readSmall(uploads.map((u) => uploadFile("upload-startedat", u))),
+      this.store.stat(uploads.map((u) => uploadFile("upload-data", u))),
+      this.store.stat(
+        uploads.map((u) => pathFor({ kind: "upload-dir", repository: u.repository, upload: u.id })),
+      ),
     ]);
 
     const repositories: RepositoryInventory[] = names.map((name, r) => ({
@@ -253,9 +265,9 @@ class TreeReader {
         signatures: (signatureSets[i] ?? []).map((s) => s.digest),
       });
     });
-    tags.forEach(({ r, tag, dir }, i) => {
-      const path = join(dir, "current/link");
-      const current = settled(currentLinks[i], path);
+    tags.forEach(({ r, tag, repository }, i) => {
+      const path = pathFor({ kind: "tag-current-link", repository, tag });
+      const current = settled(this.store, currentLinks[i], path);
       const text = current?.text?.trim();
       const info: TagInfo = { name: tag, index: (indexSets[i] ?? []).map((l) => l.digest) };
       if (current && text !== undefined && isDigest(text)) {
@@ -264,7 +276,7 @@ class TreeReader {
       } else {
         this.findings.push({
           code: text !== undefined ? "link.invalid" : "tag.no-current",
-          path: this.rel(path),
+          path,
           repository: names[r],
           detail:
             text !== undefined
@@ -274,11 +286,16 @@ class TreeReader {
       }
       repositories[r]?.tags.push(info);
     });
-    uploads.forEach(({ r, id, dir }, i) => {
-      const startedAt = settled(startedAts[i], join(dir, "startedat"))?.text;
+    uploads.forEach((u, i) => {
+      const { r, id } = u;
+      const startedAt = settled(this.store, startedAts[i], uploadFile("upload-startedat", u))?.text;
       const parsed = startedAt === undefined ? Number.NaN : Date.parse(startedAt.trim());
-      const data = settled(uploadData[i], join(dir, "data"));
-      const folder = settled(uploadDirs[i], dir);
+      const data = settled(this.store, uploadData[i], uploadFile("upload-data", u));
+      const folder = settled(
+        this.store,
+        uploadDirs[i],
+        pathFor({ kind: "upload-dir", repository: u.repository, upload: id }),
+      );
       const upload: UploadInfo = {
         id,
         startedAtMs: Number.isFinite(parsed) ? parsed : (folder?.mtimeMs ?? Date.now()),
@@ -295,15 +312,14 @@ class TreeReader {
 
   /** `blobs/<alg>/<2 hex>/<hex>/data`: size and mtime of each. */
   private async readBlobs(): Promise<Map<Digest, BlobInfo>> {
-    const blobsDir = join(this.root, BLOBS_ROOT);
-    const algs = ((await this.list([blobsDir]))[0] ?? []).filter(([, kind]) => kind === "dir");
-    const algDirs = algs.map(([alg]) => ({ alg, dir: join(blobsDir, alg) }));
+    const algs = ((await this.list([BLOBS_ROOT]))[0] ?? []).filter(({ kind }) => kind === "dir");
+    const algDirs = algs.map(({ name: alg }) => ({ alg, dir: `${BLOBS_ROOT}/${alg}` }));
     const prefixes: Array<{ alg: string; prefix: string; dir: string }> = [];
     (await this.list(algDirs.map((a) => a.dir))).forEach((list, i) => {
       const { alg, dir } = algDirs[i] as (typeof algDirs)[number];
-      for (const [prefix, kind] of list) {
-        if (kind === "dir") prefixes.push({ alg, prefix, dir: join(dir, prefix) });
-        else this.notABlobFolder(join(dir, prefix));
+      for (const { name: prefix, kind } of list) {
+        if (kind === "dir") prefixes.push({ alg, prefix, dir: `${dir}/${prefix}` });
+        else this.notABlobFolder(`${dir}/${prefix}`);
       }
     });
     const blobs = new Map<Digest, BlobInfo>();
@@ -318,16 +334,16 @@ class TreeReader {
     prefixes: Array<{ alg: string; prefix: string; dir: string }>,
     blobs: Map<Digest, BlobInfo>,
   ): Promise<void> {
-    const scans = await this.io.scanBlobFolders(prefixes.map((p) => p.dir));
+    const scans = await this.scans.scanBlobFolders(prefixes.map((p) => p.dir));
     scans.forEach((outcome, p) => {
       const { alg, prefix, dir } = prefixes[p] as (typeof prefixes)[number];
-      const scan = settled(outcome, dir);
+      const scan = settled(this.store, outcome, dir);
       if (!scan) return;
-      if (scan.entries.length === 0) this.emptyDirs.push(this.rel(dir));
+      if (scan.entries.length === 0) this.emptyDirs.push(dir);
       scan.entries.forEach((hex, i) => {
         const digest = `${alg}:${hex}`;
         if (scan.kinds[i] !== "d" || !isDigest(digest) || !hex.startsWith(prefix)) {
-          this.notABlobFolder(join(dir, hex));
+          this.notABlobFolder(`${dir}/${hex}`);
           return;
         }
         switch (scan.data[i]) {
@@ -339,13 +355,13 @@ class TreeReader {
             });
             break;
           case "E":
-            this.emptyDirs.push(this.rel(join(dir, hex)));
+            this.emptyDirs.push(`${dir}/${hex}`);
             break;
           case "S":
           case "O":
             this.findings.push({
               code: scan.data[i] === "S" ? "entry.symlink" : "entry.unexpected",
-              path: this.rel(join(dir, hex, "data")),
+              path: `${dir}/${hex}/data`,
               digest,
               detail: "blob data is not a regular file (kept, never followed)",
             });
@@ -356,7 +372,7 @@ class TreeReader {
   }
 
   private notABlobFolder(path: string): void {
-    this.findings.push({ code: "entry.unexpected", path: this.rel(path), detail: "not a blob folder" });
+    this.findings.push({ code: "entry.unexpected", path: path, detail: "not a blob folder" });
   }
 
   /**
@@ -374,9 +390,9 @@ class TreeReader {
       for (const t of repo.tags) if (t.current && blobs.has(t.current)) wanted.add(t.current);
     }
     const digests = [...wanted];
-    const pathOf = (digest: Digest) => join(this.root, pathFor({ kind: "blob-data", digest }));
+    const pathOf = (digest: Digest) => pathFor({ kind: "blob-data", digest });
     const readChunk = (start: number) =>
-      this.io.read(digests.slice(start, start + MANIFEST_CHUNK).map(pathOf));
+      this.store.read(digests.slice(start, start + MANIFEST_CHUNK).map(pathOf));
     const manifests = new Map<Digest, ManifestInfo | ManifestProblem>();
     // The next chunk is read while this one is parsed.
     let reading = readChunk(0);
@@ -386,21 +402,21 @@ class TreeReader {
       bodies.forEach((body, i) => {
         const digest = digests[start + i] as Digest;
         const path = pathOf(digest);
-        const bytes = settled(body, path);
+        const bytes = settled(this.store, body, path);
         if (!bytes) return; // reported as manifest.missing, per repository (crossCheck)
         const parsed = this.internManifest(parseManifest(bytes, digest));
         manifests.set(digest, parsed);
         if (isManifestProblem(parsed)) {
           this.findings.push({
             code: "manifest.corrupt",
-            path: this.rel(path),
+            path,
             digest,
             detail: `${parsed.problem}: ${parsed.detail}`,
           });
         } else if (parsed.kind === "unknown") {
           this.findings.push({
             code: "manifest.unknown-type",
-            path: this.rel(path),
+            path,
             digest,
             detail: `media type '${parsed.mediaType}' is not one regsweep knows; kept with everything it names`,
           });

@@ -1,10 +1,12 @@
-import { mkdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
-import { join } from "node:path";
 import { LockHeldError } from "./errors.js";
+import { settled } from "./stores/outcome.js";
+import { type StoreTarget, useStore } from "./stores/use-store.js";
 
 /** regsweep's own folder in a storage root, beside (not inside) `docker/`, so the registry never sees it. */
 export const STATE_DIR = ".regsweep";
+
+const LOCK_FILE = `${STATE_DIR}/lock`;
 
 function alive(pid: number): boolean {
   try {
@@ -22,31 +24,32 @@ export interface StorageLock extends AsyncDisposable {
 }
 
 /**
- * Takes the lock that keeps two regsweep runs off one storage tree. A lock whose process is gone (same
- * host) is taken over: after a kill -9 the next run must not need a manual clean-up.
+ * Takes the lock that keeps two regsweep runs off one store: a small file written exclusively. A lock whose
+ * process is gone (same host) is taken over: after a kill -9 the next run must not need a manual clean-up.
  */
-export async function lockStorage(root: string): Promise<StorageLock> {
-  const dir = join(root, STATE_DIR);
-  const path = join(dir, "lock");
-  await mkdir(dir, { recursive: true });
+export async function lockStorage(target: StoreTarget): Promise<StorageLock> {
   const me = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await writeFile(path, me, { flag: "wx" });
-      const lock: StorageLock = {
-        path,
-        async release() {
-          await rm(path, { force: true });
-          await rmdir(dir).catch(() => undefined); // only when empty: a journal may still be there
-        },
-        async [Symbol.asyncDispose]() {
-          await lock.release();
-        },
-      };
-      return lock;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const text = await readFile(path, "utf8").catch(() => "{}");
+  return useStore(target, {}, async (store) => {
+    const path = store.describe(LOCK_FILE);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (await store.putExclusive(LOCK_FILE, me)) {
+        const lock: StorageLock = {
+          path,
+          async release() {
+            // Its folder goes too, only when empty: a journal may still be there.
+            await useStore(target, {}, (s) => s.remove(LOCK_FILE));
+          },
+          async [Symbol.asyncDispose]() {
+            await lock.release();
+          },
+        };
+        return lock;
+      }
+      const bytes = await store
+        .read([LOCK_FILE])
+        .then(([outcome]) => settled(store, outcome, LOCK_FILE))
+        .catch(() => undefined);
+      const text = bytes ? Buffer.from(bytes).toString("utf8") : "{}";
       let holder: { pid?: number; host?: string } = {};
       try {
         holder = JSON.parse(text) as typeof holder;
@@ -54,11 +57,11 @@ export async function lockStorage(root: string): Promise<StorageLock> {
         // unreadable lock: treat as held by an unknown process
       }
       if (holder.host === hostname() && typeof holder.pid === "number" && !alive(holder.pid)) {
-        await rm(path, { force: true });
+        await store.remove(LOCK_FILE);
         continue;
       }
       throw new LockHeldError(path, text.trim());
     }
-  }
-  throw new LockHeldError(path, "could not take over a stale lock");
+    throw new LockHeldError(path, "could not take over a stale lock");
+  });
 }

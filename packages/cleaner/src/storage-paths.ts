@@ -123,3 +123,37 @@ export function parsePath(path: string): StoragePath | undefined {
   }
   return undefined;
 }
+
+/** A folder or file of the layout that no single item owns, which the engine lists or reads. */
+export type StorageFolder =
+  | { kind: "revisions-dir"; repository: string }
+  | { kind: "signatures-dir"; repository: string; digest: Digest }
+  | { kind: "layers-dir"; repository: string }
+  | { kind: "tags-dir"; repository: string }
+  | { kind: "tag-index-dir"; repository: string; tag: string }
+  | { kind: "uploads-dir"; repository: string }
+  | { kind: "upload-data"; repository: string; upload: string }
+  | { kind: "upload-startedat"; repository: string; upload: string };
+
+/** The root-relative path of a layout folder (or an upload's file). */
+export function folderFor(f: StorageFolder): string {
+  const repo = `${REPOSITORIES_ROOT}/${f.repository}`;
+  switch (f.kind) {
+    case "revisions-dir":
+      return `${repo}/_manifests/revisions`;
+    case "signatures-dir":
+      return `${repo}/_manifests/revisions/${digestDir(f.digest)}/signatures`;
+    case "layers-dir":
+      return `${repo}/_layers`;
+    case "tags-dir":
+      return `${repo}/_manifests/tags`;
+    case "tag-index-dir":
+      return `${repo}/_manifests/tags/${f.tag}/index`;
+    case "uploads-dir":
+      return `${repo}/_uploads`;
+    case "upload-data":
+      return `${repo}/_uploads/${f.upload}/data`;
+    case "upload-startedat":
+      return `${repo}/_uploads/${f.upload}/startedat`;
+  }
+}

@@ -1,15 +1,17 @@
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { Digest } from "../digest.js";
 import type { Inventory } from "../inventory.js";
 import { isManifestProblem } from "../manifest.js";
 import { pathFor } from "../storage-paths.js";
+import { settled } from "../stores/outcome.js";
+import type { Store } from "../stores/store.js";
+import { type StoreTarget, useStore } from "../stores/use-store.js";
 
-async function readJson(root: string, digest: Digest): Promise<Record<string, unknown> | undefined> {
+async function readJson(store: Store, digest: Digest): Promise<Record<string, unknown> | undefined> {
   try {
-    const value: unknown = JSON.parse(
-      await readFile(join(root, pathFor({ kind: "blob-data", digest })), "utf8"),
-    );
+    const path = pathFor({ kind: "blob-data", digest });
+    const bytes = settled(store, (await store.read([path]))[0], path);
+    if (!bytes) return undefined;
+    const value: unknown = JSON.parse(Buffer.from(bytes).toString("utf8"));
     return value && typeof value === "object" ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined; // a missing or unreadable blob has no known creation time: rules keep such tags
@@ -26,7 +28,14 @@ function parseCreated(value: unknown): number | undefined {
  * Reads the image creation time (config `created`) of every tagged manifest from a storage tree, offline.
  * An index takes its newest child's; schema1 its top history entry's (as the seed's clean_old_versions did).
  */
-export async function readCreatedTimes(root: string, inventory: Inventory): Promise<Map<Digest, number>> {
+export async function readCreatedTimes(
+  target: StoreTarget,
+  inventory: Inventory,
+): Promise<Map<Digest, number>> {
+  return useStore(target, {}, (store) => readCreatedTimesFrom(store, inventory));
+}
+
+async function readCreatedTimesFrom(store: Store, inventory: Inventory): Promise<Map<Digest, number>> {
   const out = new Map<Digest, number>();
   const one = async (digest: Digest, depth: number): Promise<number | undefined> => {
     if (out.has(digest)) return out.get(digest);
@@ -39,7 +48,7 @@ export async function readCreatedTimes(root: string, inventory: Inventory): Prom
       const known = times.filter((t): t is number => t !== undefined);
       created = known.length > 0 ? Math.max(...known) : undefined;
     } else if (m.kind === "schema1") {
-      const doc = await readJson(root, digest);
+      const doc = await readJson(store, digest);
       const history = Array.isArray(doc?.history) ? (doc.history as Array<{ v1Compatibility?: string }>) : [];
       try {
         created = parseCreated(
@@ -49,7 +58,7 @@ export async function readCreatedTimes(root: string, inventory: Inventory): Prom
         created = undefined;
       }
     } else if (m.config) {
-      created = parseCreated((await readJson(root, m.config))?.created);
+      created = parseCreated((await readJson(store, m.config))?.created);
     }
     if (created !== undefined) out.set(digest, created);
     return created;

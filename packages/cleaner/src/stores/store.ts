@@ -239,6 +239,11 @@ export interface Store {
    * cannot append (object storage) lacks it, and the journal writes a new small file per record instead.
    */
   append?(path: string, text: string): Promise<void>;
+  /**
+   * Moves a file over another, replacing it (a journal written aside, then put in place): atomic on a
+   * filesystem, copy-then-delete on object storage. Throws `storage.io`.
+   */
+  move(from: string, to: string): Promise<void>;
   /** Deletes one small file if it is there (the lock, journal files), and its folder if that is left empty. */
   remove(path: string): Promise<void>;
 

@@ -192,6 +192,17 @@ export function runStoreContract(name: string, make: () => Promise<ContractStore
     );
 
     it(
+      "moves a file over another",
+      withStore(async (store) => {
+        await store.put("m/aside.tmp", ["new"]);
+        await store.put("m/file", ["old"]);
+        await store.move("m/aside.tmp", "m/file");
+        expect(text((await store.read(["m/file"]))[0] as Uint8Array)).toBe("new");
+        expect(isStoreMissing((await store.stat(["m/aside.tmp"]))[0])).toBe(true);
+      }),
+    );
+
+    it(
       "does not run batches once the signal is aborted",
       withStore(async (store) => {
         await store.put("s/file", ["1"]);

@@ -1,5 +1,5 @@
 import { closeSync, createReadStream, mkdirSync, openSync, writeSync } from "node:fs";
-import { appendFile, mkdir, rm, rmdir, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, rename, rm, rmdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { StorageIoError } from "../../errors.js";
 import { DEFAULT_IO_THREADS, FileIoPool } from "../../file-io-pool.js";
@@ -111,7 +111,7 @@ export class FsStore implements Store {
   async *readStream(path: string): AsyncIterable<Uint8Array> {
     const file = this.describe(path);
     try {
-      for await (const chunk of createReadStream(file)) yield chunk as Uint8Array;
+      for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) yield chunk as Uint8Array;
     } catch (error) {
       throw new StorageIoError(file, error as Error, "read");
     }
@@ -171,6 +171,15 @@ export class FsStore implements Store {
     const file = this.describe(path);
     await mkdir(dirname(file), { recursive: true });
     await appendFile(file, text);
+  }
+
+  async move(from: string, to: string): Promise<void> {
+    try {
+      await mkdir(dirname(this.describe(to)), { recursive: true });
+      await rename(this.describe(from), this.describe(to));
+    } catch (error) {
+      throw new StorageIoError(this.describe(from), error as Error, "change");
+    }
   }
 
   async remove(path: string): Promise<void> {

@@ -1,0 +1,63 @@
+import { mkdir, symlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { image, layer } from "@regsweep/testbed";
+import { expect, it } from "vitest";
+import type { Inventory } from "../inventory.js";
+import { readStoreInventory } from "../read-storage-inventory.js";
+import { useStorageTree } from "../test-support/storage-tree.js";
+import { FsStore } from "./fs/fs-store.js";
+import type { Store } from "./store.js";
+
+/** The inventory without the store's order keys (a store without layout scans has none). */
+function withoutOrder(inventory: Inventory) {
+  const strip = <T extends { ino?: number }>(x: T) => ({ ...x, ino: undefined });
+  return {
+    ...inventory,
+    readAtMs: 0,
+    repositories: inventory.repositories.map((r) => ({
+      ...r,
+      revisions: r.revisions.map(strip),
+      layers: r.layers.map(strip),
+    })),
+    blobs: new Map([...inventory.blobs].map(([d, b]) => [d, strip(b)])),
+  };
+}
+
+it("reads the same inventory through listing and reading as through the filesystem store's layout scans", async () => {
+  const app = image({ layers: [layer("scan base"), layer("scan app")], salt: "scan" });
+  const old = image({ layers: [layer("scan base")], salt: "scan-old" });
+  const root = await useStorageTree({
+    repositories: {
+      "team/app": {
+        tags: { latest: { current: app, history: [old] } },
+        orphanLayers: [layer("scan orphan")],
+      },
+    },
+    orphanBlobs: [layer("scan orphan blob")],
+  });
+  const v2 = join(root, "docker/registry/v2");
+  // Oddities each scan reports: an empty link folder, one holding something else, a file where a folder
+  // belongs, a symbolic link as blob data, an empty blob folder.
+  await mkdir(join(v2, "repositories/team/app/_layers/sha256", "c".repeat(64)), { recursive: true });
+  await mkdir(join(v2, "repositories/team/app/_layers/sha256", "d".repeat(64), "junk"), { recursive: true });
+  await writeFile(join(v2, "repositories/team/app/_layers/sha256/stray"), "x");
+  await mkdir(join(v2, "blobs/sha256/ee", "e".repeat(64)), { recursive: true });
+  await mkdir(join(v2, "blobs/sha256/ff", "f".repeat(64)), { recursive: true });
+  await symlink("/etc/hostname", join(v2, "blobs/sha256/ff", "f".repeat(64), "data"));
+
+  const fast = new FsStore(root, { ioThreads: 2 });
+  const plain = new FsStore(root, { ioThreads: 2 });
+  // The same store with its layout scans hidden: what an object store without them gets.
+  const listing: Store = Object.assign(Object.create(plain) as Store, { scans: undefined });
+  try {
+    const a = await readStoreInventory(fast);
+    const b = await readStoreInventory(listing);
+    expect(a.findings.map((f) => f.code).sort()).toEqual(["entry.symlink", "entry.unexpected"]);
+    expect(a.emptyDirs.length).toBeGreaterThan(1);
+    expect(withoutOrder(b)).toEqual(withoutOrder(a));
+    expect([...a.blobs.values()].every((blob) => (blob.ino ?? 0) > 0)).toBe(true);
+  } finally {
+    await fast.close();
+    await plain.close();
+  }
+});

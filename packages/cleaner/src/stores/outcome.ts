@@ -1,0 +1,24 @@
+import { StorageIoError } from "../errors.js";
+import { isStoreFailure, isStoreMissing, type Store, type StoreOutcome } from "./store.js";
+
+/**
+ * An outcome's result, `undefined` when the path is gone (or the batch did not run); a refused operation
+ * throws `storage.io` naming the path, since deciding anything about a file the store will not show us
+ * would be a guess.
+ */
+export function settled<T>(
+  store: Pick<Store, "describe">,
+  outcome: StoreOutcome<T> | undefined,
+  /** The store-relative path to name in the error, or how to make it (only made when there is an error). */
+  path: string | (() => string),
+  doing: "read" | "change" = "read",
+): T | undefined {
+  if (outcome === undefined || isStoreMissing(outcome)) return undefined;
+  if (isStoreFailure(outcome))
+    throw new StorageIoError(
+      outcome.path || store.describe(typeof path === "string" ? path : path()),
+      new Error(outcome.message),
+      doing,
+    );
+  return outcome;
+}
