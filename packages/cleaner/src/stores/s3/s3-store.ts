@@ -1,5 +1,6 @@
 import {
   AbortMultipartUploadCommand,
+  CopyObjectCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -481,6 +482,22 @@ export class S3Store implements Store {
     } catch (error) {
       throw new StorageIoError(this.describe(path), error, "change");
     }
+  }
+
+  /** Copy then delete: S3 has no rename (the journal's plan is put in place once, after it is written whole). */
+  async move(from: string, to: string): Promise<void> {
+    try {
+      await this.send(
+        new CopyObjectCommand({
+          Bucket: this.target.bucket,
+          Key: this.key(to),
+          CopySource: `${this.target.bucket}/${encodeURIComponent(this.key(from)).replaceAll("%2F", "/")}`,
+        }),
+      );
+    } catch (error) {
+      throw new StorageIoError(this.describe(from), error, "change");
+    }
+    await this.remove(from);
   }
 
   async remove(path: string): Promise<void> {
