@@ -23,8 +23,10 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${REGSWEEP_CACHE_DIR:-$repo/.cache}
 # Kept in step with packages/testbed/src/registry-versions.ts (the entries that have `debian`).
 read -r -a matrix <<<"${REGSWEEP_REGISTRY_VERSIONS:-2.7.1:bullseye 2.8.2:bookworm 2.8.3:trixie}"
+# redis-server: the live-GC tests evict from a real redis (started per test on a free port, never as a service).
 apt_packages=(docker.io docker-registry skopeo busybox-static ca-certificates openssl apache2-utils curl tmux
-  swift-proxy swift-account swift-container swift-object memcached ceph-mon ceph-osd radosgw ceph-common)
+  swift-proxy swift-account swift-container swift-object memcached ceph-mon ceph-osd radosgw ceph-common
+  redis-server)
 
 log() { printf '[setup] %s\n' "$*"; }
 warn() { printf '[setup] WARNING: %s\n' "$*" >&2; }
@@ -75,7 +77,7 @@ install_packages() {
 
 [[ $(id -u) == 0 ]] || die "run as root (it installs packages and starts a Docker engine); on other machines use the Vagrantfile"
 install_packages
-for cmd in docker dockerd skopeo busybox curl openssl swift-proxy-server memcached ceph-mon ceph-osd radosgw; do
+for cmd in docker dockerd skopeo busybox curl openssl swift-proxy-server memcached ceph-mon ceph-osd radosgw redis-server; do
   command -v "$cmd" >/dev/null || die "'$cmd' is not on PATH although its package is installed"
 done
 

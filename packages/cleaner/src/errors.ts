@@ -98,3 +98,23 @@ export class StorageIoError extends RegsweepError {
     super("storage.io", `cannot ${doing} ${path}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
   }
 }
+
+/** The registry's blob descriptor cache cannot be kept in step with a live deletion (unreachable, refused). */
+export class DescriptorCacheError extends RegsweepError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("cache.unreachable", message, options);
+  }
+}
+
+/**
+ * A live deletion of blobs was refused: the registry keeps an in-memory blob descriptor cache (or one regsweep
+ * cannot read), which would go on answering "exists" for what is deleted.
+ */
+export class StaleCacheError extends RegsweepError {
+  constructor(
+    readonly cache: string,
+    message: string,
+  ) {
+    super("cache.stale", message);
+  }
+}

@@ -2,6 +2,7 @@ export { catalog, tags } from "./catalog.js";
 export { makeTestTls, type TestTlsFiles, writeHtpasswd } from "./credentials.js";
 export { freePort } from "./free-port.js";
 export { type PushTarget, pushBlob, pushManifest } from "./push.js";
+export { type StartedRedis, startRedisServer } from "./redis-process.js";
 export {
   availableRegistryVersions,
   cachedRegistryBinary,

@@ -25,9 +25,11 @@ export interface RegistryConfigOptions {
   token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
   /** Server TLS; with `clientCas`, clients must present a certificate signed by one of them (mutual TLS). */
   tls?: { certificate: string; key: string; clientCas?: string[] };
+  /** The blob descriptor cache (`storage.cache.blobdescriptor`); default none. `redis` names the server. */
+  blobDescriptorCache?: "inmemory" | { redis: string };
 }
 
-/** A minimal registry config.yml: own root and port, no caches, no upload purging, no htpasswd by default. */
+/** A minimal registry config.yml: own root and port, no cache unless asked, no upload purging, no htpasswd by default. */
 export function registryConfigYaml(o: RegistryConfigOptions): string {
   const auth = o.htpasswd
     ? { htpasswd: { realm: "regsweep-test", path: o.htpasswd } }
@@ -65,7 +67,11 @@ export function registryConfigYaml(o: RegistryConfigOptions): string {
         uploadpurging: { enabled: false },
         readonly: { enabled: o.readOnly ?? false },
       },
+      ...(o.blobDescriptorCache
+        ? { cache: { blobdescriptor: o.blobDescriptorCache === "inmemory" ? "inmemory" : "redis" } }
+        : {}),
     },
+    ...(typeof o.blobDescriptorCache === "object" ? { redis: { addr: o.blobDescriptorCache.redis } } : {}),
     http: {
       addr: `127.0.0.1:${o.port}`,
       ...(o.tls

@@ -32,6 +32,8 @@ export interface StartedRegistry extends AsyncDisposable {
   readonly url: string;
   /** The filesystem driver's root directory (holds `docker/registry/v2`). */
   readonly storageRoot: string;
+  /** The config.yml it was started with (gone after `stop()`). */
+  readonly configPath: string;
   /** The process id (benchmarks read its CPU time from /proc). */
   readonly pid: number;
   /** What the process printed so far (stderr and stdout), for failure messages. */
@@ -92,6 +94,7 @@ export async function startRegistryProcess(options: RegistryProcessOptions): Pro
       host: `127.0.0.1:${port}`,
       url: `${scheme}://127.0.0.1:${port}`,
       storageRoot,
+      configPath,
       pid: child.pid as number,
       log: () => output,
       async stop(opts) {
