@@ -2,6 +2,8 @@ import { collectGarbage } from "./collect-garbage.js";
 import { InvalidRequestError } from "./errors.js";
 import { DEFAULT_REMOVE_THREADS } from "./file-io-pool.js";
 import { Journal } from "./journal.js";
+import { LiveDeletion, type LiveItem, type LiveOptions, type LiveReport } from "./live/live-deletion.js";
+import { Quarantine } from "./live/quarantine.js";
 import type { Plan, PlanAction } from "./plan.js";
 import { actionFiles, actionPath, ownDir } from "./plan-paths.js";
 import { pathFor } from "./storage-paths.js";
@@ -28,6 +30,8 @@ export interface ApplyReport {
   /** Repositories that changed since the plan was made; their actions were skipped. */
   staleRepositories: string[];
   bytesFreed: number;
+  /** With `live`: marks made, items held aside, put back and superseded, cache keys evicted. */
+  live?: LiveReport;
 }
 
 /** Options for applying a plan. */
@@ -37,6 +41,12 @@ export interface ApplyOptions {
   onProgress?: (done: number, total: number) => void;
   /** Stop early (Ctrl-C): actions not started are left, the journal stays for a resume. */
   signal?: AbortSignal;
+  /**
+   * Beside a serving registry: each group of removals is marked against what was pushed meanwhile, held
+   * aside, evicted from the registry's cache and let go of only after a second mark (docs/live-gc.md).
+   * It replaces the coarse "skip every repository that changed" check.
+   */
+  live?: LiveOptions;
 }
 
 /** What removing an action's files takes, relative to the storage root. */
@@ -60,6 +70,8 @@ export async function applyPlan(
   // Whatever made the plan (an inventory of the whole tree) is garbage by now: free it before a long run.
   collectGarbage();
   return useStore(target, { ioThreads: options.ioThreads ?? DEFAULT_REMOVE_THREADS }, async (store) => {
+    // A run killed while it held files aside left them undecided: undecided is kept.
+    await Quarantine.recover(store);
     const journal = await Journal.begin(store, plan);
     const report: ApplyReport = {
       done: 0,
@@ -68,7 +80,8 @@ export async function applyPlan(
       staleRepositories: [],
       bytesFreed: 0,
     };
-    const stale = await staleRepositories(store, plan);
+    const liveRun = options.live ? new LiveDeletion(store, plan, options.live) : undefined;
+    const stale = liveRun ? new Map<string, string>() : await staleRepositories(store, plan);
     report.staleRepositories = [...stale.keys()].sort();
     const total = plan.actions.length;
     let progressed = 0;
@@ -114,6 +127,18 @@ export async function applyPlan(
         ready = ready.filter((index) => !moved.has(index));
       }
       if (options.signal?.aborted) return;
+      let held: LiveItem[] = [];
+      if (liveRun) {
+        const prepared = await liveRun.prepare(ready.map((index) => ({ index, action: actionAt(index) })));
+        for (const k of prepared.kept) {
+          report.skipped.push({ index: k.index, action: k.action, why: k.why, code: k.code });
+          tick();
+        }
+        ready = prepared.proceed.map((item) => item.index);
+        held = prepared.held;
+      }
+      const heldIndexes = new Set(held.map((item) => item.index));
+      const finishedBefore = finished.length;
 
       const done = (index: number, action: PlanAction, removedSomething: boolean) => {
         report.done++;
@@ -134,7 +159,12 @@ export async function applyPlan(
             const action = actionAt(index);
             try {
               const result = settled(store, outcome, () => actionPath(action), "change");
-              done(index, action, result !== undefined && removed(action, result));
+              // A held item's key file is already aside: it counts as removed by us.
+              done(
+                index,
+                action,
+                heldIndexes.has(index) || (result !== undefined && removed(action, result)),
+              );
             } catch (error) {
               refusal ??= error;
               halt.abort();
@@ -156,6 +186,10 @@ export async function applyPlan(
           signal,
         },
       );
+      if (liveRun) {
+        const removed = new Set(finished.slice(finishedBefore));
+        await liveRun.release(held.filter((item) => removed.has(item.index)));
+      }
       if (refusal) throw refusal;
     };
 
@@ -210,6 +244,10 @@ export async function applyPlan(
       } finally {
         await journal.record(finished);
       }
+    }
+    if (liveRun) {
+      await liveRun.finish();
+      report.live = liveRun.report;
     }
     if (!options.signal?.aborted) await journal.finish();
     return report;

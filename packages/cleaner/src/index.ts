@@ -15,6 +15,7 @@ export {
 export { type Digest, isDigest, parseDigest } from "./digest.js";
 export { parseDuration } from "./duration.js";
 export {
+  DescriptorCacheError,
   InvalidReferenceError,
   InvalidRequestError,
   LockHeldError,
@@ -23,6 +24,7 @@ export {
   PlanFileError,
   RegsweepError,
   RepositoryNotFoundError,
+  StaleCacheError,
   StalePlanError,
   StorageIoError,
   TagNotFoundError,
@@ -69,6 +71,18 @@ export type {
   UploadInfo,
 } from "./inventory.js";
 export { Journal, type PendingJournal } from "./journal.js";
+export {
+  type BlobDescriptorCache,
+  type RedisEndpoint,
+  readBlobDescriptorCache,
+} from "./live/blob-descriptor-cache.js";
+export {
+  type DescriptorCacheEvictor,
+  type EvictionEntry,
+  noCacheEvictor,
+  RedisDescriptorEvictor,
+} from "./live/descriptor-cache-evictor.js";
+export type { LiveOptions, LiveReport } from "./live/live-deletion.js";
 export {
   isManifestProblem,
   type ManifestInfo,
