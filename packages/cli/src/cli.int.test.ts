@@ -224,7 +224,7 @@ describe("regsweep CLI on trees written by a real registry", () => {
 });
 
 describe("an offline deletion under a running registry", () => {
-  it("is refused (exit 3, tree unchanged) unless --grace or --allow-running says otherwise", async () => {
+  it("is refused (exit 3, tree unchanged) unless --live (or --allow-running) says otherwise", async () => {
     const stopped = await pushedTree();
     const running = await startRegistryProcess({
       version: stopped.version.version,
@@ -235,15 +235,34 @@ describe("an offline deletion under a running registry", () => {
     const refused = await regsweep("delete", "--storage", stopped.storageRoot, "test/c:1", "--yes");
     expect(refused.code).toBe(3);
     expect(refused.stderr).toMatch(/a registry is serving this storage tree/);
-    expect(refused.stderr).toMatch(/hint: stop the registry/);
+    expect(refused.stderr).toMatch(/hint: add --live/);
     expect(await fingerprint(stopped.storageRoot)).toBe(before);
-    const withGrace = (grace: string) =>
-      regsweep("delete", "--storage", stopped.storageRoot, "test/c:1", "--yes", "--grace", grace);
-    const zeroGrace = await withGrace("0");
-    expect(zeroGrace.code).toBe(3);
-    const allowed = await withGrace("1h");
-    expect(allowed.code).toBe(0);
-    expect(allowed.stderr).toMatch(/warning: a registry/);
+    // --grace keeps its meaning (how young is young): it no longer lets a deletion run under a registry.
+    const withGrace = await regsweep(
+      "delete",
+      "--storage",
+      stopped.storageRoot,
+      "test/c:1",
+      "--yes",
+      "--grace",
+      "1h",
+    );
+    expect(withGrace.code).toBe(3);
+    expect(await fingerprint(stopped.storageRoot)).toBe(before);
+    const live = await regsweep(
+      "delete",
+      "--storage",
+      stopped.storageRoot,
+      "test/c:1",
+      "--yes",
+      "--live",
+      "--settle",
+      "1s",
+      "--config",
+      running.configPath,
+    );
+    expect(live.stderr).toMatch(/live mode beside registry pid/);
+    expect(live.code).toBe(0);
     await expectNotPullable(running.host, "test/c:1");
     await expectPullable(running.host, "test/c:2");
   });

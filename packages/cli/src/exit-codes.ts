@@ -39,6 +39,8 @@ const BY_CODE: Record<string, number> = {
   "storage.not-a-tree": ExitCode.precondition,
   "storage.locked": ExitCode.precondition,
   "storage.in-use": ExitCode.precondition,
+  "cache.stale": ExitCode.precondition,
+  "cache.unreachable": ExitCode.io,
   "storage.io": ExitCode.io,
   "plan.stale": ExitCode.stale,
   "registry.delete-disabled": ExitCode.precondition,
@@ -62,7 +64,13 @@ export function hintFor(error: unknown): string | undefined {
     case "storage.not-a-tree":
       return "point --storage at the registry's rootdirectory (the folder holding docker/registry/v2), or use --config with the registry's config.yml";
     case "storage.in-use":
-      return "stop the registry (or set storage.maintenance.readonly.enabled: true and restart it), then run again; or pass --grace <duration> longer than any push takes, or --allow-running";
+      return "add --live to delete while it serves (pushes meanwhile are kept; see docs/live-gc.md), or stop the registry first";
+    case "cache.stale":
+      return (error as RegsweepError & { cache?: string }).cache === "inmemory"
+        ? "switch the cache off (drop storage.cache.blobdescriptor, or use redis) and restart the registry, then run again; or add --allow-stale-cache and restart the registry right after the run"
+        : "give the registry's config.yml with --config so regsweep can see its cache; or add --allow-stale-cache if it keeps none";
+    case "cache.unreachable":
+      return "regsweep evicts what it deletes from the registry's redis (the redis: section of its config): check that address and password";
     case "storage.locked":
       return "wait for the other regsweep run to finish; if none is running, remove the lock file named above";
     case "repository.not-found":

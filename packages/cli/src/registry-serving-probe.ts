@@ -8,6 +8,10 @@ export interface ServingRegistry {
   command: string;
   /** How we know: its config, its environment, or a bind mount of the tree (a container). */
   evidence: "config" | "environment" | "mount";
+  /** Its config file's text, when it could be read (for its blob descriptor cache). */
+  configText?: string;
+  /** Its `REGISTRY_*` environment (overrides of the config), when it could be read. */
+  env?: Record<string, string>;
 }
 
 async function text(path: string): Promise<string | undefined> {
@@ -42,26 +46,32 @@ export async function findServingRegistries(root: string): Promise<ServingRegist
       const pid = Number(p);
       if (/registry/.test(exe) && !cmdline.includes("garbage-collect")) {
         const env = (await text(`/proc/${p}/environ`))?.split("\0") ?? [];
+        const registryEnv = Object.fromEntries(
+          env
+            .filter((e) => e.startsWith("REGISTRY_"))
+            .map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]),
+        );
         const fromEnv = env
           .find((e) => e.startsWith("REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY="))
           ?.split("=", 2)[1];
-        if (fromEnv && (await canonical(fromEnv)) === target) {
-          found.push({ pid, command, evidence: "environment" });
-          return;
-        }
         const configArg = cmdline.slice(1).find((a) => /\.ya?ml$/.test(a));
         const configPath =
           configArg ?? env.find((e) => e.startsWith("REGISTRY_CONFIGURATION_PATH="))?.split("=", 2)[1];
+        const cwd = await realpath(`/proc/${p}/cwd`).catch(() => "/");
+        const configText = configPath
+          ? await text(configPath.startsWith("/") ? `/proc/${p}/root${configPath}` : join(cwd, configPath))
+          : undefined;
+        const seen = { ...(configText !== undefined ? { configText } : {}), env: registryEnv };
+        if (fromEnv && (await canonical(fromEnv)) === target) {
+          found.push({ pid, command, evidence: "environment", ...seen });
+          return;
+        }
         if (configPath) {
-          const cwd = await realpath(`/proc/${p}/cwd`).catch(() => "/");
-          const configText = await text(
-            configPath.startsWith("/") ? `/proc/${p}/root${configPath}` : join(cwd, configPath),
-          );
           try {
             const dir = (parse(configText ?? "") as { storage?: { filesystem?: { rootdirectory?: string } } })
               ?.storage?.filesystem?.rootdirectory;
             if (dir && (await canonical(dir)) === target) {
-              found.push({ pid, command, evidence: "config" });
+              found.push({ pid, command, evidence: "config", ...seen });
               return;
             }
           } catch {

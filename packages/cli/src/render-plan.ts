@@ -112,5 +112,11 @@ export function reportLines(report: ApplyReport): string[] {
     (s) => !("repository" in s.action) || !report.staleRepositories.includes(s.action.repository),
   );
   for (const s of other) lines.push(pc.yellow(`skipped ${actionPath(s.action)}: ${s.why}`));
+  if (report.live) {
+    const l = report.live;
+    lines.push(
+      `live: ${l.marks} marks, ${l.held} held back, ${l.restored} put back for pushes, ${l.superseded} rewritten by pushes, ${l.cacheKeysEvicted} cache keys evicted`,
+    );
+  }
   return lines;
 }

@@ -16,8 +16,9 @@ import { RegistryServingError } from "./cli-errors.js";
 import type { CliIo } from "./cli-io.js";
 import { makeOnlinePlan, presentAndApplyOnline } from "./commands/online.js";
 import { ExitCode } from "./exit-codes.js";
+import { DEFAULT_SETTLE, liveModeLine, liveOptions } from "./live-mode.js";
 import { printPlanJson, savePlan } from "./plan-output.js";
-import { findServingRegistries } from "./registry-serving-probe.js";
+import { findServingRegistries, type ServingRegistry } from "./registry-serving-probe.js";
 import type { RegistryTargetOptions } from "./registry-target.js";
 import { planLines, planNotes, planSummary, reportLines } from "./render-plan.js";
 import { ioThreads, resolveStorageRoot, type StorageTargetOptions } from "./storage-target.js";
@@ -34,6 +35,10 @@ export interface DestructiveOptions extends StorageTargetOptions, RegistryTarget
   prune?: boolean;
   out?: string;
   allowRunning?: boolean;
+  /** Delete while a registry serves the tree (docs/live-gc.md). */
+  live?: boolean;
+  settle?: string;
+  allowStaleCache?: boolean;
 }
 
 function progressBar(io: CliIo, label: string): { update(done: number, total?: number): void; stop(): void } {
@@ -125,11 +130,17 @@ export async function presentAndApply(
     io.out(planSummary(plan, dryRun || Boolean(options.out)));
   }
   if (dryRun || options.out) return ExitCode.ok;
+  const serving = await findServingRegistries(root);
+  const graceHint = youngKeptHint(plan, serving, options);
   if (plan.actions.length === 0) {
-    if (!options.quiet) io.err("nothing to do");
+    if (!options.quiet) {
+      io.err("nothing to do");
+      if (graceHint) io.err(graceHint);
+    }
     return ExitCode.ok;
   }
-  await refuseIfServed(root, options, io);
+  if (graceHint && !options.quiet) io.err(graceHint);
+  refuseIfServed(serving, options, io);
   if (!options.yes) {
     if (!io.interactive) {
       throw new InvalidRequestError(
@@ -142,13 +153,29 @@ export async function presentAndApply(
     }
   }
   await using _lock = await lockStorage(root);
+  const live = options.live ? await liveOptions(plan, options, serving) : undefined;
+  if (live && !options.quiet) io.err(liveModeLine(serving, options.settle ?? DEFAULT_SETTLE));
+  if (live?.cache.kind === "redis" && !options.quiet)
+    io.err(
+      `live mode: evicting what it deletes from the registry's redis at ${live.cache.redis.host}:${live.cache.redis.port}`,
+    );
+  if (options.allowStaleCache && live && live.cache.kind !== "none" && live.cache.kind !== "redis")
+    io.err(
+      "warning: --allow-stale-cache: restart the registry right after this run, or pushes may lose layers",
+    );
   const bar = progressBar(io, "deleting");
-  const report = await applyPlan(root, plan, {
-    ...ioThreads(options),
-    onProgress: (d, t) => bar.update(d, t),
-    ...(io.signal ? { signal: io.signal } : {}),
-  });
-  bar.stop();
+  let report: Awaited<ReturnType<typeof applyPlan>>;
+  try {
+    report = await applyPlan(root, plan, {
+      ...ioThreads(options),
+      onProgress: (d, t) => bar.update(d, t),
+      ...(io.signal ? { signal: io.signal } : {}),
+      ...(live ? { live: live.live } : {}),
+    });
+  } finally {
+    bar.stop();
+    await live?.close();
+  }
   if (options.json)
     io.out(
       JSON.stringify(
@@ -174,17 +201,33 @@ export async function presentAndApply(
 }
 
 /**
- * An offline deletion under a serving registry races with pushes (like upstream's garbage-collect): refuse,
- * unless the operator says how long pushes may take (`--grace`, > 0) or explicitly accepts it.
+ * A plain deletion under a serving registry races with pushes (like upstream's garbage-collect): refuse,
+ * unless live mode is asked for (`--live`), or the operator explicitly accepts the race (`--allow-running`).
  */
-async function refuseIfServed(root: string, options: DestructiveOptions, io: CliIo): Promise<void> {
-  const serving = await findServingRegistries(root);
-  if (serving.length === 0) return;
-  const explicitGrace = options.grace !== undefined && parseDuration(options.grace) > 0;
-  if (!options.allowRunning && !explicitGrace) throw new RegistryServingError(serving);
+function refuseIfServed(serving: ServingRegistry[], options: DestructiveOptions, io: CliIo): void {
+  if (serving.length === 0 || options.live) return;
+  if (!options.allowRunning) throw new RegistryServingError(serving);
   io.err(
-    `warning: a registry (pid ${serving.map((s) => s.pid).join(", ")}) serves this tree; going on because of ${options.allowRunning ? "--allow-running" : `--grace ${options.grace}`}`,
+    `warning: a registry (pid ${serving.map((s) => s.pid).join(", ")}) serves this tree; going on because of --allow-running (pushes meanwhile may lose data: --live is the safe way)`,
   );
+}
+
+/**
+ * When the plan kept young data for the grace period, the one flag that gets it deleted. With no registry
+ * serving the tree on this host nothing here can be in flight, but a registry on another host sharing the
+ * storage (NFS) cannot be seen: the default stays safe and the line says what to add.
+ */
+function youngKeptHint(
+  plan: Plan,
+  serving: ServingRegistry[],
+  options: DestructiveOptions,
+): string | undefined {
+  if (plan.options.graceMs === 0 || !plan.kept.some((k) => /grace period/.test(k.reason))) return undefined;
+  if (serving.length > 0)
+    return options.live
+      ? "young data may be a push in flight; to delete it anyway add --grace 0 (a push still in flight then fails and retries)"
+      : "young data may be a push in flight; to delete it anyway add --grace 0 --live";
+  return "no registry process serves this tree on this host: if none serves it from another host either, add --grace 0";
 }
 
 /** Finishes a plan whose apply was interrupted (kill -9, Ctrl-C), if there is one. */

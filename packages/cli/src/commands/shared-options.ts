@@ -46,8 +46,20 @@ export function addDestructiveOptions(cmd: Command): Command {
     )
     .option("--prune", "also remove empty folders that were already there")
     .option(
+      "--live",
+      "delete while a registry serves the tree: what is pushed meanwhile is kept (offline only; see docs/live-gc.md)",
+    )
+    .option(
+      "--settle <duration>",
+      "live: hold each deletion back this long (longer than a manifest put takes), then check again (default 30s)",
+    )
+    .option(
+      "--allow-stale-cache",
+      "live: go on although the registry keeps an in-memory blob descriptor cache (restart it right after)",
+    )
+    .option(
       "--allow-running",
-      "delete even though a registry process serves the tree (stop it or make it read-only instead)",
+      "delete although a registry serves the tree, without live mode's checks (unsafe: use --live)",
     )
     .option("--out <file>", "save the plan as JSON instead of applying it (apply later with regsweep apply)")
     .option("--json", "machine-readable output (the plan, or the apply report)")
