@@ -108,7 +108,7 @@ const kept = image({ layers: [layer("kept")], salt: "kept" });
 const garbageTree: TreeSpec = { repositories: { app: { tags: { v1: kept }, untagged: [old] } } };
 const gcM: PlanRequest[] = [{ kind: "gc", deleteUntagged: true }];
 
-describe("live deletion beside a serving registry", () => {
+describe("live deletion beside a serving registry", { timeout: 30_000 }, () => {
   it("without a push, deletes the garbage and evicts what it deleted", async () => {
     const { report, exists, evictor } = await liveRun(garbageTree, gcM);
     expect(exists({ kind: "blob-data", digest: shared.digest as Digest })).toBe(false);
