@@ -93,8 +93,8 @@ describe("planRetention: each keep condition", () => {
         ],
       },
       rules: [rule([{ kind: "last", count: 2, order: "pushed" }])],
-      // 2 is not among the last 2 tags but shares its digest with 3 and 4: kept.
-      deleted: ["1"],
+      // 2 is not among the last 2 tags: its tag goes, its image stays with 3 and 4.
+      deleted: ["1", "2"],
     },
     {
       name: "last N per group (regex capture): per branch prefix",
@@ -190,7 +190,7 @@ describe("planRetention: composition", () => {
       deleted: [],
     },
     {
-      name: "one tag's deletion never takes its siblings: a kept tag's digest is kept",
+      name: "a tag on a kept tag's digest goes alone (the seed's clean_old_versions: busy:1 beside busy:2)",
       repo: {
         tags: [
           ["old", "img-shared", 1],
@@ -199,7 +199,7 @@ describe("planRetention: composition", () => {
         ],
       },
       rules: [rule([{ kind: "tags", patterns: [{ glob: "stable" }] }])],
-      deleted: ["x"],
+      deleted: ["old", "x"],
     },
     {
       name: "referrer tags follow their subject, not the count",
@@ -237,7 +237,7 @@ describe("planRetention: composition", () => {
       { nowMs: NOW },
     );
     const by = Object.fromEntries(decisions.map((d) => [d.tag, d]));
-    expect(by.a).toMatchObject({ action: "keep", cause: "shared-digest" });
+    expect(by.a).toMatchObject({ action: "delete", cause: "shared-digest" });
     expect(by.b).toMatchObject({ action: "keep", cause: "rule", rules: ["pin-b"] });
     expect(by.c).toMatchObject({ action: "delete", cause: "rule", rules: ["pin-b"] });
   });

@@ -74,8 +74,10 @@ interface TagState {
  * Decides, per repository, which tags a retention policy keeps and turns the rest into `delete-tag`
  * requests (plus untagged cleanup where a rule asks for it). Pure: reads only its arguments.
  *
- * A tag in no rule's scope stays. A tag some rule keeps stays, whatever other rules say. A tag whose digest
- * a kept tag also holds stays (deleting it would gain nothing and, over the API, would take its sibling).
+ * A tag in no rule's scope stays. A tag some rule keeps stays, whatever other rules say. A tag no rule keeps
+ * goes even when a kept tag holds its digest: only the tag is deleted (the image stays with its kept tag;
+ * online on 2.x the tag goes alone through a placeholder, see `planTagMethods`), as the seed's
+ * clean_old_versions does. A tag on a regsweep placeholder always goes (an interrupted tag delete).
  * Children, referrers and blobs are left to `planDeletion`, which keeps whatever kept tags still reach.
  */
 export function planRetention(
@@ -98,7 +100,11 @@ export function planRetention(
     const states = new Map<string, TagState>();
     for (const t of repo.tags)
       states.set(t.name, { tag: t, kept: [], deleted: [], keptBy: [], deletedBy: [] });
-    const ruleTags = repo.tags.filter((t) => t.current && referrerTagSubject(t.name) === undefined);
+    // A tag on a regsweep placeholder is a killed tag delete: it goes, whatever the rules say.
+    const isPlaceholder = (t: TagInfo) => t.current !== undefined && inventory.placeholders?.has(t.current);
+    const ruleTags = repo.tags.filter(
+      (t) => t.current && referrerTagSubject(t.name) === undefined && !isPlaceholder(t),
+    );
     for (const { rule, tag, conditions } of applying) {
       const scoped = ruleTags.filter((t) => tag(t.name));
       const keptHere = new Map<string, string[]>();
@@ -126,6 +132,12 @@ export function planRetention(
     const toDelete: TagState[] = [];
     for (const state of states.values()) {
       const { tag } = state;
+      if (isPlaceholder(tag)) {
+        state.deleted.push("names a regsweep placeholder (an interrupted tag delete): finishing it");
+        state.cause = "placeholder";
+        requests.push({ kind: "delete-tag", repository: repo.name, tag: tag.name });
+        continue;
+      }
       if (!tag.current) {
         state.kept.push("has no current link (unreadable tag): left alone");
         state.cause = "broken-tag";
@@ -146,11 +158,12 @@ export function planRetention(
       const current = state.tag.current as Digest;
       const sibling = keptDigests.get(current);
       if (sibling !== undefined) {
-        state.kept.push(`shares its digest with kept tag '${sibling}'`);
+        // Only the tag goes: the image stays with the kept tag (online, 2.x deletes it alone by placeholder).
+        state.deleted.push(
+          `shares its digest with kept tag '${sibling}': only the tag goes, the image stays`,
+        );
         state.cause = "shared-digest";
-        continue;
-      }
-      deletedDigests.add(current);
+      } else deletedDigests.add(current);
       requests.push({ kind: "delete-tag", repository: repo.name, tag: state.tag.name });
     }
     for (const state of states.values()) {

@@ -74,8 +74,10 @@ export interface Decision {
 export type DecisionCause =
   /** A rule kept it, or (delete) the rules in scope did not. */
   | "rule"
-  /** Not kept by a rule, but a kept tag holds the same digest. */
+  /** Not kept by a rule, and a kept tag holds the same digest: only the tag is deleted, the image stays. */
   | "shared-digest"
+  /** The tag names a regsweep placeholder (an interrupted tag delete): deleted to finish it. */
+  | "placeholder"
   /** No rule's tag selection includes it. */
   | "no-rule"
   /** The tag has no readable current link. */

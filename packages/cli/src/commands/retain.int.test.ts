@@ -131,7 +131,7 @@ describe("regsweep retain on trees written by a real registry", () => {
     await expectNotPullable(again.host, "app:t-jan");
   });
 
-  it("a policy file: plan saved with --out and applied later; a tag shared with a kept tag stays", async () => {
+  it("a policy file: plan saved with --out and applied later; a tag shared with a kept tag goes alone", async () => {
     const registry = await startRegistryProcess({ version: defaultTestVersion() });
     cleanup.push(() => registry.stop({ removeStorage: true }));
     const base = layer("busybox");
@@ -168,13 +168,15 @@ describe("regsweep retain on trees written by a real registry", () => {
     expect(out.code).toBe(0);
     const plan = JSON.parse(await readFile(planFile, "utf8")) as { decisions: Decision[] };
     const byTag = Object.fromEntries(plan.decisions.map((d) => [d.tag, d]));
-    expect(byTag["old-alias"]).toMatchObject({ action: "keep", cause: "shared-digest" });
+    expect(byTag["old-alias"]).toMatchObject({ action: "delete", cause: "shared-digest" });
     expect(byTag.v8).toMatchObject({ action: "delete" });
     expect(byTag.v10).toMatchObject({ action: "keep" });
     expect((await regsweep("apply", planFile, "--yes")).code).toBe(0);
     const again = await restart(registry);
     await expectNotPullable(again.host, "team/web:v8");
-    for (const t of ["v9", "v10", "latest", "old-alias"]) await expectPullable(again.host, `team/web:${t}`);
+    await expectNotPullable(again.host, "team/web:old-alias");
+    for (const t of ["v9", "v10"]) await expectPullable(again.host, `team/web:${t}`);
+    await expectPullable(again.host, "team/web:latest", shared.digest);
   });
 
   it("a saved plan is re-checked: a push since --out makes apply refuse (stale) and delete nothing there", async () => {
