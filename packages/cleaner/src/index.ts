@@ -34,8 +34,15 @@ export {
   applyOnlinePlan,
   type OnlineApplyOptions,
   type OnlineApplyReport,
+  type TagOutcome,
 } from "./http/apply-online-plan.js";
 export { type Challenge, type Credentials, dockerConfigCredentials, parseChallenge } from "./http/auth.js";
+export {
+  deleteTagByPlaceholder,
+  type PlaceholderHooks,
+  type PlaceholderOutcome,
+  resolveDigest,
+} from "./http/delete-tag-by-placeholder.js";
 export {
   RegistryAuthError,
   RegistryDeleteDisabledError,
@@ -45,7 +52,20 @@ export {
   RegistryUnreachableError,
 } from "./http/http-errors.js";
 export { listAll, nextLink } from "./http/paginate.js";
-export { probeRegistry, type RegistryCapabilities } from "./http/probe-registry.js";
+export {
+  chooseTagMethod,
+  planTagMethods,
+  type TagMethodChoice,
+  type TagMethodOptions,
+  tagMethodContext,
+} from "./http/plan-tag-methods.js";
+export {
+  capabilitiesFrom,
+  describeCapabilities,
+  probeRegistry,
+  type RegistryCapabilities,
+  type TagOnlyDelete,
+} from "./http/probe-registry.js";
 export { readRegistryCreatedTimes } from "./http/read-registry-created-times.js";
 export {
   type FetchedManifest,
@@ -92,6 +112,15 @@ export {
   sha256Digest,
 } from "./manifest.js";
 export { MANIFEST_MEDIA_TYPES, MediaType } from "./media-types.js";
+export {
+  isPlaceholderBlob,
+  isPlaceholderManifest,
+  makePlaceholder,
+  PLACEHOLDER_CONFIG_BYTES,
+  PLACEHOLDER_CONFIG_MEDIA_TYPE,
+  PLACEHOLDER_MANIFEST_BYTES,
+  type Placeholder,
+} from "./placeholder.js";
 export type {
   KeptNote,
   Plan,
@@ -100,6 +129,7 @@ export type {
   PlanRequest,
   PlanSummary,
   RepositorySnapshot,
+  TagMethod,
 } from "./plan.js";
 export { DEFAULT_PLAN_OPTIONS, planDeletion, referrerTagSubject } from "./plan-deletion.js";
 export { parsePlanJson, planJsonChunks, readPlanFile } from "./plan-json.js";

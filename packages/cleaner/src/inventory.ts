@@ -90,4 +90,9 @@ export interface Inventory {
   findings: Finding[];
   /** Empty directories under repositories/ and blobs/, root-relative (what `--prune` removes). */
   emptyDirs: string[];
+  /**
+   * regsweep placeholder manifests and their config blobs (see `placeholder.ts`): a tag on one is finished
+   * off by the next plan, and their blobs and layer links go whatever their age.
+   */
+  placeholders?: Set<Digest>;
 }

@@ -18,6 +18,8 @@ export interface ManifestInfo {
   artifactType?: string;
   /** The config blob, for reading creation time and platform. */
   config?: Digest;
+  /** The config descriptor's media type (a regsweep placeholder is recognised by it). */
+  configMediaType?: string;
 }
 
 /** Why a stored manifest could not be understood. */
@@ -116,6 +118,7 @@ export function parseManifest(bytes: Uint8Array, expectedDigest?: Digest): Manif
     mediaType === MediaType.schema2 || mediaType === MediaType.ociManifest || (!mediaType && doc.config);
   if (isImage) {
     const config = (doc.config as Descriptor | undefined)?.digest;
+    const configMediaType = (doc.config as Descriptor | undefined)?.mediaType;
     const configDigest = typeof config === "string" && isDigest(config) ? config : undefined;
     if (!configDigest) return { problem: "not-a-manifest", detail: "image manifest without a config digest" };
     return {
@@ -124,6 +127,7 @@ export function parseManifest(bytes: Uint8Array, expectedDigest?: Digest): Manif
       blobs: unique([configDigest, ...descriptorDigests(doc.layers)]),
       children: [],
       config: configDigest,
+      ...(typeof configMediaType === "string" ? { configMediaType } : {}),
       ...referrer,
     };
   }

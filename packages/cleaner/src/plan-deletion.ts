@@ -147,9 +147,27 @@ export function planDeletion(
     }
   }
 
+  finishPlaceholders(work, inventory.placeholders);
   for (const w of work.values()) resolveRepository(w, manifest, keptNotes);
 
   return buildPlan(inventory, requests, opts, work, keptNotes, manifest);
+}
+
+/**
+ * A tag still naming a regsweep placeholder is what a killed tag delete left (see `placeholder.ts`): every
+ * plan finishes it, whatever it was asked, and an untagged placeholder goes whatever its age.
+ */
+function finishPlaceholders(work: Map<string, RepoWork>, placeholders: Set<Digest> | undefined): void {
+  if (!placeholders || placeholders.size === 0) return;
+  for (const w of work.values()) {
+    for (const t of w.repo.tags) {
+      if (t.current && placeholders.has(t.current) && !w.deletedTags.has(t.name))
+        w.deletedTags.set(t.name, "names a regsweep placeholder (an interrupted tag delete): finishing it");
+    }
+    for (const d of w.revisions) {
+      if (placeholders.has(d) && !w.scope.has(d)) w.scope.set(d, "a regsweep placeholder");
+    }
+  }
 }
 
 /** The scope → keep → delete fixpoint of one repository. */
@@ -278,6 +296,7 @@ function buildPlan(
   manifest: (d: Digest) => ManifestInfo | undefined,
 ): Plan {
   const graceLimit = opts.nowMs - opts.graceMs;
+  const placeholders = inventory.placeholders;
   const uploadLimit = opts.nowMs - Math.max(opts.graceMs, opts.uploadMaxAgeMs);
   const tagActions: PlanAction[] = [];
   const indexActions: PlanAction[] = [];
@@ -365,6 +384,8 @@ function buildPlan(
       let reason: string | undefined;
       if (keptBlobs.has(l.digest) || w.conservative) reason = undefined;
       else if (deletedBlobs.has(l.digest)) reason = "only deleted manifests used it";
+      // A placeholder's config: nothing but a placeholder ever uses it, so its age does not matter.
+      else if (placeholders?.has(l.digest)) reason = "a regsweep placeholder's config";
       // An orphan link younger than the grace period may be a push in flight: it stays even in a deleted repository.
       else if ((w.sweepOrphans || emptied) && l.linkedAtMs <= graceLimit) reason = "no manifest uses it";
       if (reason) {
@@ -423,6 +444,7 @@ function buildPlan(
     if (referencedAfter.has(digest)) continue;
     let reason: string | undefined;
     if (referencedBefore.has(digest)) reason = "nothing left references it";
+    else if (placeholders?.has(digest)) reason = "a regsweep placeholder";
     else if (sweep && blob.modifiedAtMs <= graceLimit) reason = "unreferenced";
     else if (sweep) graceBlobs.push(digest);
     if (reason) {

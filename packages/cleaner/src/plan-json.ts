@@ -3,12 +3,13 @@ import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { type Digest, isDigest } from "./digest.js";
 import { PlanFileError } from "./errors.js";
-import type { Plan, PlanAction } from "./plan.js";
+import type { Plan, PlanAction, TagMethod } from "./plan.js";
 import { actionFiles, actionPath } from "./plan-paths.js";
 import { validateRepositoryName, validateTag } from "./reference.js";
 import { BLOBS_ROOT, parsePath, REPOSITORIES_ROOT } from "./storage-paths.js";
 
 const FORMAT = "regsweep.plan/v1";
+const TAG_METHODS: readonly TagMethod[] = ["tag-delete", "placeholder", "digest"];
 
 /**
  * An action as written: its fields plus the paths they give, so a reader of the file sees every path. The
@@ -117,6 +118,10 @@ function readAction(o: Json, where: string): PlanAction {
         o.history !== undefined
           ? digests(o.history, where)
           : digestsFromFiles(o.files, "tag-index-link", where);
+      if (o.method !== undefined && !TAG_METHODS.includes(o.method as TagMethod))
+        throw new PlanFileError(`${where}: "method" should be one of ${TAG_METHODS.join(", ")}`);
+      if (o.cascades !== undefined && !Array.isArray(o.cascades))
+        throw new PlanFileError(`${where}: "cascades" should be a list of tags`);
       a = {
         type: "tag",
         repository: repo,
@@ -124,6 +129,11 @@ function readAction(o: Json, where: string): PlanAction {
         ...(o.current !== undefined ? { current: digest(o.current, where) } : {}),
         history,
         reason,
+        ...(o.method !== undefined ? { method: o.method as TagMethod } : {}),
+        ...(o.cascades !== undefined
+          ? { cascades: (o.cascades as unknown[]).map((t) => grammar(validateTag, String(t), where)) }
+          : {}),
+        ...(o.blocked !== undefined ? { blocked: text(o, "blocked", where) } : {}),
       };
       break;
     }

@@ -1,4 +1,5 @@
 import type { Digest } from "./digest.js";
+import type { RegistryCapabilities } from "./http/probe-registry.js";
 import type { Finding } from "./inventory.js";
 
 /** What the user asked for. Several requests can go into one plan. */
@@ -40,6 +41,12 @@ export type PlanAction =
       /** The tag's index (history) entries removed with it. */
       history: Digest[];
       reason: string;
+      /** Online: how the API deletes it (set by `planTagMethods` from what the registry can do). */
+      method?: TagMethod;
+      /** Online, `digest` method: kept tags on the same digest that go with it (`--cascade-tags`). */
+      cascades?: string[];
+      /** Online: why the API cannot delete this tag here (apply skips it and says so). */
+      blocked?: string;
     }
   | { type: "tag-index-entry"; repository: string; tag: string; digest: Digest; reason: string }
   | {
@@ -57,6 +64,13 @@ export type PlanAction =
   | { type: "blob"; digest: Digest; bytes: number; reason: string }
   /** Remove a folder (root-relative) if it is empty by then (folders our own deletions empty, and, with prune, ones already empty). */
   | { type: "prune"; path: string; reason: string };
+
+/**
+ * How an online apply deletes a tag: `tag-delete` = DELETE /manifests/<tag> (3.x); `placeholder` = point the
+ * tag at a placeholder manifest and DELETE that by digest (2.3–2.8); `digest` = DELETE the manifest it names
+ * by digest, which removes every tag on that digest (2.3+) or leaves them dangling (2.2).
+ */
+export type TagMethod = "tag-delete" | "placeholder" | "digest";
 
 /** A manifest the plan keeps although the request touched it, and why (children, referrers, grace). */
 export interface KeptNote {
@@ -97,4 +111,6 @@ export interface Plan {
   snapshots: RepositorySnapshot[];
   summary: PlanSummary;
   findings: Finding[];
+  /** Online: what the registry's probe found when the plan was made (the tag methods follow from it). */
+  registry?: RegistryCapabilities;
 }

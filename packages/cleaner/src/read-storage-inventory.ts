@@ -4,6 +4,7 @@ import { findRepositories } from "./find-repositories.js";
 import { chunks, forEachLimited, mapLimited } from "./for-each-limited.js";
 import type { BlobInfo, Finding, Inventory, RepositoryInventory, TagInfo, UploadInfo } from "./inventory.js";
 import { isManifestProblem, type ManifestInfo, type ManifestProblem, parseManifest } from "./manifest.js";
+import { isPlaceholderBlob, isPlaceholderManifest, mayBePlaceholderBlob } from "./placeholder.js";
 import { BLOBS_ROOT, folderFor, pathFor, V2_ROOT } from "./storage-paths.js";
 import { openFsStore } from "./stores/fs/open-fs-store.js";
 import { layoutScans } from "./stores/layout-scans.js";
@@ -112,6 +113,7 @@ class TreeReader {
     });
     const blobs = await this.readBlobs();
     const manifests = await this.readManifests(repositories, blobs);
+    const placeholders = await this.readPlaceholders(blobs, manifests);
     this.crossCheck(repositories, blobs);
     const byPath = (a: Finding, b: Finding) =>
       a.path < b.path ? -1 : a.path > b.path ? 1 : a.code.localeCompare(b.code);
@@ -123,7 +125,39 @@ class TreeReader {
       manifests,
       findings: this.findings.sort(byPath),
       emptyDirs: this.emptyDirs.sort(),
+      placeholders,
     };
+  }
+
+  /**
+   * regsweep's placeholder manifests and configs (see `placeholder.ts`): those a manifest names, and orphan
+   * blobs of a placeholder's exact size whose content is one (few blobs have those sizes; only they are read).
+   */
+  private async readPlaceholders(
+    blobs: Map<Digest, BlobInfo>,
+    manifests: Map<Digest, ManifestInfo | ManifestProblem>,
+  ): Promise<Set<Digest>> {
+    const found = new Set<Digest>();
+    for (const [digest, m] of manifests) {
+      if (!isManifestProblem(m) && isPlaceholderManifest(m)) {
+        found.add(digest);
+        if (m.config) found.add(m.config);
+      }
+    }
+    const candidates = [...blobs]
+      .filter(([digest, b]) => mayBePlaceholderBlob(b.size) && !manifests.has(digest) && !found.has(digest))
+      .map(([digest]) => digest);
+    const pathOf = (digest: Digest) => pathFor({ kind: "blob-data", digest });
+    for (let start = 0; start < candidates.length; start += MANIFEST_CHUNK) {
+      const chunk = candidates.slice(start, start + MANIFEST_CHUNK);
+      const bodies = await this.store.read(chunk.map(pathOf));
+      bodies.forEach((body, i) => {
+        const digest = chunk[i] as Digest;
+        const bytes = settled(this.store, body, pathOf(digest));
+        if (bytes && isPlaceholderBlob(bytes)) found.add(digest);
+      });
+    }
+    return found;
   }
 
   private intern<T extends string>(digest: T): T {

@@ -2,9 +2,11 @@ import pLimit from "p-limit";
 import type { ApplyReport, SkippedAction } from "../apply-plan.js";
 import type { Digest } from "../digest.js";
 import { InvalidRequestError } from "../errors.js";
-import type { Plan, PlanAction } from "../plan.js";
+import type { Plan, PlanAction, TagMethod } from "../plan.js";
+import { deleteTagByPlaceholder, type PlaceholderHooks, resolveDigest } from "./delete-tag-by-placeholder.js";
 import { RegistryDeleteDisabledError } from "./http-errors.js";
 import { listAll } from "./paginate.js";
+import { chooseTagMethod, tagMethodContext } from "./plan-tag-methods.js";
 import { probeRegistry, type RegistryCapabilities } from "./probe-registry.js";
 import { isSchema1, MANIFEST_ACCEPT } from "./read-registry-inventory.js";
 import type { RegistryClient } from "./registry-client.js";
@@ -18,6 +20,19 @@ export interface OnlineApplyOptions {
   onProgress?: (done: number, total: number) => void;
   /** Stop early (Ctrl-C): actions not started are left; the report says what was done. */
   signal?: AbortSignal;
+  /** Hooks around the placeholder method's steps (tests stop the process between the PUT and the DELETE). */
+  placeholder?: PlaceholderHooks;
+}
+
+/** What became of one tag action online, and by which method. */
+export interface TagOutcome {
+  repository: string;
+  tag: string;
+  /** Undefined when the API cannot delete it here (the plan said why). */
+  method: TagMethod | undefined;
+  result: "deleted" | "already-gone" | "skipped" | "dangling";
+  /** The placeholder manifest pushed on the tag (placeholder method). */
+  placeholder?: Digest;
 }
 
 /** What an online apply did; `offline` counts actions only an offline pass (gc) can carry out. */
@@ -29,8 +44,23 @@ export interface OnlineApplyReport extends ApplyReport {
   bytesForGc: number;
   /** Tags removed as a side effect of a forced digest delete. */
   cascadedTags: string[];
+  /** Every tag action: its method and what became of it. */
+  tags: TagOutcome[];
+  /** Kept tags on the digest of a tag deleted alone, re-read afterwards: how many, and any not where they were. */
+  siblingsChecked: number;
+  siblingsChanged: string[];
   /** HTTP requests sent (retries included). */
   requests: number;
+}
+
+/** Whether a tag still resolves (GET: registries without HEAD answer it too). */
+async function resolveDigestByGet(client: RegistryClient, repository: string, tag: string) {
+  const res = await client.request("GET", `/v2/${repository}/manifests/${tag}`, {
+    accept: MANIFEST_ACCEPT,
+    scope: `repository:${repository}:pull`,
+    expect: [404],
+  });
+  return res.status === 404 ? undefined : (res.headers["docker-content-digest"] as Digest | undefined);
 }
 
 /** The digest a tag points at now, or undefined when it is gone (HEAD; GET on registries without HEAD). */
@@ -47,12 +77,14 @@ async function currentDigest(client: RegistryClient, repository: string, ref: st
 }
 
 /**
- * Applies a plan (made by `planDeletion` from `readRegistryInventory`) through the Registry HTTP API v2.
- * `tag` → DELETE by tag where the registry supports it (3.x), else DELETE by digest when no kept tag shares
- * the digest (that untags it on 2.3+), else a skip with the reason (unless `force`); `revision` → DELETE by
- * digest after re-checking that no kept tag points at it now; `layer-link` → DELETE blob if asked. Blobs,
- * uploads, history entries and folders are storage-only: counted for an offline gc. A digest read as schema1
- * may be a registry's rewrite, so it is never deleted by digest.
+ * Applies a plan (made by `planDeletion` from `readRegistryInventory`, its tag methods named by
+ * `planTagMethods`) through the Registry HTTP API v2. `tag` → by its method: `tag-delete` (3.x),
+ * `placeholder` (2.3–2.8: the tag alone, see `deleteTagByPlaceholder`), or `digest` (the manifest goes too,
+ * untagging it; only when the plan deletes that manifest, or forced when only kept tags hold it); a tag the
+ * API cannot delete here is skipped with the reason. `revision` → DELETE by digest after re-checking that no
+ * kept tag points at it now; `layer-link` → DELETE blob if asked. Blobs, uploads, history entries and folders
+ * are storage-only: counted for an offline gc. A digest read as schema1 may be a registry's rewrite, so it is
+ * never deleted by digest.
  */
 export async function applyOnlinePlan(
   client: RegistryClient,
@@ -71,14 +103,29 @@ export async function applyOnlinePlan(
     offline: {},
     bytesForGc: 0,
     cascadedTags: [],
+    tags: [],
+    siblingsChecked: 0,
+    siblingsChanged: [],
     requests: 0,
   };
   const requestsBefore = client.requests;
   const total = plan.actions.length;
   let progressed = 0;
   const tick = () => options.onProgress?.(++progressed, total);
+  const methodOf = new Map<PlanAction, TagMethod | undefined>();
+  const outcome = (action: PlanAction, result: TagOutcome["result"], placeholder?: Digest) => {
+    if (action.type !== "tag") return;
+    report.tags.push({
+      repository: action.repository,
+      tag: action.tag,
+      method: methodOf.get(action),
+      result,
+      ...(placeholder ? { placeholder } : {}),
+    });
+  };
   const skip = (index: number, action: PlanAction, why: string, code?: string) => {
     report.skipped.push({ index, action, why, ...(code ? { code } : {}) } satisfies SkippedAction);
+    outcome(action, "skipped");
     tick();
   };
 
@@ -103,6 +150,32 @@ export async function applyOnlinePlan(
   report.capabilities = caps;
   const needsDigestDelete = online.some(({ action }) => action.type !== "tag") || !caps.tagDelete;
   if (!caps.deleteEnabled && needsDigestDelete) throw new RegistryDeleteDisabledError(client.base.toString());
+  // The plan's methods (a plan made by `planTagMethods`), else chosen now the same way; a method this
+  // registry cannot do (the plan was made against another) is skipped, never swapped for another.
+  const methodCtx = tagMethodContext(plan, caps, { cascadeTags: Boolean(options.force) });
+  const blockedWhy = new Map<PlanAction, string>();
+  for (const { action } of online) {
+    if (action.type !== "tag") continue;
+    if (action.method || action.blocked) {
+      methodOf.set(action, action.method);
+      if (action.blocked) blockedWhy.set(action, action.blocked);
+      const can =
+        action.method === "tag-delete"
+          ? caps.tagDelete
+          : action.method === "placeholder"
+            ? caps.placeholder !== undefined && caps.deleteEnabled
+            : true;
+      if (!can)
+        blockedWhy.set(
+          action,
+          `the plan deletes this tag by ${action.method}, which this registry cannot do (plan it again against this registry)`,
+        );
+      continue;
+    }
+    const choice = chooseTagMethod(action, methodCtx);
+    methodOf.set(action, choice.method);
+    if (choice.blocked) blockedWhy.set(action, choice.blocked);
+  }
 
   // Re-read every touched repository: tags pushed or moved since planning make it stale (nothing there is
   // deleted), and the live digest of each kept tag guards every digest delete.
@@ -175,10 +248,19 @@ export async function applyOnlinePlan(
     let removed = false;
     switch (action.type) {
       case "tag": {
-        if (caps.tagDelete) {
+        const blocked = blockedWhy.get(action);
+        if (blocked) {
+          skip(index, action, blocked);
+          return;
+        }
+        const method = methodOf.get(action);
+        if (method === "tag-delete") {
           // DELETE by tag takes whatever the tag names now: first make sure that is still what was planned.
           const now = await currentDigest(client, action.repository, action.tag);
-          if (!now) break; // gone already
+          if (!now) {
+            outcome(action, "already-gone");
+            break; // gone already
+          }
           if (action.current && now.digest && now.digest !== action.current) {
             skip(index, action, `tag moved to ${now.digest} since the plan was made`);
             return;
@@ -188,11 +270,53 @@ export async function applyOnlinePlan(
             expect: [404],
           });
           removed = res.status !== 404;
+          outcome(action, removed ? "deleted" : "already-gone");
           break;
         }
-        // 2.x: the tag goes with its digest. No HEAD per tag (a third of the registry's work): kept tags were
-        // re-read above, so one now on this digest makes it skip; a deleted tag that moved since planning
-        // is not untagged by this delete, and the check after the run reports it.
+        if (method === "placeholder") {
+          const sharing = keptTagsAt.get(action.repository)?.get(action.current as Digest) ?? [];
+          const done = await deleteTagByPlaceholder(
+            client,
+            action.repository,
+            action.tag,
+            action.current,
+            options.placeholder,
+          );
+          if (done.result === "moved") {
+            skip(
+              index,
+              action,
+              `the tag names ${done.now} now, not ${action.current} as planned: left untouched (never overwritten)`,
+              "tag.moved",
+            );
+            return;
+          }
+          if (done.result === "raced") {
+            skip(
+              index,
+              action,
+              `the tag was pushed again during the delete (it names ${done.now ?? "nothing"}): left there; the placeholder ${done.placeholder} is deleted`,
+              "tag.moved",
+            );
+            return;
+          }
+          removed = done.result === "deleted";
+          outcome(action, done.result, done.result === "deleted" ? done.placeholder : undefined);
+          // Every kept tag on the digest this tag had must still name it.
+          await Promise.all(
+            sharing.map(async (sibling) => {
+              report.siblingsChecked++;
+              const now = await resolveDigest(client, action.repository, sibling);
+              if (now !== action.current)
+                report.siblingsChanged.push(`${action.repository}:${sibling} → ${now ?? "gone"}`);
+            }),
+          );
+          break;
+        }
+        // method "digest": the tag goes with its digest (2.3+ untag it; 2.2 leaves it dangling). No HEAD per
+        // tag (a third of the registry's work): kept tags were re-read above, so one now on this digest makes
+        // it skip; a deleted tag that moved since planning is not untagged by this delete, and the check after
+        // the run reports it.
         const digest = action.current;
         if (!digest) {
           skip(index, action, "the registry names no digest for this tag, and cannot delete tags");
@@ -219,7 +343,7 @@ export async function applyOnlinePlan(
           skip(
             index,
             action,
-            `this registry deletes tags only by digest, and the plan keeps ${digest} (${keptOtherwise.join("; ")}): skipped (a 3.x registry can delete just the tag)`,
+            `deleting by digest would delete ${digest}, which the plan keeps (${keptOtherwise.join("; ")})`,
           );
           return;
         }
@@ -228,7 +352,7 @@ export async function applyOnlinePlan(
           skip(
             index,
             action,
-            `this registry deletes tags only by digest, which would also remove the kept tag(s) ${sharing.map((t) => `'${t}'`).join(", ")}: skipped (a forced delete would untag them too; a 3.x registry deletes the tag alone)`,
+            `deleting by digest would also remove the kept tag(s) ${sharing.map((t) => `'${t}'`).join(", ")}: skipped (a forced delete would untag them too)`,
             "tag.shares-digest",
           );
           return;
@@ -303,15 +427,26 @@ export async function applyOnlinePlan(
   );
   for (const { index, action, removed } of untaggedByDigest) {
     if (listed.get(action.repository)?.has(action.tag)) {
+      if (!caps.untagsOnDigestDelete) {
+        // 2.2: the digest DELETE leaves the tag listed, dangling (GET 404) until an offline delete.
+        const now = await resolveDigestByGet(client, action.repository, action.tag);
+        if (!now) {
+          report.done++;
+          outcome(action, "dangling");
+          continue;
+        }
+      }
       report.skipped.push({
         index,
         action,
         why: "the tag moved since the plan was made: left where it is now",
       });
+      outcome(action, "skipped");
       continue;
     }
     report.done++;
     if (!removed) report.alreadyGone++;
+    outcome(action, removed ? "deleted" : "already-gone");
   }
   report.requests = client.requests - requestsBefore;
   return report;

@@ -16,6 +16,7 @@ import {
   sha256Digest,
 } from "../manifest.js";
 import { MANIFEST_MEDIA_TYPES, MediaType } from "../media-types.js";
+import { isPlaceholderManifest } from "../placeholder.js";
 import { RegistryHttpError, RegistryProtocolError } from "./http-errors.js";
 import { listAll } from "./paginate.js";
 import type { RegistryClient } from "./registry-client.js";
@@ -154,6 +155,7 @@ export async function readRegistryInventory(
   const findings: Finding[] = [];
   const blobs = new Map<Digest, BlobInfo>();
   const manifests = new Map<Digest, ManifestInfo | ManifestProblem>();
+  const placeholders = new Set<Digest>();
   let referrersApi = options.referrers ?? true;
   let reposDone = 0;
   let manifestsDone = 0;
@@ -182,6 +184,10 @@ export async function readRegistryInventory(
       for (const [d, size] of descriptorSizes(m.bytes))
         if (!blobs.has(d)) blobs.set(d, { size, modifiedAtMs: 0 });
       revisions.set(m.digest, { digest: m.digest, linkedAtMs: 0, signatures: [] });
+      if (!isManifestProblem(parsed) && isPlaceholderManifest(parsed)) {
+        placeholders.add(m.digest);
+        if (parsed.config) placeholders.add(parsed.config);
+      }
       if (!isManifestProblem(parsed)) {
         for (const b of parsed.blobs) {
           layers.set(b, { digest: b, linkedAtMs: 0 });
@@ -286,5 +292,6 @@ export async function readRegistryInventory(
     manifests,
     findings,
     emptyDirs: [],
+    placeholders,
   };
 }

@@ -54,6 +54,9 @@ export interface RequestOptions {
   scope?: string;
   /** Statuses that are answers, not errors (2xx always are). */
   expect?: readonly number[];
+  /** What to send (blob uploads, manifest PUTs), with its media type. */
+  body?: Buffer;
+  contentType?: string;
 }
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)$/i;
@@ -214,7 +217,11 @@ export class RegistryClient {
       if (opts.accept?.length) headers.accept = [...opts.accept];
       const authorization = await this.authorization(opts.scope);
       if (authorization) headers.authorization = authorization;
-      const res = await this.send(method, url, headers);
+      if (opts.body) {
+        headers["content-type"] = opts.contentType ?? "application/octet-stream";
+        headers["content-length"] = opts.body.length;
+      }
+      const res = await this.send(method, url, headers, opts.body);
       if (res.status === 401 && !authorized) {
         authorized = true;
         await this.answerChallenge(res, url, opts.scope, authorization);
@@ -248,14 +255,19 @@ export class RegistryClient {
   }
 
   /** Sends once, retrying temporary failures with backoff. */
-  private async send(method: string, url: URL, headers: http.OutgoingHttpHeaders): Promise<RegistryResponse> {
+  private async send(
+    method: string,
+    url: URL,
+    headers: http.OutgoingHttpHeaders,
+    body?: Buffer,
+  ): Promise<RegistryResponse> {
     const retries = this.options.retries ?? 4;
     const backoff = this.options.backoffMs ?? 200;
     for (let attempt = 0; ; attempt++) {
       let res: RegistryResponse | undefined;
       let failure: unknown;
       try {
-        res = await this.once(method, url, headers);
+        res = await this.once(method, url, headers, body);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? "";
         if (TLS_CODES.has(code) || /certificate|ssl|tls/i.test((error as Error).message))
@@ -277,7 +289,12 @@ export class RegistryClient {
     }
   }
 
-  private once(method: string, url: URL, headers: http.OutgoingHttpHeaders): Promise<RegistryResponse> {
+  private once(
+    method: string,
+    url: URL,
+    headers: http.OutgoingHttpHeaders,
+    body?: Buffer,
+  ): Promise<RegistryResponse> {
     this.requests++;
     const lib = url.protocol === "https:" ? https : http;
     return new Promise((resolve, reject) => {
@@ -293,7 +310,7 @@ export class RegistryClient {
         req.destroy(Object.assign(new Error("request timed out"), { code: "ETIMEDOUT" })),
       );
       req.on("error", reject);
-      req.end();
+      req.end(body);
     });
   }
 
