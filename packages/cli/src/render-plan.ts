@@ -26,6 +26,29 @@ function describe(a: PlanAction): string | undefined {
   }
 }
 
+/** How the API deletes a tag, as the plan names it (online). */
+function tagMethodText(a: PlanAction & { type: "tag" }, plan: Plan): string {
+  if (a.blocked) return pc.yellow(` [cannot delete here: ${a.blocked}]`);
+  switch (a.method) {
+    case "tag-delete":
+      return " [by tag]";
+    case "placeholder":
+      return " [alone, through a placeholder]";
+    case "digest": {
+      const cascade = a.cascades?.length
+        ? pc.yellow(`, also untagging ${a.cascades.map((t) => `'${t}'`).join(", ")} (--cascade-tags)`)
+        : "";
+      const dangles =
+        plan.registry && !plan.registry.untagsOnDigestDelete
+          ? pc.yellow(" — registry 2.2 leaves the tag dangling (listed, GET 404) until an offline delete")
+          : "";
+      return ` [by digest, with its manifest${cascade}]${dangles}`;
+    }
+    default:
+      return "";
+  }
+}
+
 /** What the Registry HTTP API can delete; the rest of an online plan is left for a garbage collection. */
 const ONLINE_TYPES = new Set<PlanAction["type"]>(["tag", "revision", "layer-link"]);
 
@@ -45,7 +68,7 @@ export function* planLines(plan: Plan, options: { online?: boolean } = {}): Gene
     } else if (a.type === "prune") prunes++;
     if (options.online && !ONLINE_TYPES.has(a.type)) continue;
     const line = describe(a);
-    if (line) yield line;
+    if (line) yield options.online && a.type === "tag" ? `${line}${tagMethodText(a, plan)}` : line;
   }
   if (options.online) {
     if (blobs > 0) yield `then a garbage collection can free ${blobs} blobs (${formatBytes(blobBytes)})`;

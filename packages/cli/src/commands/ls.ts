@@ -30,6 +30,8 @@ export interface LsRow {
   pushedAt: string | null;
   /** The image's creation time (config `created`), read only with `--created`. */
   createdAt: string | null;
+  /** It is a regsweep placeholder: a tag delete was interrupted here; the next delete or retain finishes it. */
+  placeholder?: true;
 }
 
 const iso = (ms: number | undefined): string | null => (ms ? new Date(ms).toISOString() : null);
@@ -70,6 +72,7 @@ export function lsRows(
         size: t.current ? imageSize(t.current) : 0,
         pushedAt: iso(t.pushedAtMs),
         createdAt: t.current ? iso(createdAt.get(t.current)) : null,
+        ...(t.current && inventory.placeholders?.has(t.current) ? { placeholder: true as const } : {}),
       });
     }
     for (const r of repo.revisions) {
@@ -83,6 +86,7 @@ export function lsRows(
         size: imageSize(r.digest),
         pushedAt: iso(r.linkedAtMs),
         createdAt: iso(createdAt.get(r.digest)),
+        ...(inventory.placeholders?.has(r.digest) ? { placeholder: true as const } : {}),
       });
     }
   }
@@ -142,7 +146,7 @@ export function lsCommand(program: Command, io: CliIo, setExit: (code: number) =
         for (const r of rows) {
           table.push([
             r.repository,
-            r.tag ?? "<untagged>",
+            `${r.tag ?? "<untagged>"}${r.placeholder ? " (placeholder)" : ""}`,
             r.digest ? `${r.digest.slice(0, 19)}…` : "?",
             formatBytes(r.size),
             r.pushedAt?.slice(0, 19) ?? "",
@@ -150,6 +154,11 @@ export function lsCommand(program: Command, io: CliIo, setExit: (code: number) =
           ]);
         }
         io.out(rows.length ? table.toString() : "no repositories");
+        const placeholders = rows.filter((r) => r.placeholder);
+        if (placeholders.length)
+          io.err(
+            `${placeholders.length} tag delete${placeholders.length === 1 ? " was" : "s were"} interrupted (marked placeholder): the next regsweep delete or retain finishes ${placeholders.length === 1 ? "it" : "them"}`,
+          );
       }
       setExit(ExitCode.ok);
     },

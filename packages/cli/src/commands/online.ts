@@ -1,12 +1,18 @@
 import {
   actionPath,
   applyOnlinePlan,
+  describeCapabilities,
   InvalidRequestError,
+  type OnlineApplyOptions,
   type Plan,
   type PlanOptions,
   type PlanRequest,
   parseDuration,
   planDeletion,
+  planTagMethods,
+  probeRegistry,
+  RegistryAuthError,
+  type RegistryClient,
   readRegistryInventory,
 } from "@regsweep/cleaner";
 import pc from "picocolors";
@@ -50,10 +56,52 @@ export async function makeOnlinePlan(
     };
     // The whole registry, always: whether a blob is still used depends on every repository.
     const inventory = await readRegistryInventory(client);
-    return planDeletion(inventory, requests, planOptions);
+    return await withTagMethods(client, planDeletion(inventory, requests, planOptions), options, io);
   } finally {
     client.close();
   }
+}
+
+/**
+ * Probes the registry (harmless requests for things that do not exist) and names on every tag action how the
+ * API will delete it, so the printed plan is what apply does. A user without delete rights still gets a
+ * plan: apply then chooses the methods itself.
+ */
+export async function withTagMethods(
+  client: RegistryClient,
+  plan: Plan,
+  options: { cascadeTags?: boolean; quiet?: boolean },
+  io: CliIo,
+): Promise<Plan> {
+  const repository = plan.actions.find((a) => a.type === "tag" || a.type === "revision") as
+    | { repository: string }
+    | undefined;
+  if (!repository) return plan;
+  try {
+    const caps = await probeRegistry(client, repository.repository);
+    return planTagMethods(plan, caps, { cascadeTags: Boolean(options.cascadeTags) });
+  } catch (error) {
+    if (!(error instanceof RegistryAuthError)) throw error;
+    if (!options.quiet) io.err(`warning: could not probe what the registry can delete: ${error.message}`);
+    return plan;
+  }
+}
+
+/**
+ * A test hook: with REGSWEEP_TEST_PAUSE_AFTER_PLACEHOLDER_PUT=<file>, the process writes <file> once a tag
+ * names its placeholder and then waits, so a test can kill -9 it between the PUT and the DELETE.
+ */
+function placeholderHooks(env: NodeJS.ProcessEnv): OnlineApplyOptions["placeholder"] {
+  const marker = env.REGSWEEP_TEST_PAUSE_AFTER_PLACEHOLDER_PUT;
+  if (!marker) return undefined;
+  return {
+    afterPut: async (repository, tag, placeholder) => {
+      const { writeFile } = await import("node:fs/promises");
+      await writeFile(marker, `${repository}:${tag} ${placeholder}\n`);
+      // A pending promise alone would let the process end: a timer keeps it waiting for the kill.
+      await new Promise(() => setInterval(() => {}, 60_000));
+    },
+  };
 }
 
 /** The steps that free the bytes after an online cleanup: only garbage collection deletes blob data. */
@@ -72,7 +120,8 @@ export async function presentAndApplyOnline(plan: Plan, options: OnlineOptions, 
       );
   }
   if (options.json && (dryRun || options.out)) await printPlanJson(io, plan);
-  else if (!options.quiet) {
+  else if (!options.quiet && !options.json) {
+    if (plan.registry) io.err(describeCapabilities(plan.registry));
     if (dryRun || options.verbose) await io.outLines(planLines(plan, { online: true }));
     for (const line of planNotes(plan, Boolean(options.verbose))) io.err(line);
     io.out(planSummary(plan, dryRun || Boolean(options.out)));
@@ -105,6 +154,7 @@ export async function presentAndApplyOnline(plan: Plan, options: OnlineOptions, 
       ...(options.cascadeTags ? { force: true } : {}),
       ...(options.deleteLayers ? { deleteLayers: true } : {}),
       ...(io.signal ? { signal: io.signal } : {}),
+      ...(placeholderHooks(io.env) ? { placeholder: placeholderHooks(io.env) } : {}),
     });
     if (options.json) {
       io.out(
@@ -116,7 +166,9 @@ export async function presentAndApplyOnline(plan: Plan, options: OnlineOptions, 
               skipped: report.skipped.map((s) => ({
                 action: s.action.type,
                 path: actionPath(s.action),
+                ...("tag" in s.action ? { tag: `${s.action.repository}:${s.action.tag}` } : {}),
                 why: s.why,
+                ...(s.code ? { code: s.code } : {}),
               })),
             },
           },
@@ -126,6 +178,24 @@ export async function presentAndApplyOnline(plan: Plan, options: OnlineOptions, 
       );
     } else if (!options.quiet) {
       for (const line of reportLines(report)) io.out(line);
+      const byPlaceholder = report.tags.filter((t) => t.method === "placeholder" && t.result === "deleted");
+      if (byPlaceholder.length)
+        io.out(
+          `deleted alone through a placeholder (the tags sharing their digest stay): ${byPlaceholder.map((t) => `${t.repository}:${t.tag}`).join(", ")}`,
+        );
+      const dangling = report.tags.filter((t) => t.result === "dangling");
+      if (dangling.length)
+        io.out(
+          pc.yellow(
+            `left dangling by this registry (2.2: listed, GET 404) until an offline delete: ${dangling.map((t) => `${t.repository}:${t.tag}`).join(", ")}`,
+          ),
+        );
+      if (report.siblingsChanged.length)
+        io.out(
+          pc.yellow(
+            `tags on the same digest that no longer name it (pushed meanwhile?): ${report.siblingsChanged.join(", ")}`,
+          ),
+        );
       if (report.cascadedTags.length)
         io.out(pc.yellow(`also untagged (forced): ${report.cascadedTags.join(", ")}`));
       if (report.skipped.some((s) => s.code === "tag.shares-digest"))
@@ -145,7 +215,7 @@ export async function presentAndApplyOnline(plan: Plan, options: OnlineOptions, 
       );
       return ExitCode.partial;
     }
-    return report.skipped.length > 0 ? ExitCode.partial : ExitCode.ok;
+    return report.skipped.length > 0 || report.siblingsChanged.length > 0 ? ExitCode.partial : ExitCode.ok;
   } finally {
     client.close();
   }

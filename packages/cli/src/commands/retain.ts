@@ -14,8 +14,6 @@ import {
   parseWindowDate,
   planDeletion,
   planRetention,
-  probeRegistry,
-  type RegistryCapabilities,
   type RetentionPolicy,
   type RetentionRule,
   readCreatedTimes,
@@ -31,7 +29,7 @@ import { registryClientFor } from "../registry-target.js";
 import { formatBytes } from "../render-plan.js";
 import { type DestructiveOptions, presentAndApply, resumePending } from "../run-plan.js";
 import { ioThreads, resolveStorageRoot } from "../storage-target.js";
-import { presentAndApplyOnline } from "./online.js";
+import { presentAndApplyOnline, withTagMethods } from "./online.js";
 import { addDestructiveOptions, addStorageOptions } from "./shared-options.js";
 
 interface RetainOptions extends DestructiveOptions {
@@ -158,52 +156,25 @@ function usesCreated(policy: RetentionPolicy): boolean {
 }
 
 /**
- * Says, on each tag the retention deletes, what an online apply will really do where the registry deletes tags
- * only by digest (2.x; `caps` undefined = not known, assumed so): the digest goes with every tag on it, so the
- * applier skips a tag whose digest the plan keeps, and untags kept tags on it only with --cascade-tags.
+ * Says, on each tag the retention deletes, how an online apply will delete it (the method `planTagMethods`
+ * named on its tag action): alone through a placeholder on 2.x, by digest with the kept tags on it
+ * (`--cascade-tags`), or not at all where the API cannot (and why).
  */
-export function onlineTagNotes(
-  decisions: Decision[],
-  plan: Plan,
-  caps: RegistryCapabilities | undefined,
-  cascadeTags: boolean,
-): Decision[] {
-  if (caps?.tagDelete) return decisions;
-  const only = caps
-    ? "this registry deletes tags only by digest"
-    : "a 2.x registry deletes tags only by digest";
-  const revisions = new Set(
-    plan.actions.flatMap((a) => (a.type === "revision" ? [`${a.repository}@${a.digest}`] : [])),
+export function onlineTagNotes(decisions: Decision[], plan: Plan): Decision[] {
+  const tagActions = new Map(
+    plan.actions.flatMap((a) => (a.type === "tag" ? [[`${a.repository}:${a.tag}`, a] as const] : [])),
   );
   return decisions.map((d) => {
-    if (d.action !== "delete" || d.tag === undefined || d.digest === undefined) return d;
-    const { repository, digest } = d;
-    const keptOtherwise = (plan.kept ?? [])
-      .filter(
-        (k) => k.repository === repository && k.digest === digest && !k.reason.startsWith("kept: tagged"),
-      )
-      .map((k) => k.reason);
-    if (!revisions.has(`${repository}@${digest}`) && keptOtherwise.length > 0)
-      return {
-        ...d,
-        reasons: [
-          ...d.reasons,
-          `${only} and the plan keeps ${digest} (${keptOtherwise.join("; ")}): this tag will be skipped`,
-        ],
-      };
-    const sharing = decisions
-      .filter((k) => k.action === "keep" && k.repository === repository && k.digest === digest && k.tag)
-      .map((k) => `'${k.tag}'`);
-    if (sharing.length === 0) return d;
-    return {
-      ...d,
-      reasons: [
-        ...d.reasons,
-        cascadeTags
-          ? `${only}: --cascade-tags also untags kept tag(s) ${sharing.join(", ")}`
-          : `${only}, which would also untag kept tag(s) ${sharing.join(", ")}: this tag will be skipped (--cascade-tags deletes them all)`,
-      ],
-    };
+    if (d.action !== "delete" || d.tag === undefined) return d;
+    const a = tagActions.get(`${d.repository}:${d.tag}`);
+    const note = a?.blocked
+      ? `this registry cannot delete it here (${a.blocked}): this tag will be skipped`
+      : a?.method === "placeholder"
+        ? "online: deleted alone through a placeholder manifest (the tags on its digest stay)"
+        : a?.method === "digest" && a.cascades?.length
+          ? `online: --cascade-tags deletes it by digest and also untags kept tag(s) ${a.cascades.map((t) => `'${t}'`).join(", ")}`
+          : undefined;
+    return note ? { ...d, reasons: [...d.reasons, note] } : d;
   });
 }
 
@@ -239,10 +210,8 @@ async function retainOnline(policy: RetentionPolicy, options: RetainOptions, io:
       ...(options.grace !== undefined ? { graceMs: parseDuration(options.grace) } : {}),
     });
     decisions = attributeFreedBytes(retention.decisions, plan, inventory);
-    const firstRepo = decisions.find((d) => d.action === "delete")?.repository;
-    // Harmless DELETEs of things that do not exist; a user without delete rights just gets the 2.x wording.
-    const caps = firstRepo ? await probeRegistry(client, firstRepo).catch(() => undefined) : undefined;
-    decisions = onlineTagNotes(decisions, plan, caps, Boolean(options.cascadeTags));
+    plan = await withTagMethods(client, plan, options, io);
+    decisions = onlineTagNotes(decisions, plan);
   } finally {
     client.close();
   }
