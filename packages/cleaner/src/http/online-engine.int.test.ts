@@ -152,32 +152,41 @@ describe.each(versions)("online engine against registry %s", (version) => {
     await expectPullable(r.host, "other:keep");
   });
 
-  it("on 2.x a tag whose digest a kept tag shares is skipped with a reason, unless forced", async () => {
+  it("on 2.x a tag whose digest a kept tag shares goes alone through a placeholder; forced, by digest with them", async () => {
     const r = await start();
     const img = await seed(r);
     const c = client(r);
     const plan = planDeletion(
       await readRegistryInventory(c),
       [{ kind: "delete-tag", repository: "app", tag: "s1" }],
-      {
-        graceMs: 0,
-      },
+      { graceMs: 0 },
     );
     const report = await applyOnlinePlan(c, plan);
     expect(report.capabilities?.tagDelete).toBe(false);
-    expect(report.skipped.map((s) => s.action.type)).toEqual(["tag"]);
-    expect(report.skipped[0]?.why).toContain("'s2'");
-    await expectPullable(r.host, "app:s1", img.shared.digest);
+    expect(report.capabilities?.tagOnlyDelete).toBe("placeholder");
+    expect(report.skipped).toEqual([]);
+    expect(report.tags).toMatchObject([{ tag: "s1", method: "placeholder", result: "deleted" }]);
+    expect(report.siblingsChecked).toBe(1);
+    expect(report.siblingsChanged).toEqual([]);
+    await expectNotPullable(r.host, "app:s1");
     await expectPullable(r.host, "app:s2", img.shared.digest);
 
-    const forced = await applyOnlinePlan(c, plan, { force: true });
+    await pushManifest(r, "app", img.shared, "s3");
+    const again = planDeletion(
+      await readRegistryInventory(c),
+      [{ kind: "delete-tag", repository: "app", tag: "s2" }],
+      { graceMs: 0 },
+    );
+    const forced = await applyOnlinePlan(c, again, { force: true });
     expect(forced.skipped).toEqual([]);
-    expect(forced.cascadedTags).toEqual(["app:s2"]);
-    await expectNotPullable(r.host, "app:s1");
+    expect(forced.tags).toMatchObject([{ tag: "s2", method: "digest", result: "deleted" }]);
+    expect(forced.cascadedTags).toEqual(["app:s3"]);
+    await expectNotPullable(r.host, "app:s2");
+    await expectNotPullable(r.host, "app:s3");
     await expectPullable(r.host, "app:1", img.one.digest);
   });
 
-  it("on 2.x a tag on a child of a kept index is skipped (deleting by digest would break the index)", async () => {
+  it("on 2.x a tag on a child of a kept index goes alone, even forced (a digest delete would break the index)", async () => {
     const r = await start();
     const img = await seed(r);
     const c = client(r);
@@ -187,13 +196,15 @@ describe.each(versions)("online engine against registry %s", (version) => {
       { graceMs: 0 },
     );
     const report = await applyOnlinePlan(c, plan, { force: true });
-    expect(report.skipped.map((s) => s.action.type)).toEqual(["tag"]);
+    expect(report.skipped).toEqual([]);
+    expect(report.tags).toMatchObject([{ tag: "amd-only", method: "placeholder", result: "deleted" }]);
+    await expectNotPullable(r.host, "multi:amd-only");
     await expectPullable(r.host, "multi:latest", img.multi.digest);
     await expectPullable(r.host, `multi@${img.amd.digest}`);
   });
 
   it.runIf(findRegistryVersion(version).accepts.includes("schema1"))(
-    "a tag served as schema1 is never deleted by digest (the digest may be the registry's rewrite)",
+    "a tag served as schema1 goes alone through a placeholder; its manifest is never deleted by digest (it may be a rewrite)",
     async () => {
       const r = await start({ env: { REGISTRY_COMPATIBILITY_SCHEMA1_ENABLED: "true" } });
       const layers = [layer("legacy schema1 layer")];
@@ -215,11 +226,14 @@ describe.each(versions)("online engine against registry %s", (version) => {
         graceMs: 0,
       });
       const report = await applyOnlinePlan(c, plan);
-      expect(report.skipped.find((s) => s.action.type === "tag")?.why).toContain("schema1");
-      expect(report.done).toBe(0);
-      const still = await fetch(`${r.url}/v2/legacy/manifests/1`, { headers: { Accept: m.mediaType } });
+      expect(report.tags).toMatchObject([{ tag: "1", method: "placeholder", result: "deleted" }]);
+      expect(report.skipped.map((s) => s.action.type)).not.toContain("tag");
+      const tag = await fetch(`${r.url}/v2/legacy/manifests/1`, { headers: { Accept: m.mediaType } });
+      expect(tag.status).toBe(404);
+      const still = await fetch(`${r.url}/v2/legacy/manifests/${m.digest}`, {
+        headers: { Accept: m.mediaType },
+      });
       expect(still.status).toBe(200);
-      expect(still.headers.get("docker-content-digest")).toBe(m.digest);
     },
   );
 
