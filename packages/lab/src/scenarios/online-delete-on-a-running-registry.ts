@@ -24,13 +24,16 @@ interface SiblingTagExpectation {
 }
 
 /**
- * Keyed on the version table's `deleteByTag`: 3.x deletes just the tag; 2.x can only DELETE the digest,
- * which untags every tag at it, so regsweep skips the action (exit 5, both tags stay) unless
- * `--cascade-tags`, which deletes the sibling too and says so (see `apply-online-plan.ts`).
+ * Keyed on the version table: 3.x deletes just the tag (`deleteByTag`); 2.3–2.8 delete tags only by digest
+ * but untag on it and accept schema2, so regsweep deletes the tag alone through a placeholder manifest, and
+ * `--cascade-tags` deletes the digest with every tag on it, as asked (see `plan-tag-methods.ts`); 2.2 can do
+ * neither, so the action is skipped (exit 5, both tags stay).
  */
 export function siblingTagExpectation(version: RegistryVersion, cascade: boolean): SiblingTagExpectation {
   if (version.deleteByTag) return { exit: 0, pulls: ["2"], gone: ["1"] };
-  return cascade ? { exit: 0, pulls: [], gone: ["1", "2"] } : { exit: 5, pulls: ["1", "2"], gone: [] };
+  const alone = version.untagsOnDigestDelete && version.accepts.includes("schema2");
+  if (!alone) return { exit: 5, pulls: ["1", "2"], gone: [] };
+  return cascade ? { exit: 0, pulls: [], gone: ["1", "2"] } : { exit: 0, pulls: ["2"], gone: ["1"] };
 }
 
 function blobData(storageRoot: string, digest: string): string {
@@ -49,7 +52,7 @@ async function push(ctx: ScenarioContext, repository: string, m: TestManifest, t
  * repository stays (seed deleting-an-image-does-not-harm-an-equivalent-tag-in-another-repo), untagged
  * manifests are invisible to the API (online `--untagged` deletes nothing; offline does), an offline `gc`
  * frees what the online deletes left (seed deleting-untagged), and a tag sharing its
- * digest with a sibling behaves as the version's data says (2.x cannot delete a tag alone).
+ * digest with a sibling behaves as the version's data says (2.3+ delete it alone; 2.2 cannot).
  */
 export const onlineDeleteOnARunningRegistry: Scenario = {
   name: "online-delete-on-a-running-registry",
