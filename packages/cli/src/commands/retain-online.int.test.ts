@@ -74,6 +74,59 @@ describe("regsweep retain --registry / ls --registry (online, a running registry
     expect(again.stderr).toContain("nothing to delete");
   });
 
+  it("the seed's clean-old-versions case on 2.x: busy:1,2,3,4,latest on one digest, -l 4 deletes busy:1 alone", async () => {
+    const r = await start();
+    const one = image({ layers: [layer("busy, one digest for all")] });
+    for (const t of ["1", "2", "3", "4", "latest"]) await pushManifest(r, "busybox/busy", one, t);
+    const args = ["retain", "--registry-url", r.url, "--image", "busybox/busy", "--include", ".*", "-l", "4"];
+    const dry = await runRegsweep([...args, "--dry-run"]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/^delete busybox\/busy:1 .*shares its digest with kept tag/m);
+    expect(dry.stdout).toContain("through a placeholder");
+    const real = await runRegsweep([...args, "--yes"]);
+    expect(real.code, real.stderr).toBe(0);
+    expect((await tags(r.url, "busybox/busy")).sort()).toEqual(["2", "3", "4", "latest"]);
+    await expectNotPullable(r.host, "busybox/busy:1");
+    for (const t of ["2", "3", "4", "latest"]) await expectPullable(r.host, `busybox/busy:${t}`, one.digest);
+  });
+
+  it("retain --last 5 deletes old version tags whose digest latest shares, without touching latest", async () => {
+    const r = await start();
+    const images = Object.fromEntries(
+      [1, 2, 3, 4, 5, 6, 7].map((i) => [`v1.${i}`, image({ layers: [layer(`app v1.${i}`)] })]),
+    );
+    for (const [t, m] of Object.entries(images)) await pushManifest(r, "app", m, t);
+    // latest was pushed with v1.2 (a CI pipeline pushes vX and latest); it is outside the rule's tags.
+    const v12 = images["v1.2"] as (typeof images)[string];
+    await pushManifest(r, "app", v12, "latest");
+    const out = await runRegsweep([
+      "retain",
+      "--registry",
+      r.url,
+      "-i",
+      "^app$",
+      "-E",
+      "^v",
+      "-l",
+      "5",
+      "-o",
+      "semver",
+      "--yes",
+      "--json",
+    ]);
+    expect(out.code, out.stderr).toBe(0);
+    const report = (JSON.parse(out.stdout) as { report: { tags: Array<{ tag: string; method: string }> } })
+      .report;
+    expect(report.tags.map((t) => [t.tag, t.method]).sort()).toEqual([
+      ["v1.1", "digest"],
+      ["v1.2", "placeholder"],
+    ]);
+    expect((await tags(r.url, "app")).sort()).toEqual(["latest", "v1.3", "v1.4", "v1.5", "v1.6", "v1.7"]);
+    await expectPullable(r.host, "app:latest", v12.digest);
+    await expectNotPullable(r.host, "app:v1.2");
+    await expectNotPullable(r.host, "app:v1.1");
+  });
+
   it("-o date orders by the image creation time read from config blobs, not by tag name", async () => {
     const r = await start();
     // Names sort the other way round from creation times.
@@ -153,7 +206,7 @@ describe("regsweep retain --registry / ls --registry (online, a running registry
     await expectPullable(r.host, "app:t-mar");
   });
 
-  it("a tag whose digest the plan keeps (child of a kept index) is said to be skipped on 2.x, and is", async () => {
+  it("a tag whose digest the plan keeps (child of a kept index) goes alone on 2.x, and the index stays whole", async () => {
     const r = await start();
     const amd = image({ layers: [layer("x1")] });
     const multi = index([
@@ -174,10 +227,10 @@ describe("regsweep retain --registry / ls --registry (online, a running registry
       "0",
       "--yes",
     ]);
-    // The applier skips what it cannot do without harm: a partial run.
-    expect(run.code).toBe(5);
-    expect(run.stdout).toMatch(/^delete multi:amd64 .*deletes tags only by digest.*will be skipped/m);
-    await expectPullable(r.host, "multi:amd64", amd.digest);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^delete multi:amd64 .*deleted alone through a placeholder manifest/m);
+    await expectNotPullable(r.host, "multi:amd64");
+    await expectPullable(r.host, `multi@${amd.digest}`, amd.digest);
     await expectPullable(r.host, "multi:latest", multi.digest);
   });
 
