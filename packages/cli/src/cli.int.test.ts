@@ -268,6 +268,33 @@ describe("an offline deletion under a running registry", () => {
   });
 });
 
+describe("right after pushes, with the registry stopped (the seed's users)", () => {
+  it("keeps the young untagged manifest by default and names the one flag that deletes it", async () => {
+    const registry = await startRegistryProcess({ version: defaultTestVersion() });
+    registries.push(registry);
+    const base = layer("busybox");
+    await pushManifest(registry, "test/repousinglatest", image({ layers: [base, layer("v1")] }), "latest");
+    await pushManifest(registry, "test/repousinglatest", image({ layers: [base, layer("v2")] }), "latest");
+    await registry.stop();
+    const args = [
+      "delete",
+      "--storage",
+      registry.storageRoot,
+      "--image",
+      "test/repousinglatest",
+      "--untagged",
+      "--yes",
+    ];
+    const first = await regsweep(...args);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(/nothing to do/);
+    expect(first.stderr).toMatch(/no registry process serves this tree on this host.*add --grace 0/);
+    const second = await regsweep(...args, "--grace", "0");
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/1 manifest/);
+  });
+});
+
 describe("regsweep CLI output", () => {
   it("ends quietly when whoever reads its output goes away (`regsweep … | head`)", async () => {
     const run = await new Promise<{ code: number | null; stderr: string }>((resolve) => {

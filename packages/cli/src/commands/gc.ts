@@ -23,7 +23,8 @@ export function gcCommand(program: Command, io: CliIo, setExit: (code: number) =
 Examples:
   regsweep gc --storage /var/lib/registry --dry-run
   regsweep gc --config /etc/docker/registry/config.yml --delete-untagged --yes
-  regsweep gc --storage /var/lib/registry --grace 0 --yes   # registry stopped: nothing is in flight`,
+  regsweep gc --storage /var/lib/registry --grace 0 --yes   # registry stopped: nothing is in flight
+  regsweep gc --config /etc/docker/registry/config.yml -m --live --yes   # registry serving: pushes meanwhile are kept`,
   );
   cmd.action(async (options: DestructiveOptions & { deleteUntagged?: boolean }) => {
     setExit(
