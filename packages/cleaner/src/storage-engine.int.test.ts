@@ -14,7 +14,7 @@ import {
   type TestManifest,
   tags,
 } from "@regsweep/testbed";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { applyPlan } from "./apply-plan.js";
 import type { PlanRequest } from "./plan.js";
 import { planDeletion } from "./plan-deletion.js";
@@ -27,29 +27,23 @@ it("the test bed has real registry versions to run (scripts/setup.sh fetches the
   expect(versions, "no registry binary in .cache/registries: run scripts/setup.sh").not.toHaveLength(0);
 });
 
-/** Stops the registry, runs the offline engine on its tree, starts a registry on the same tree again. */
-async function offline(registry: StartedRegistry, requests: PlanRequest[]): Promise<StartedRegistry> {
+/**
+ * Stops the registry, runs the offline engine on its tree, and restarts it on the same tree, in the same
+ * handle: whoever disposes `registry` stops the restarted process too.
+ */
+async function offline(registry: StartedRegistry, requests: PlanRequest[]): Promise<void> {
   await registry.stop();
   const plan = planDeletion(await readStorageInventory(registry.storageRoot), requests, { graceMs: 0 });
   const report = await applyPlan(registry.storageRoot, plan);
   expect(report.skipped).toEqual([]);
-  return startRegistryProcess({ version: registry.version.version, storageRoot: registry.storageRoot });
+  await registry.restart();
 }
 
 describe.each(versions)("offline engine on a tree written by registry %s", (version) => {
   const oci = findRegistryVersion(version).accepts.includes("oci-index");
-  const cleanup: Array<() => Promise<void>> = [];
-  afterAll(async () => {
-    for (const c of cleanup.reverse()) await c();
-  });
-  const start = async (storageRoot?: string) => {
-    const r = await startRegistryProcess({ version, ...(storageRoot ? { storageRoot } : {}) });
-    cleanup.push(() => r.stop({ removeStorage: true }));
-    return r;
-  };
 
   it("deleting untagged data frees the history of a re-pushed tag; the latest still pulls with every blob", async () => {
-    let registry = await start();
+    await using registry = await startRegistryProcess({ version });
     const base = layer("busybox");
     let last: TestManifest | undefined;
     for (const n of [1, 2, 3]) {
@@ -58,8 +52,7 @@ describe.each(versions)("offline engine on a tree written by registry %s", (vers
     }
     const before = await readStorageInventory(registry.storageRoot);
     expect(before.repositories[0]?.revisions).toHaveLength(3);
-    registry = await offline(registry, [{ kind: "delete-untagged", repository: "test/a" }]);
-    cleanup.push(() => registry.stop({ removeStorage: true }));
+    await offline(registry, [{ kind: "delete-untagged", repository: "test/a" }]);
     const after = await readStorageInventory(registry.storageRoot);
     expect(after.repositories[0]?.revisions.map((r) => r.digest)).toEqual([last?.digest]);
     // Before: the shared base, three build layers, three configs, three manifests. After: one image of four blobs.
@@ -69,7 +62,7 @@ describe.each(versions)("offline engine on a tree written by registry %s", (vers
   });
 
   it("deleting a tag keeps an equal tag in another repository; deleting c:1 keeps c:2; deleting everything leaves no file", async () => {
-    let registry = await start();
+    await using registry = await startRegistryProcess({ version });
     const base = layer("busybox");
     const a = image({ layers: [base, layer("a")] });
     const b = image({ layers: [base, layer("a"), layer("b")] });
@@ -81,7 +74,7 @@ describe.each(versions)("offline engine on a tree written by registry %s", (vers
     await pushManifest(registry, "test/c", c1, "1");
     await pushManifest(registry, "test/c", c2, "2");
 
-    registry = await offline(registry, [
+    await offline(registry, [
       { kind: "delete-tag", repository: "test/a", tag: "latest" },
       { kind: "delete-tag", repository: "test/c", tag: "1" },
     ]);
@@ -93,7 +86,7 @@ describe.each(versions)("offline engine on a tree written by registry %s", (vers
     await expectPullable(registry.host, "test/b:latest", b.digest);
     await expectPullable(registry.host, "test/c:2", c2.digest);
 
-    registry = await offline(
+    await offline(
       registry,
       ["other/a", "test/b", "test/c"].map((repository) => ({ kind: "delete-repository", repository })),
     );
@@ -105,7 +98,7 @@ describe.each(versions)("offline engine on a tree written by registry %s", (vers
   it.runIf(oci)(
     "multi-arch: gc --delete-untagged keeps the untagged children of a tagged index and follows referrers",
     async () => {
-      let registry = await start();
+      await using registry = await startRegistryProcess({ version });
       const amd = image({
         layers: [layer("amd64")],
         format: "oci",
@@ -122,7 +115,7 @@ describe.each(versions)("offline engine on a tree written by registry %s", (vers
       await pushManifest(registry, "multi", multi, "v1");
       await pushManifest(registry, "multi", orphan);
       await pushManifest(registry, "multi", sig);
-      registry = await offline(registry, [{ kind: "gc", deleteUntagged: true }]);
+      await offline(registry, [{ kind: "gc", deleteUntagged: true }]);
       const inv = await readStorageInventory(registry.storageRoot);
       expect(inv.repositories[0]?.revisions.map((r) => r.digest).sort()).toEqual(
         [multi.digest, amd.digest, arm.digest, sig.digest].sort(),

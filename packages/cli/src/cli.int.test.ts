@@ -61,11 +61,7 @@ describe("regsweep CLI on trees written by a real registry", () => {
     for (const a of plan.actions.filter((x) => x.type !== "prune")) {
       await expect(stat(join(registry.storageRoot, a.path)), a.path).rejects.toThrow();
     }
-    const restarted = await startRegistryProcess({
-      version: registry.version.version,
-      storageRoot: registry.storageRoot,
-    });
-    registries.push(restarted);
+    const restarted = await registry.restart(); // the same handle: pushedTree's cleanup stops it
     await expectNotPullable(restarted.host, "test/c:1");
     await expectPullable(restarted.host, "test/c:2");
   });
@@ -226,11 +222,7 @@ describe("regsweep CLI on trees written by a real registry", () => {
 describe("an offline deletion under a running registry", () => {
   it("is refused (exit 3, tree unchanged) unless --live (or --allow-running) says otherwise", async () => {
     const stopped = await pushedTree();
-    const running = await startRegistryProcess({
-      version: stopped.version.version,
-      storageRoot: stopped.storageRoot,
-    });
-    registries.push(running);
+    const running = await stopped.restart(); // the same handle: pushedTree's cleanup stops it
     const before = await fingerprint(stopped.storageRoot);
     const refused = await regsweep("delete", "--storage", stopped.storageRoot, "test/c:1", "--yes");
     expect(refused.code).toBe(3);

@@ -34,7 +34,7 @@ it("the regsweep container image runs next to a registry's storage, mounted, and
     env: dockerEnv(),
     maxBuffer: 16 << 20,
   });
-  const registry = await startRegistryProcess({ version: defaultTestVersion() });
+  await using registry = await startRegistryProcess({ version: defaultTestVersion() });
   await pushManifest(registry, "app", image({ layers: [layer("x")] }), "old");
   await pushManifest(registry, "app", image({ layers: [layer("y")] }), "new");
   await registry.stop();
@@ -60,13 +60,6 @@ it("the regsweep container image runs next to a registry's storage, mounted, and
     { env: { ...dockerEnv(), NO_COLOR: "1" } },
   );
   expect(stdout).toMatch(/done: \d+ actions/);
-  const restarted = await startRegistryProcess({
-    version: registry.version.version,
-    storageRoot: registry.storageRoot,
-  });
-  try {
-    expect(await tags(restarted.url, "app")).toEqual(["new"]);
-  } finally {
-    await restarted.stop({ removeStorage: true });
-  }
+  await registry.restart();
+  expect(await tags(registry.url, "app")).toEqual(["new"]);
 });

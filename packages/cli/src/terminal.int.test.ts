@@ -37,7 +37,7 @@ async function waitFor(predicate: () => boolean, what: string, timeoutMs = 20_00
 }
 
 it("on a terminal, delete shows the plan, asks before applying, draws progress on stderr, and applies on 'y'", async () => {
-  const registry = await startRegistryProcess({ version: defaultTestVersion() });
+  await using registry = await startRegistryProcess({ version: defaultTestVersion() });
   const base = layer("base");
   // Enough tags that the walk and the apply draw their progress bars.
   for (let i = 0; i < 40; i++)
@@ -63,19 +63,12 @@ it("on a terminal, delete shows the plan, asks before applying, draws progress o
   const raw = readFileSync(log, "utf8");
   expect(raw).toMatch(/reading \[[=-]+\] \d+\/\d+/);
   expect(raw).toMatch(/deleting \[[=-]+\] \d+\/\d+/);
-  const restarted = await startRegistryProcess({
-    version: registry.version.version,
-    storageRoot: registry.storageRoot,
-  });
-  try {
-    expect(await tags(restarted.url, "app")).toEqual([]);
-  } finally {
-    await restarted.stop();
-  }
+  await registry.restart();
+  expect(await tags(registry.url, "app")).toEqual([]);
 });
 
 it("on a terminal, answering no deletes nothing", async () => {
-  const registry = await startRegistryProcess({ version: defaultTestVersion() });
+  await using registry = await startRegistryProcess({ version: defaultTestVersion() });
   await pushManifest(registry, "app", image({ layers: [layer("x")] }), "v1");
   await registry.stop();
   dirs.push(registry.storageRoot);
@@ -98,13 +91,6 @@ it("on a terminal, answering no deletes nothing", async () => {
   await waitFor(() => /EXIT=\d+/.test(screen()), "the command to finish");
   expect(screen()).toContain("nothing deleted");
   expect(screen()).toContain("EXIT=0");
-  const restarted = await startRegistryProcess({
-    version: registry.version.version,
-    storageRoot: registry.storageRoot,
-  });
-  try {
-    expect(await tags(restarted.url, "app")).toEqual(["v1"]);
-  } finally {
-    await restarted.stop();
-  }
+  await registry.restart();
+  expect(await tags(registry.url, "app")).toEqual(["v1"]);
 });

@@ -4,15 +4,10 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./free-port.js";
+import { trackProcess } from "./process-ledger.js";
 import { registryBinary } from "./registry-binary.js";
 import { type RegistryConfigOptions, registryConfigYaml } from "./registry-config.js";
 import { findRegistryVersion, type RegistryVersion } from "./registry-versions.js";
-
-// Registries a test forgot to stop must not outlive it (they would keep ports and temp dirs).
-const running = new Set<ChildProcess>();
-process.once("exit", () => {
-  for (const child of running) child.kill("SIGKILL");
-});
 
 /** How to start a registry process; everything but the version has a test-friendly default. */
 export interface RegistryProcessOptions extends Partial<Omit<RegistryConfigOptions, "port" | "storageRoot">> {
@@ -40,6 +35,12 @@ export interface StartedRegistry extends AsyncDisposable {
   log(): string;
   /** Stops the process (idempotent); the storage tree stays unless `removeStorage`. */
   stop(opts?: { removeStorage?: boolean }): Promise<void>;
+  /**
+   * Stops the process and starts a new one on the same storage tree, in this same handle (so whoever
+   * stops or disposes the handle stops the new process too), with `changes` to the options. The port is
+   * kept when it is still free; read `port`/`url` again after. Returns this handle.
+   */
+  restart(changes?: Omit<Partial<RegistryProcessOptions>, "storageRoot">): Promise<StartedRegistry>;
 }
 
 /**
@@ -48,30 +49,89 @@ export interface StartedRegistry extends AsyncDisposable {
  */
 export async function startRegistryProcess(options: RegistryProcessOptions): Promise<StartedRegistry> {
   const version = findRegistryVersion(options.version);
+  const ownsStorage = options.storageRoot === undefined;
+  const storageRoot =
+    options.storageRoot ?? (await mkdtemp(join(tmpdir(), `regsweep-storage-${version.version}-`)));
+  let settings: RegistryProcessOptions = { ...options, storageRoot };
+  let current = await launch(settings).catch(async (error) => {
+    if (ownsStorage) await rm(storageRoot, { recursive: true, force: true });
+    throw error;
+  });
+  const handle: StartedRegistry = {
+    get version() {
+      return current.version;
+    },
+    get port() {
+      return current.port;
+    },
+    get host() {
+      return `127.0.0.1:${current.port}`;
+    },
+    get url() {
+      return `${current.scheme}://127.0.0.1:${current.port}`;
+    },
+    storageRoot,
+    get configPath() {
+      return current.configPath;
+    },
+    get pid() {
+      return current.pid;
+    },
+    log: () => current.output(),
+    async stop(opts) {
+      await current.stop();
+      if (opts?.removeStorage) await rm(storageRoot, { recursive: true, force: true });
+    },
+    async restart(changes = {}) {
+      await current.stop();
+      settings = { ...settings, ...changes, storageRoot };
+      current = await launch(settings, current.port);
+      return handle;
+    },
+    async [Symbol.asyncDispose]() {
+      await handle.stop({ removeStorage: ownsStorage });
+    },
+  };
+  return handle;
+}
+
+/** One registry process of a handle's life: its port, output, and how to stop it. */
+interface Launched {
+  version: RegistryVersion;
+  port: number;
+  scheme: "http" | "https";
+  configPath: string;
+  pid: number;
+  output(): string;
+  /** Ends the process and removes its config folder (idempotent). */
+  stop(): Promise<void>;
+}
+
+async function launch(options: RegistryProcessOptions, preferredPort?: number): Promise<Launched> {
+  const version = findRegistryVersion(options.version);
   const binary = registryBinary(version.version);
   if (!binary) {
     throw new Error(`registry ${version.version} is not in .cache/registries: run scripts/setup.sh`);
   }
-  const ownsStorage = options.storageRoot === undefined;
+  const storageRoot = options.storageRoot as string;
   const workDir = await mkdtemp(join(tmpdir(), `regsweep-registry-${version.version}-`));
-  const storageRoot =
-    options.storageRoot ?? (await mkdtemp(join(tmpdir(), `regsweep-storage-${version.version}-`)));
-
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
+    const port = await freePort(attempt === 1 ? preferredPort : undefined);
     const configPath = join(workDir, "config.yml");
     await writeFile(
       configPath,
       registryConfigYaml({ ...options, port, storageRoot, deleteEnabled: options.deleteEnabled ?? true }),
     );
     const args = version.cliForm === "serve" ? ["serve", configPath] : [configPath];
-    const child = spawn(binary, args, {
-      // A clean environment: among other things no AWS_CA_BUNDLE, which makes the s3 driver panic at start.
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...version.env, ...options.env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    running.add(child);
-    child.once("exit", () => running.delete(child));
+    // Recorded so that a registry a test forgot to stop is stopped (and named) by the run's teardown.
+    const child = trackProcess(
+      spawn(binary, args, {
+        // A clean environment: among other things no AWS_CA_BUNDLE, which makes the s3 driver panic at start.
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...version.env, ...options.env },
+        stdio: ["ignore", "pipe", "pipe"],
+      }),
+      { kind: "registry" },
+    );
     let output = "";
     child.stdout?.on("data", (d: Buffer) => {
       output += d.toString();
@@ -79,7 +139,6 @@ export async function startRegistryProcess(options: RegistryProcessOptions): Pro
     child.stderr?.on("data", (d: Buffer) => {
       output += d.toString();
     });
-    const scheme = options.tls ? "https" : "http";
     try {
       await waitUntilListening(child, port, () => output);
     } catch (error) {
@@ -88,25 +147,18 @@ export async function startRegistryProcess(options: RegistryProcessOptions): Pro
       await rm(workDir, { recursive: true, force: true });
       throw error;
     }
-    const started: StartedRegistry = {
+    return {
       version,
       port,
-      host: `127.0.0.1:${port}`,
-      url: `${scheme}://127.0.0.1:${port}`,
-      storageRoot,
+      scheme: options.tls ? "https" : "http",
       configPath,
       pid: child.pid as number,
-      log: () => output,
-      async stop(opts) {
+      output: () => output,
+      async stop() {
         await terminate(child);
         await rm(workDir, { recursive: true, force: true });
-        if (opts?.removeStorage) await rm(storageRoot, { recursive: true, force: true });
-      },
-      async [Symbol.asyncDispose]() {
-        await started.stop({ removeStorage: ownsStorage });
       },
     };
-    return started;
   }
 }
 

@@ -120,14 +120,13 @@ describe.each(versions)("online engine with TLS and bearer tokens on registry %s
   };
   /** Pushes over plain HTTP without auth, then serves the same tree with the given auth/TLS. */
   const seeded = async (extra: Partial<Parameters<typeof startRegistryProcess>[0]>) => {
-    const plain = await startRegistryProcess({ version });
+    const r = await startRegistryProcess({ version });
+    cleanup.push(() => r.stop({ removeStorage: true }));
     const a = image({ layers: [layer("a")] });
     const b = image({ layers: [layer("b")] });
-    await pushManifest(plain, "app", a, "1");
-    await pushManifest(plain, "app", b, "2");
-    await plain.stop();
-    const r = await startRegistryProcess({ version, storageRoot: plain.storageRoot, ...extra });
-    cleanup.push(() => r.stop({ removeStorage: true }));
+    await pushManifest(r, "app", a, "1");
+    await pushManifest(r, "app", b, "2");
+    await r.restart(extra);
     return { r, a, b };
   };
   const client = (

@@ -90,8 +90,7 @@ describe.each(availableRegistryVersions())("retention on a real registry %s (off
     const report = await applyPlan(registry.storageRoot, plan);
     expect(report.skipped).toEqual([]);
 
-    const again = await startRegistryProcess({ version, storageRoot: registry.storageRoot });
-    started.push(again);
+    const again = await registry.restart(); // the same handle: afterEach stops it
     await expectPullable(again.host, "app:multi-new", multiNew.digest);
     await expectPullable(again.host, "app:v1", v1New.digest);
     for (const m of [newAmd, newArm, sigNew, stray]) await expectPullable(again.host, `app@${m.digest}`);

@@ -76,28 +76,21 @@ describe("regsweep delete --registry (online)", () => {
       expect(out.stdout + out.stderr).not.toContain(PASSWORD);
 
     // Verified without auth on the same tree by skopeo, an independent client.
-    await r.stop();
-    const plain = await startRegistryProcess({ version: defaultTestVersion(), storageRoot: r.storageRoot });
-    cleanup.push(() => plain.stop());
-    await expectNotPullable(plain.host, "app:1");
-    await expectPullable(plain.host, "app:2", b.digest);
+    await r.restart({ htpasswd: undefined });
+    await expectNotPullable(r.host, "app:1");
+    await expectPullable(r.host, "app:2", b.digest);
   });
 
   it("verifies TLS: exit 4 with a hint for an unknown CA, works with --ca-cert", async () => {
     const dir = await mkdtemp(join(tmpdir(), "regsweep-cli-tls-"));
     cleanup.push(() => rm(dir, { recursive: true, force: true }));
     const tls = makeTestTls(dir);
-    const plain = await startRegistryProcess({ version: defaultTestVersion() });
-    const a = image({ layers: [layer("tls a")] });
-    await pushManifest(plain, "app", a, "1");
-    await pushManifest(plain, "app", image({ layers: [layer("tls b")] }), "2");
-    await plain.stop();
-    const r = await startRegistryProcess({
-      version: defaultTestVersion(),
-      storageRoot: plain.storageRoot,
-      tls: { certificate: tls.certificate, key: tls.key },
-    });
+    const r = await startRegistryProcess({ version: defaultTestVersion() });
     cleanup.push(() => r.stop({ removeStorage: true }));
+    const a = image({ layers: [layer("tls a")] });
+    await pushManifest(r, "app", a, "1");
+    await pushManifest(r, "app", image({ layers: [layer("tls b")] }), "2");
+    await r.restart({ tls: { certificate: tls.certificate, key: tls.key } });
 
     const untrusted = await regsweep(["delete", "--registry", r.url, "app:1", "--yes"]);
     expect(untrusted.code).toBe(4);

@@ -38,12 +38,7 @@ async function registryWith(pushes: Array<[string, string, string?]>): Promise<S
 }
 
 async function restart(registry: StartedRegistry): Promise<StartedRegistry> {
-  const again = await startRegistryProcess({
-    version: registry.version.version,
-    storageRoot: registry.storageRoot,
-  });
-  cleanup.push(() => again.stop());
-  return again;
+  return registry.restart(); // the same handle: registryWith's cleanup stops it
 }
 
 interface Decision {
