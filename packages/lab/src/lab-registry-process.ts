@@ -3,7 +3,13 @@ import { accessSync, constants } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { findRegistryVersion, freePort, registryBinary, registryConfigYaml } from "@regsweep/testbed";
+import {
+  findRegistryVersion,
+  freePort,
+  registryBinary,
+  registryConfigYaml,
+  trackProcess,
+} from "@regsweep/testbed";
 import { LabError } from "./lab-errors.js";
 
 /** A registry process the lab started itself; `stop()` ends it and removes its config (not the tree). */
@@ -59,10 +65,13 @@ export async function startLabRegistryProcess(
     `${registryConfigYaml({ port, storageRoot: options.storageRoot, deleteEnabled: true })}${options.extraConfigYaml ?? ""}`,
   );
   let output = "";
-  const child = spawn(binary, entry.cliForm === "serve" ? ["serve", config] : [config], {
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...entry.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = trackProcess(
+    spawn(binary, entry.cliForm === "serve" ? ["serve", config] : [config], {
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...entry.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    }),
+    { kind: "registry" },
+  );
   child.stdout.on("data", (d: Buffer) => {
     output += d.toString();
   });

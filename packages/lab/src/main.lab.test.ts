@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { defaultTestVersion, registryBinary, repoRoot } from "@regsweep/testbed";
+import { defaultTestVersion, registryBinary, repoRoot, trackProcess } from "@regsweep/testbed";
 import { afterEach, describe, expect, test } from "vitest";
 import { dockerClient } from "./docker-client.js";
 import { INTERRUPTED_EXIT_CODE } from "./main.js";
@@ -34,10 +34,13 @@ async function scratch(): Promise<{ dir: string; tmp: string; reports: string }>
 }
 
 function startLab(args: string[], tmp: string): { child: ChildProcess; stderr: () => string } {
-  const child = spawn(process.execPath, [MAIN, ...args], {
-    env: { ...process.env, TMPDIR: tmp },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = trackProcess(
+    spawn(process.execPath, [MAIN, ...args], {
+      env: { ...process.env, TMPDIR: tmp },
+      stdio: ["ignore", "pipe", "pipe"],
+    }),
+    { kind: "lab" },
+  );
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => {
     stderr += d.toString();

@@ -1,7 +1,13 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { findRegistryVersion, freePort, type RegistryVersion, registryConfigYaml } from "@regsweep/testbed";
+import {
+  findRegistryVersion,
+  freePort,
+  type RegistryVersion,
+  registryConfigYaml,
+  trackContainer,
+} from "@regsweep/testbed";
 import {
   AbstractStartedContainer,
   GenericContainer,
@@ -108,6 +114,7 @@ export class RegistryContainer extends GenericContainer {
     let started: StartedTestContainer;
     try {
       started = await super.start();
+      trackContainer(started.getId(), { kind: "registry" });
     } catch (error) {
       await rm(workDir, { recursive: true, force: true });
       throw error;

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
-import { repoRoot } from "@regsweep/testbed";
+import { repoRoot, trackProcess } from "@regsweep/testbed";
 import type { RegsweepResult } from "./scenario.js";
 
 /** The built CLI entry point (`pnpm build` makes it). */
@@ -14,11 +14,14 @@ export function regsweepBinary(): string {
  */
 export function runRegsweep(args: readonly string[], signal?: AbortSignal): Promise<RegsweepResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [regsweepBinary(), ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, NO_COLOR: "1" },
-      ...(signal ? { signal } : {}),
-    });
+    const child = trackProcess(
+      spawn(process.execPath, [regsweepBinary(), ...args], {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, NO_COLOR: "1" },
+        ...(signal ? { signal } : {}),
+      }),
+      { kind: "regsweep-cli" },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => {
@@ -37,11 +40,14 @@ export function runRegsweep(args: readonly string[], signal?: AbortSignal): Prom
  * kills it.
  */
 export function spawnRegsweep(args: readonly string[], signal?: AbortSignal): ChildProcess {
-  const child = spawn(process.execPath, [regsweepBinary(), ...args], {
-    stdio: "ignore",
-    env: { ...process.env, NO_COLOR: "1" },
-    ...(signal ? { signal } : {}),
-  });
+  const child = trackProcess(
+    spawn(process.execPath, [regsweepBinary(), ...args], {
+      stdio: "ignore",
+      env: { ...process.env, NO_COLOR: "1" },
+      ...(signal ? { signal } : {}),
+    }),
+    { kind: "regsweep-cli" },
+  );
   // An abort surfaces as an 'error' event; the scenario is being torn down, nothing to report.
   child.on("error", () => {});
   return child;

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { findRegistryVersion, registryBinary, registryConfigYaml } from "@regsweep/testbed";
+import { findRegistryVersion, registryBinary, registryConfigYaml, trackContainer } from "@regsweep/testbed";
 import { dockerClient } from "./docker-client.js";
 import { LabError } from "./lab-errors.js";
 import type { RegsweepResult } from "./scenario.js";
@@ -107,6 +107,7 @@ async function runContainer(
     Labels: { "org.regsweep.lab": "upstream-gc" },
     HostConfig: { Binds: binds, NetworkMode: "none" },
   });
+  trackContainer(container.id, { kind: "upstream-gc" });
   try {
     await container.start();
     const { StatusCode } = (await container.wait()) as { StatusCode: number };

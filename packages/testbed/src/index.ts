@@ -1,6 +1,14 @@
 export { catalog, tags } from "./catalog.js";
 export { makeTestTls, type TestTlsFiles, writeHtpasswd } from "./credentials.js";
 export { freePort } from "./free-port.js";
+export {
+  type LedgerRecord,
+  PROCESS_LEDGER_ENV,
+  TEST_FILE_ENV,
+  type TrackedKind,
+  trackContainer,
+  trackProcess,
+} from "./process-ledger.js";
 export { type PushTarget, pushBlob, pushManifest } from "./push.js";
 export { type StartedRedis, startRedisServer } from "./redis-process.js";
 export {
@@ -50,6 +58,13 @@ export {
   verifySchema1,
 } from "./schema1.js";
 export { expectNotPullable, expectPullable, type PullResult, skopeoCopy, skopeoPull } from "./skopeo.js";
+export {
+  describeLeftovers,
+  describeRecord,
+  type Leftover,
+  stillRunning,
+  stopLeftovers,
+} from "./stop-leftovers.js";
 export {
   blobOf,
   type ImageSpec,

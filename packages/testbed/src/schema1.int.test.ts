@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { freePort } from "./free-port.js";
+import { trackProcess } from "./process-ledger.js";
 import { pushBlob } from "./push.js";
 import { defaultTestVersion, registryBinary } from "./registry-binary.js";
 import { registryConfigYaml } from "./registry-config.js";
@@ -31,12 +32,16 @@ beforeAll(async () => {
     config,
     `${registryConfigYaml({ port, storageRoot: join(dir, "data"), deleteEnabled: true })}compatibility:\n  schema1:\n    enabled: true\n`,
   );
-  const child = spawn(binary, entry.cliForm === "serve" ? ["serve", config] : [config], {
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...entry.env },
-    stdio: "ignore",
-  });
+  const child = trackProcess(
+    spawn(binary, entry.cliForm === "serve" ? ["serve", config] : [config], {
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...entry.env },
+      stdio: "ignore",
+    }),
+    { kind: "registry" },
+  );
   stop = async () => {
-    child.kill("SIGKILL");
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    if (child.exitCode === null && child.signalCode === null && child.kill("SIGKILL")) await exited;
     await rm(dir, { recursive: true, force: true });
   };
   url = `http://127.0.0.1:${port}`;

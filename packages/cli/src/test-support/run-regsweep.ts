@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { repoRoot } from "@regsweep/testbed";
+import { repoRoot, trackProcess } from "@regsweep/testbed";
 
 /** The built CLI, spawned exactly as an operator runs it. */
 export const REGSWEEP_BIN = join(repoRoot(), "packages/cli/dist/main.js");
@@ -24,9 +24,12 @@ export function runRegsweep(
   options: { stdin?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<RegsweepRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [REGSWEEP_BIN, ...args], {
-      env: { ...process.env, NO_COLOR: "1", HOME: tmpdir(), ...options.env },
-    });
+    const child = trackProcess(
+      spawn(process.execPath, [REGSWEEP_BIN, ...args], {
+        env: { ...process.env, NO_COLOR: "1", HOME: tmpdir(), ...options.env },
+      }),
+      { kind: "regsweep-cli" },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => {
