@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { appendFileSync, createWriteStream, writeFileSync } from "node:fs";
+import { trackProcess } from "../process-ledger.js";
 import { cacheDir } from "../repo-root.js";
 
 // Services a test forgot to stop must not outlive the run: the last resort on a normal exit.
@@ -38,11 +39,15 @@ export function spawnService(
   options: ServiceSpawnOptions,
 ): ServiceProcess {
   const log = createWriteStream(options.logFile, { flags: "a" });
-  const child = spawn(command, args, {
-    env: options.env ?? process.env,
-    cwd: options.cwd,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  // Recorded in the run's ledger when a test file starts it (a global setup owns and stops its own).
+  const child = trackProcess(
+    spawn(command, args, {
+      env: options.env ?? process.env,
+      cwd: options.cwd,
+      stdio: ["ignore", "pipe", "pipe"],
+    }),
+    { kind: name },
+  );
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   running.add(child);
