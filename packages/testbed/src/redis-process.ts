@@ -4,12 +4,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./free-port.js";
-
-// A redis a test forgot to stop must not outlive it.
-const running = new Set<ChildProcess>();
-process.once("exit", () => {
-  for (const child of running) child.kill("SIGKILL");
-});
+import { trackProcess } from "./process-ledger.js";
 
 /** A real redis-server (Debian's) on a free 127.0.0.1 port, with no persistence; disposed with `await using`. */
 export interface StartedRedis extends AsyncDisposable {
@@ -26,13 +21,15 @@ export async function startRedisServer(): Promise<StartedRedis> {
   const dir = await mkdtemp(join(tmpdir(), "regsweep-redis-"));
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const child = spawn(
-      "redis-server",
-      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
-      { stdio: ["ignore", "pipe", "pipe"] },
+    // Recorded so that a redis a test forgot to stop is stopped (and named) by the run's teardown.
+    const child = trackProcess(
+      spawn(
+        "redis-server",
+        ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
+        { stdio: ["ignore", "pipe", "pipe"] },
+      ),
+      { kind: "redis" },
     );
-    running.add(child);
-    child.once("exit", () => running.delete(child));
     let output = "";
     const collect = (d: Buffer) => {
       output += d.toString();
