@@ -3,10 +3,38 @@
  * text; only the CLI maps codes to exit codes and hints.
  */
 
+/**
+ * Every code the library and the CLI raise. A union, so that the CLI's map to exit codes is checked to be
+ * exhaustive: a new code that nobody mapped fails to compile instead of silently exiting 1.
+ */
+export type ToolErrorCode =
+  | "reference.invalid"
+  | "request.invalid"
+  | "cli.usage"
+  | "policy.invalid"
+  | "plan.invalid"
+  | "plan.stale"
+  | "repository.not-found"
+  | "tag.not-found"
+  | "manifest.not-found"
+  | "storage.not-a-tree"
+  | "storage.locked"
+  | "storage.in-use"
+  | "storage.io"
+  | "registry.delete-disabled"
+  | "registry.auth"
+  | "registry.unreachable"
+  | "registry.tls"
+  | "registry.http"
+  | "registry.protocol";
+
+/** A `RegsweepError`'s code: the tool's, or the lab's own (`lab.…`, mapped by the lab's main). */
+export type RegsweepErrorCode = ToolErrorCode | `lab.${string}`;
+
 /** Base class: a problem regsweep understood, with a stable code and the cause, if any. */
 export class RegsweepError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  readonly code: RegsweepErrorCode;
+  constructor(code: RegsweepErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;

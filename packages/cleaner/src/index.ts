@@ -23,11 +23,13 @@ export {
   NotAStorageTreeError,
   PlanFileError,
   RegsweepError,
+  type RegsweepErrorCode,
   RepositoryNotFoundError,
   StaleCacheError,
   StalePlanError,
   StorageIoError,
   TagNotFoundError,
+  type ToolErrorCode,
 } from "./errors.js";
 export { limitHeapGrowth } from "./heap-growth.js";
 export {

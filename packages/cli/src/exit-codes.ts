@@ -1,4 +1,4 @@
-import { RegsweepError } from "@regsweep/cleaner";
+import { RegsweepError, type RegsweepErrorCode, type ToolErrorCode } from "@regsweep/cleaner";
 
 /** The exit codes of `regsweep`, documented in `--help` and the README. Scripts may rely on them. */
 export const ExitCode = {
@@ -17,6 +17,9 @@ export const ExitCode = {
   stale: 6,
 } as const;
 
+/** One of the exit codes above. */
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
 /** The help text's exit code table. */
 export const EXIT_CODE_HELP = `Exit codes:
   0  success (a dry run that found something to delete is a success too)
@@ -27,7 +30,8 @@ export const EXIT_CODE_HELP = `Exit codes:
   5  partial apply: some actions were skipped because the tree changed (see the report)
   6  stale plan: the saved plan no longer matches the tree`;
 
-const BY_CODE: Record<string, number> = {
+/** Every library error code's exit code: `satisfies` makes a code left out a compile error. */
+const BY_CODE = {
   "reference.invalid": ExitCode.usage,
   "request.invalid": ExitCode.usage,
   "cli.usage": ExitCode.usage,
@@ -49,11 +53,13 @@ const BY_CODE: Record<string, number> = {
   "registry.tls": ExitCode.io,
   "registry.http": ExitCode.io,
   "registry.protocol": ExitCode.io,
-};
+} as const satisfies Record<ToolErrorCode, ExitCodeValue>;
 
 /** What to exit with for an error: its code's entry, or internal for anything unknown. */
 export function exitCodeFor(error: unknown): number {
-  if (error instanceof RegsweepError) return BY_CODE[error.code] ?? ExitCode.internal;
+  // `?? internal`: only the lab's own codes (`lab.…`) are not in the map, and the CLI never raises them.
+  if (error instanceof RegsweepError)
+    return (BY_CODE as Partial<Record<RegsweepErrorCode, ExitCodeValue>>)[error.code] ?? ExitCode.internal;
   return ExitCode.internal;
 }
 
