@@ -12,13 +12,38 @@ import { settled } from "./stores/outcome.js";
 import type { StoreDeleted, StoreDeleteJob, StoreOutcome } from "./stores/store.js";
 import { type StoreTarget, useStore } from "./stores/use-store.js";
 
+/** Why an action was not carried out, as data (the `why` sentence is for people). */
+export type SkipCode =
+  /** Its repository changed since the plan was made (a push, a tag moved): the whole repository is left. */
+  | "repository.changed"
+  /** The tag points elsewhere now. */
+  | "tag.moved"
+  /** A repository links the blob again since the plan was made. */
+  | "blob.relinked"
+  /** Online, a registry that deletes tags only by digest would also untag kept tags (a forced delete would help). */
+  | "tag.shares-digest"
+  /** Online, deleting the tag by digest would delete a manifest the plan keeps. */
+  | "tag.digest-kept"
+  /** Online, the way the plan deletes the tag is one this registry cannot take (or none can delete it alone). */
+  | "tag.method-blocked"
+  /** Online, the registry names no digest for the tag, and cannot delete tags. */
+  | "tag.no-digest"
+  /** Online, kept tags point at the manifest now. */
+  | "manifest.tagged-now"
+  /** Online, served as schema1: its digest may be a registry rewrite, never deleted by digest. */
+  | "manifest.schema1"
+  /** Live: what a push in flight or a re-mark found in use is kept (see docs/live-gc.md). */
+  | "live.in-use"
+  | "live.rewritten"
+  | "live.restored";
+
 /** An action that was not carried out, and why. */
 export interface SkippedAction {
   index: number;
   action: PlanAction;
   why: string;
-  /** A stable code for skips a caller can act on, e.g. `tag.shares-digest` (a cascading delete would help). */
-  code?: string;
+  /** What a caller can act on, e.g. `tag.shares-digest` (a cascading delete would help). */
+  code: SkipCode;
 }
 
 /** What an apply did. */
@@ -86,8 +111,8 @@ export async function applyPlan(
     const total = plan.actions.length;
     let progressed = 0;
     const tick = () => options.onProgress?.(++progressed, total);
-    const skip = (index: number, action: PlanAction, why: string) => {
-      report.skipped.push({ index, action, why });
+    const skip = (index: number, action: PlanAction, why: string, code: SkipCode) => {
+      report.skipped.push({ index, action, why, code });
       tick();
     };
 
@@ -98,11 +123,11 @@ export async function applyPlan(
       let ready = items.filter((index) => {
         const action = actionAt(index);
         if ("repository" in action && stale.has(action.repository)) {
-          skip(index, action, stale.get(action.repository) as string);
+          skip(index, action, stale.get(action.repository) as string, "repository.changed");
           return false;
         }
         if (action.type === "blob" && live?.has(action.digest)) {
-          skip(index, action, "a repository links it again since the plan was made");
+          skip(index, action, "a repository links it again since the plan was made", "blob.relinked");
           return false;
         }
         return true;
@@ -120,7 +145,7 @@ export async function applyPlan(
         tags.forEach(({ action, index }, i) => {
           const current = settled(store, currents[i], paths[i] as string)?.text?.trim();
           if (current !== undefined && action.current !== undefined && current !== action.current) {
-            skip(index, action, `tag moved to ${current} since the plan was made`);
+            skip(index, action, `tag moved to ${current} since the plan was made`, "tag.moved");
             moved.add(index);
           }
         });

@@ -26,7 +26,9 @@ export type ToolErrorCode =
   | "registry.unreachable"
   | "registry.tls"
   | "registry.http"
-  | "registry.protocol";
+  | "registry.protocol"
+  | "cache.unreachable"
+  | "cache.stale";
 
 /** A `RegsweepError`'s code: the tool's, or the lab's own (`lab.…`, mapped by the lab's main). */
 export type RegsweepErrorCode = ToolErrorCode | `lab.${string}`;

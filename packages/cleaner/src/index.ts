@@ -1,4 +1,10 @@
-export { type ApplyOptions, type ApplyReport, applyPlan, type SkippedAction } from "./apply-plan.js";
+export {
+  type ApplyOptions,
+  type ApplyReport,
+  applyPlan,
+  type SkipCode,
+  type SkippedAction,
+} from "./apply-plan.js";
 export {
   type BlobMismatch,
   type BlobVerifyReport,

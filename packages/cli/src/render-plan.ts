@@ -143,3 +143,27 @@ export function reportLines(report: ApplyReport): string[] {
   }
   return lines;
 }
+
+/**
+ * The one JSON report of an apply, offline and online alike: the plan's summary and the report, every
+ * skipped action as `{ action, path, why, code }`.
+ */
+export function reportJson(plan: Plan, report: ApplyReport): string {
+  return JSON.stringify(
+    {
+      plan: plan.summary,
+      report: {
+        ...report,
+        skipped: report.skipped.map((s) => ({
+          action: s.action.type,
+          path: actionPath(s.action),
+          ...("tag" in s.action ? { tag: `${s.action.repository}:${s.action.tag}` } : {}),
+          why: s.why,
+          code: s.code,
+        })),
+      },
+    },
+    null,
+    2,
+  );
+}

@@ -1,13 +1,10 @@
 import {
-  actionPath,
   applyPlan,
   InvalidRequestError,
   Journal,
   lockStorage,
   type Plan,
-  type PlanOptions,
   type PlanRequest,
-  parseDuration,
   planDeletion,
   readStorageInventory,
 } from "@regsweep/cleaner";
@@ -17,10 +14,11 @@ import type { CliIo } from "./cli-io.js";
 import { makeOnlinePlan, presentAndApplyOnline } from "./commands/online.js";
 import { ExitCode } from "./exit-codes.js";
 import { DEFAULT_SETTLE, liveModeLine, liveOptions } from "./live-mode.js";
+import { planOptionsFrom } from "./plan-options.js";
 import { printPlanJson, savePlan } from "./plan-output.js";
 import { findServingRegistries, type ServingRegistry } from "./registry-serving-probe.js";
 import type { RegistryTargetOptions } from "./registry-target.js";
-import { planLines, planNotes, planSummary, reportLines } from "./render-plan.js";
+import { planLines, planNotes, planSummary, reportJson, reportLines } from "./render-plan.js";
 import { ioThreads, resolveStorageRoot, type StorageTargetOptions } from "./storage-target.js";
 
 /** Options every destructive command shares. */
@@ -70,11 +68,7 @@ export async function makePlan(
   io: CliIo,
 ): Promise<{ root: string; plan: Plan }> {
   const root = await resolveStorageRoot(options, io.env);
-  const planOptions: Partial<PlanOptions> = {
-    ...(options.grace !== undefined ? { graceMs: parseDuration(options.grace) } : {}),
-    ...(options.uploadAge !== undefined ? { uploadMaxAgeMs: parseDuration(options.uploadAge) } : {}),
-    ...(options.prune ? { prune: true } : {}),
-  };
+  const planOptions = planOptionsFrom(options);
   const bar = progressBar(io, "reading");
   const inventory = await readStorageInventory(root, {
     ...ioThreads(options),
@@ -176,20 +170,7 @@ export async function presentAndApply(
     bar.stop();
     await live?.close();
   }
-  if (options.json)
-    io.out(
-      JSON.stringify(
-        {
-          plan: plan.summary,
-          report: {
-            ...report,
-            skipped: report.skipped.map((s) => ({ path: actionPath(s.action), why: s.why })),
-          },
-        },
-        null,
-        2,
-      ),
-    );
+  if (options.json) io.out(reportJson(plan, report));
   else if (!options.quiet) for (const line of reportLines(report)) io.out(line);
   if (io.signal?.aborted) {
     io.err(

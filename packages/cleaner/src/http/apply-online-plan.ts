@@ -1,5 +1,5 @@
 import pLimit from "p-limit";
-import type { ApplyReport, SkippedAction } from "../apply-plan.js";
+import type { ApplyReport, SkipCode, SkippedAction } from "../apply-plan.js";
 import type { Digest } from "../digest.js";
 import { InvalidRequestError } from "../errors.js";
 import type { Plan, PlanAction, TagMethod } from "../plan.js";
@@ -123,8 +123,8 @@ export async function applyOnlinePlan(
       ...(placeholder ? { placeholder } : {}),
     });
   };
-  const skip = (index: number, action: PlanAction, why: string, code?: string) => {
-    report.skipped.push({ index, action, why, ...(code ? { code } : {}) } satisfies SkippedAction);
+  const skip = (index: number, action: PlanAction, why: string, code: SkipCode) => {
+    report.skipped.push({ index, action, why, code } satisfies SkippedAction);
     outcome(action, "skipped");
     tick();
   };
@@ -242,7 +242,7 @@ export async function applyOnlinePlan(
   const run = async ({ action, index }: { action: PlanAction; index: number }): Promise<void> => {
     if (options.signal?.aborted) return;
     if ("repository" in action && stale.has(action.repository)) {
-      skip(index, action, stale.get(action.repository) as string);
+      skip(index, action, stale.get(action.repository) as string, "repository.changed");
       return;
     }
     let removed = false;
@@ -250,7 +250,7 @@ export async function applyOnlinePlan(
       case "tag": {
         const blocked = blockedWhy.get(action);
         if (blocked) {
-          skip(index, action, blocked);
+          skip(index, action, blocked, "tag.method-blocked");
           return;
         }
         const method = methodOf.get(action);
@@ -262,7 +262,7 @@ export async function applyOnlinePlan(
             break; // gone already
           }
           if (action.current && now.digest && now.digest !== action.current) {
-            skip(index, action, `tag moved to ${now.digest} since the plan was made`);
+            skip(index, action, `tag moved to ${now.digest} since the plan was made`, "tag.moved");
             return;
           }
           const res = await client.request("DELETE", `/v2/${action.repository}/manifests/${action.tag}`, {
@@ -319,7 +319,12 @@ export async function applyOnlinePlan(
         // the run reports it.
         const digest = action.current;
         if (!digest) {
-          skip(index, action, "the registry names no digest for this tag, and cannot delete tags");
+          skip(
+            index,
+            action,
+            "the registry names no digest for this tag, and cannot delete tags",
+            "tag.no-digest",
+          );
           return;
         }
         if (gone.has(`${action.repository}@${digest}`)) {
@@ -332,6 +337,7 @@ export async function applyOnlinePlan(
             index,
             action,
             `${digest} was read as schema1 (possibly a registry rewrite): never deleted by digest`,
+            "manifest.schema1",
           );
           return;
         }
@@ -344,6 +350,7 @@ export async function applyOnlinePlan(
             index,
             action,
             `deleting by digest would delete ${digest}, which the plan keeps (${keptOtherwise.join("; ")})`,
+            "tag.digest-kept",
           );
           return;
         }
@@ -366,7 +373,12 @@ export async function applyOnlinePlan(
       case "revision": {
         const kept = keptTagsAt.get(action.repository)?.get(action.digest) ?? [];
         if (kept.length > 0) {
-          skip(index, action, `kept tag(s) ${kept.map((t) => `'${t}'`).join(", ")} point at it now`);
+          skip(
+            index,
+            action,
+            `kept tag(s) ${kept.map((t) => `'${t}'`).join(", ")} point at it now`,
+            "manifest.tagged-now",
+          );
           return;
         }
         if (gone.has(`${action.repository}@${action.digest}`)) break;
@@ -377,6 +389,7 @@ export async function applyOnlinePlan(
             index,
             action,
             "read as schema1 (possibly a registry rewrite): never deleted by digest online",
+            "manifest.schema1",
           );
           return;
         }
@@ -440,6 +453,7 @@ export async function applyOnlinePlan(
         index,
         action,
         why: "the tag moved since the plan was made: left where it is now",
+        code: "tag.moved",
       });
       outcome(action, "skipped");
       continue;

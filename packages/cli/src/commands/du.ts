@@ -1,8 +1,9 @@
-import { parseDuration, planDeletion, readStorageInventory, summarizeSpace } from "@regsweep/cleaner";
+import { planDeletion, readStorageInventory, summarizeSpace } from "@regsweep/cleaner";
 import Table from "cli-table3";
 import type { Command } from "commander";
 import type { CliIo } from "../cli-io.js";
 import { ExitCode } from "../exit-codes.js";
+import { planOptionsFrom } from "../plan-options.js";
 import { formatBytes } from "../render-plan.js";
 import { ioThreads, resolveStorageRoot, type StorageTargetOptions } from "../storage-target.js";
 import { addStorageOptions } from "./shared-options.js";
@@ -24,9 +25,7 @@ export function duCommand(program: Command, io: CliIo, setExit: (code: number) =
       await resolveStorageRoot(options, io.env),
       ioThreads(options),
     );
-    const plan = planDeletion(inventory, [{ kind: "gc", deleteUntagged: true }], {
-      ...(options.grace !== undefined ? { graceMs: parseDuration(options.grace) } : {}),
-    });
+    const plan = planDeletion(inventory, [{ kind: "gc", deleteUntagged: true }], planOptionsFrom(options));
     const report = summarizeSpace(inventory, plan);
     if (options.json) {
       io.out(JSON.stringify(report, null, 2));

@@ -1,13 +1,10 @@
 import {
-  actionPath,
   applyOnlinePlan,
   describeCapabilities,
   InvalidRequestError,
   type OnlineApplyOptions,
   type Plan,
-  type PlanOptions,
   type PlanRequest,
-  parseDuration,
   planDeletion,
   planTagMethods,
   probeRegistry,
@@ -18,9 +15,10 @@ import {
 import pc from "picocolors";
 import type { CliIo } from "../cli-io.js";
 import { ExitCode } from "../exit-codes.js";
+import { planOptionsFrom } from "../plan-options.js";
 import { printPlanJson, savePlan } from "../plan-output.js";
 import { registryClientFor } from "../registry-target.js";
-import { formatBytes, planLines, planNotes, planSummary, reportLines } from "../render-plan.js";
+import { formatBytes, planLines, planNotes, planSummary, reportJson, reportLines } from "../render-plan.js";
 import type { DestructiveOptions } from "../run-plan.js";
 
 /** What an online run needs besides the shared destructive options. */
@@ -50,10 +48,8 @@ export async function makeOnlinePlan(
     );
   const client = await registryClientFor(options, io.env, io.signal);
   try {
-    const planOptions: Partial<PlanOptions> = {
-      ...(options.grace !== undefined ? { graceMs: parseDuration(options.grace) } : {}),
-      ...(options.uploadAge !== undefined ? { uploadMaxAgeMs: parseDuration(options.uploadAge) } : {}),
-    };
+    // No --prune online: the registry's storage has no folders this side of the API.
+    const planOptions = planOptionsFrom({ ...options, prune: false });
     // The whole registry, always: whether a blob is still used depends on every repository.
     const inventory = await readRegistryInventory(client);
     return await withTagMethods(client, planDeletion(inventory, requests, planOptions), options, io);
@@ -157,25 +153,7 @@ export async function presentAndApplyOnline(plan: Plan, options: OnlineOptions, 
       ...(placeholderHooks(io.env) ? { placeholder: placeholderHooks(io.env) } : {}),
     });
     if (options.json) {
-      io.out(
-        JSON.stringify(
-          {
-            plan: plan.summary,
-            report: {
-              ...report,
-              skipped: report.skipped.map((s) => ({
-                action: s.action.type,
-                path: actionPath(s.action),
-                ...("tag" in s.action ? { tag: `${s.action.repository}:${s.action.tag}` } : {}),
-                why: s.why,
-                ...(s.code ? { code: s.code } : {}),
-              })),
-            },
-          },
-          null,
-          2,
-        ),
-      );
+      io.out(reportJson(plan, report));
     } else if (!options.quiet) {
       for (const line of reportLines(report)) io.out(line);
       const byPlaceholder = report.tags.filter((t) => t.method === "placeholder" && t.result === "deleted");

@@ -8,7 +8,6 @@ import {
   loadPolicy,
   type NamePattern,
   type Plan,
-  type PlanOptions,
   parseDigestList,
   parseDuration,
   parseWindowDate,
@@ -25,6 +24,7 @@ import {
 import { type Command, Option } from "commander";
 import type { CliIo } from "../cli-io.js";
 import { ExitCode } from "../exit-codes.js";
+import { planOptionsFrom } from "../plan-options.js";
 import { registryClientFor } from "../registry-target.js";
 import { formatBytes } from "../render-plan.js";
 import { type DestructiveOptions, presentAndApply, resumePending } from "../run-plan.js";
@@ -205,10 +205,7 @@ async function retainOnline(policy: RetentionPolicy, options: RetainOptions, io:
       printNothingToDelete(retention.decisions, options, io);
       return ExitCode.ok;
     }
-    plan = planDeletion(inventory, retention.requests, {
-      nowMs,
-      ...(options.grace !== undefined ? { graceMs: parseDuration(options.grace) } : {}),
-    });
+    plan = planDeletion(inventory, retention.requests, planOptionsFrom({ ...options, prune: false }, nowMs));
     decisions = attributeFreedBytes(retention.decisions, plan, inventory);
     plan = await withTagMethods(client, plan, options, io);
     decisions = onlineTagNotes(decisions, plan);
@@ -312,11 +309,7 @@ Examples:
       printNothingToDelete(retention.decisions, options, io);
       return setExit(ExitCode.ok);
     }
-    const planOptions: Partial<PlanOptions> = {
-      nowMs,
-      ...(options.grace !== undefined ? { graceMs: parseDuration(options.grace) } : {}),
-      ...(options.prune ? { prune: true } : {}),
-    };
+    const planOptions = planOptionsFrom(options, nowMs);
     const plan = planDeletion(inventory, retention.requests, planOptions);
     const decisions = attributeFreedBytes(retention.decisions, plan, inventory);
     if (!options.quiet && !options.json)
