@@ -30,6 +30,8 @@ export {
   type ManifestKind,
   type RegistryVersion,
   registryVersions,
+  type TagsOverMaxTags,
+  type TagsPagination,
 } from "./registry-versions.js";
 export { cacheDir, repoRoot } from "./repo-root.js";
 export { startCephServer } from "./s3/ceph-server.js";

@@ -20,6 +20,22 @@ export type GcFlavour =
   /** `-m` recurses into indexes and also removes unreferenced layer links (3.0). */
   | "delete-untagged-index-aware";
 
+/**
+ * How `GET /v2/<name>/tags/list` pages (`registry/handlers/tags.go` at each tag).
+ * - `none` (2.x): `n` and `last` are ignored, every tag comes back, never a `Link`.
+ * - `slice` (3.0): the whole list is read, then cut after `last` and to `n`; `Link` only when tags remain.
+ * - `store` (3.1): the tag store walks at most `n` tags; `Link` whenever a page is full, so the last
+ *   full page still links to an empty one. Without `n`, every tag comes back.
+ */
+export type TagsPagination = "none" | "slice" | "store";
+
+/**
+ * What 3.1 does with `n` above `tags.maxtags` (default 1000, `configuration/configuration.go`):
+ * 3.1.0 answers 400 `PAGINATION_NUMBER_INVALID`; 3.1.1 clamps `n` to maxtags (fewer tags, with a `Link`).
+ * `unlimited`: no such setting (2.x, 3.0).
+ */
+export type TagsOverMaxTags = "unlimited" | "rejected" | "clamped";
+
 /** Manifest media types a version accepts on PUT. */
 export type ManifestKind = "schema1" | "schema2" | "manifest-list" | "oci-manifest" | "oci-index";
 
@@ -38,6 +54,13 @@ export interface RegistryVersion {
   gc: GcFlavour;
   /** DELETE /v2/<name>/manifests/<tag> removes only that tag (3.x); 2.x answer 400 DIGEST_INVALID. */
   deleteByTag: boolean;
+  /**
+   * Tag DELETE answers 405 UNSUPPORTED while `storage.delete.enabled` is false (3.1.1: `DeleteManifest` checks
+   * `deleteEnabled` before its tag branch); 3.0.0 and 3.1.0 delete the tag anyway. Meaningless without `deleteByTag`.
+   */
+  tagDeleteNeedsDeleteEnabled: boolean;
+  tagsPagination: TagsPagination;
+  tagsOverMaxTags: TagsOverMaxTags;
   /** DELETE by digest also removes the tags whose current link is that digest (2.3+); 2.2 leaves them dangling. */
   untagsOnDigestDelete: boolean;
   /** HEAD on manifests answers like GET (2.3+); 2.2 says 405. */
@@ -63,6 +86,9 @@ export const registryVersions: readonly RegistryVersion[] = [
     accepts: S1,
     gc: "none",
     deleteByTag: false,
+    tagDeleteNeedsDeleteEnabled: false,
+    tagsPagination: "none",
+    tagsOverMaxTags: "unlimited",
     untagsOnDigestDelete: false,
     headManifest: false,
     commaSplitAccept: false,
@@ -76,6 +102,9 @@ export const registryVersions: readonly RegistryVersion[] = [
     accepts: S2,
     gc: "none",
     deleteByTag: false,
+    tagDeleteNeedsDeleteEnabled: false,
+    tagsPagination: "none",
+    tagsOverMaxTags: "unlimited",
     untagsOnDigestDelete: true,
     headManifest: true,
     commaSplitAccept: false,
@@ -89,6 +118,9 @@ export const registryVersions: readonly RegistryVersion[] = [
     accepts: S2,
     gc: "mark-all-revisions",
     deleteByTag: false,
+    tagDeleteNeedsDeleteEnabled: false,
+    tagsPagination: "none",
+    tagsOverMaxTags: "unlimited",
     untagsOnDigestDelete: true,
     headManifest: true,
     commaSplitAccept: false,
@@ -103,6 +135,9 @@ export const registryVersions: readonly RegistryVersion[] = [
       accepts: S2,
       gc: "mark-all-revisions",
       deleteByTag: false,
+      tagDeleteNeedsDeleteEnabled: false,
+      tagsPagination: "none",
+      tagsOverMaxTags: "unlimited",
       untagsOnDigestDelete: true,
       headManifest: true,
       commaSplitAccept: true,
@@ -125,25 +160,42 @@ export const registryVersions: readonly RegistryVersion[] = [
       accepts: S2_OCI,
       gc: "delete-untagged-unsafe",
       deleteByTag: false,
+      tagDeleteNeedsDeleteEnabled: false,
+      tagsPagination: "none",
+      tagsOverMaxTags: "unlimited",
       untagsOnDigestDelete: true,
       headManifest: true,
       commaSplitAccept: true,
       schema1SignatureBlobs: false,
     }),
   ),
-  {
-    version: "3.0.0",
-    cliForm: "serve",
-    env: { OTEL_TRACES_EXPORTER: "none" },
-    officialImage: "registry:3.0.0",
-    accepts: V3,
-    gc: "delete-untagged-index-aware",
-    deleteByTag: true,
-    untagsOnDigestDelete: true,
-    headManifest: true,
-    commaSplitAccept: true,
-    schema1SignatureBlobs: false,
-  },
+  ...(
+    [
+      // 3.0.0: tag DELETE ignores storage.delete.enabled; tags/list slices the full list.
+      ["3.0.0", false, "slice", "unlimited"],
+      // 3.1.0: paged in the tag store (`tagstore.go`, `List(ctx, limit, last)`), n > tags.maxtags refused.
+      ["3.1.0", false, "store", "rejected"],
+      // 3.1.1: tag DELETE refused with delete disabled; n > tags.maxtags clamped.
+      ["3.1.1", true, "store", "clamped"],
+    ] as const
+  ).map(
+    ([version, tagDeleteNeedsDeleteEnabled, tagsPagination, tagsOverMaxTags]): RegistryVersion => ({
+      version,
+      cliForm: "serve",
+      env: { OTEL_TRACES_EXPORTER: "none" },
+      officialImage: `registry:${version}`,
+      accepts: V3,
+      gc: "delete-untagged-index-aware",
+      deleteByTag: true,
+      tagDeleteNeedsDeleteEnabled,
+      tagsPagination,
+      tagsOverMaxTags,
+      untagsOnDigestDelete: true,
+      headManifest: true,
+      commaSplitAccept: true,
+      schema1SignatureBlobs: false,
+    }),
+  ),
 ];
 
 /** The entry for a version string, or an error naming the versions we know. */
