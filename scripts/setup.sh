@@ -26,7 +26,7 @@ read -r -a matrix <<<"${REGSWEEP_REGISTRY_VERSIONS:-2.7.1:bullseye 2.8.2:bookwor
 # redis-server: the live-GC tests evict from a real redis (started per test on a free port, never as a service).
 apt_packages=(docker.io docker-registry skopeo busybox-static ca-certificates openssl apache2-utils curl tmux
   swift-proxy swift-account swift-container swift-object memcached ceph-mon ceph-osd radosgw ceph-common
-  redis-server)
+  redis-server chromium)
 
 log() { printf '[setup] %s\n' "$*"; }
 warn() { printf '[setup] WARNING: %s\n' "$*" >&2; }

@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 import { realpathSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { registryVersions, repoRoot } from "@regsweep/testbed";
 import { Command, InvalidArgumentError, Option } from "commander";
+import { renderCompatibilityTable, replaceCompatibilityTable } from "./compatibility-table.js";
 import { connectDocker } from "./docker-client.js";
+import { type FixtureMode, fixtureModes } from "./fixture-mode.js";
 import { LabError } from "./lab-errors.js";
 import { assertExecutable } from "./lab-registry-process.js";
-import { defaultMatrixVersions, type MatrixRuntime, runMatrix } from "./matrix.js";
+import { defaultMatrixVersions, type MatrixReport, type MatrixRuntime, runMatrix } from "./matrix.js";
 import {
   renderMatrixHtml,
   renderMatrixMarkdown,
@@ -68,13 +70,21 @@ export function createLabProgram(
         .choices(["process", "container", "official"])
         .default("process"),
     )
+    .addOption(
+      new Option(
+        "--fixtures <mode>",
+        "manifest kinds to push: the best each version takes, schema2/manifest lists only (the paths of 2.3–2.6), or signed schema1 only (the paths of 2.2)",
+      )
+        .choices([...fixtureModes])
+        .default("native"),
+    )
     .option("--versions <list>", "comma-separated versions (default: those setup.sh cached)", parseVersions)
     .option(
       "--scenarios <list>",
       `comma-separated scenarios (default: all: ${allScenarios.map((s) => s.name).join(", ")})`,
       parseScenarios,
     )
-    .option("--report-dir <dir>", "where to write matrix.{json,md,html}", join(repoRoot(), "lab-report"))
+    .option("--report-dir <dir>", "where to write matrix.{json,md,html} (default: lab-report/<fixture mode>)")
     .addOption(
       new Option(
         "--registry-binary <path>",
@@ -96,9 +106,10 @@ export function createLabProgram(
     .action(
       async (opts: {
         runtime: MatrixRuntime;
+        fixtures: FixtureMode;
         versions?: string[];
         scenarios?: Scenario[];
-        reportDir: string;
+        reportDir?: string;
         registryBinary?: string;
         registryImage?: string;
         asVersion?: string;
@@ -152,6 +163,7 @@ export function createLabProgram(
         try {
           report = await runMatrix(docker, {
             runtime,
+            fixtureMode: opts.fixtures,
             versions:
               opts.asVersion !== undefined ? [opts.asVersion] : (opts.versions ?? defaultMatrixVersions()),
             scenarios: opts.scenarios ?? allScenarios,
@@ -166,12 +178,13 @@ export function createLabProgram(
           process.off("SIGINT", onSigint);
         }
         if (pointed !== undefined) io.err(`registry: ${pointed} as ${opts.asVersion}\n`);
-        await mkdir(opts.reportDir, { recursive: true });
-        await writeFile(join(opts.reportDir, "matrix.json"), `${JSON.stringify(report, null, 2)}\n`);
-        await writeFile(join(opts.reportDir, "matrix.md"), renderMatrixMarkdown(report));
-        await writeFile(join(opts.reportDir, "matrix.html"), renderMatrixHtml(report));
+        const reportDir = opts.reportDir ?? join(repoRoot(), "lab-report", opts.fixtures);
+        await mkdir(reportDir, { recursive: true });
+        await writeFile(join(reportDir, "matrix.json"), `${JSON.stringify(report, null, 2)}\n`);
+        await writeFile(join(reportDir, "matrix.md"), renderMatrixMarkdown(report));
+        await writeFile(join(reportDir, "matrix.html"), renderMatrixHtml(report));
         io.out(renderMatrixTable(report));
-        io.out(`reports: ${join(opts.reportDir, "matrix.{json,md,html}")}\n`);
+        io.out(`reports: ${join(reportDir, "matrix.{json,md,html}")}\n`);
         if (report.interrupted) {
           io.err(`interrupted after ${report.cells.length} cell(s)\n`);
           process.exitCode = INTERRUPTED_EXIT_CODE;
@@ -180,6 +193,37 @@ export function createLabProgram(
         } else if (!report.ok) process.exitCode = 1;
       },
     );
+  program
+    .command("compat-table")
+    .description(
+      "rewrite README.md's compatibility table from matrix runs (matrix.json of each fixture mode); versions no run covered are listed as planned, not run",
+    )
+    .option(
+      "--reports <dirs...>",
+      "report directories holding matrix.json",
+      fixtureModes.map((m) => join(repoRoot(), "lab-report", m)),
+    )
+    .option("--readme <path>", "the README to rewrite", join(repoRoot(), "README.md"))
+    .action(async (opts: { reports: string[]; readme: string }) => {
+      const reports: MatrixReport[] = [];
+      for (const dir of opts.reports) {
+        const file = join(dir, "matrix.json");
+        const text = await readFile(file, "utf8").catch((error: unknown) => {
+          throw new LabError("lab.report.missing", `no ${file}: run ./dev matrix with that fixture mode first`, {
+            cause: error,
+          });
+        });
+        const report = JSON.parse(text) as MatrixReport;
+        if (!report.summary || !report.fixtureMode)
+          throw new LabError("lab.report.old", `${file} has no per-version summary: run the matrix again`);
+        if (report.interrupted)
+          throw new LabError("lab.report.interrupted", `${file} is of an interrupted run: run it again`);
+        reports.push(report);
+      }
+      const readme = await readFile(opts.readme, "utf8");
+      await writeFile(opts.readme, replaceCompatibilityTable(readme, renderCompatibilityTable(reports, allScenarios)));
+      io.out(`${opts.readme}: compatibility table from ${reports.length} matrix run(s)\n`);
+    });
   return program;
 }
 

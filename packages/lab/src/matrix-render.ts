@@ -1,4 +1,5 @@
 import type { MatrixCell, MatrixReport } from "./matrix.js";
+import type { VersionSummary } from "./matrix-summary.js";
 
 function cellAt(report: MatrixReport, version: string, scenario: string): MatrixCell | undefined {
   return report.cells.find((c) => c.version === version && c.scenario === scenario);
@@ -10,6 +11,52 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 export function renderProgressLine(cell: MatrixCell, done: number, total: number): string {
   const first = cell.verdict === "FAIL" ? `  ${cell.error?.split("\n")[0] ?? ""}` : "";
   return `[${done}/${total}] ${cell.version} ${cell.scenario}: ${cell.verdict} (${seconds(cell.durationMs)})${first}\n`;
+}
+
+/** The summary's column headings, in order (also the HTML table's). */
+export const SUMMARY_HEADINGS = [
+  "version",
+  "cells",
+  "ran",
+  "passed",
+  "expected differences",
+  "unexpected passes",
+  "failed",
+  "skipped",
+] as const;
+
+function summaryRow(s: VersionSummary): (string | number)[] {
+  return [
+    s.version,
+    s.cells,
+    s.ran,
+    s.passed,
+    s.expectedDifferences,
+    s.unexpectedPasses,
+    s.failed,
+    s.skipped.length,
+  ];
+}
+
+/** Every skip of the report with its reason, one line each: `version scenario: reason`. */
+function skipLines(report: MatrixReport): string[] {
+  return report.summary.flatMap((s) => s.skipped.map((k) => `${s.version} ${k.scenario}: ${k.reason}`));
+}
+
+/** Per version: cells, ran, passed, expected differences, failures, skipped; then each skip's reason. */
+export function renderSummaryText(report: MatrixReport): string {
+  const rows = [SUMMARY_HEADINGS.map(String), ...report.summary.map((s) => summaryRow(s).map(String))];
+  const widths = SUMMARY_HEADINGS.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  const lines = rows.map((r) =>
+    r
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd(),
+  );
+  const skips = skipLines(report);
+  return [...lines, ...(skips.length > 0 ? ["", "skipped:", ...skips.map((l) => `  ${l}`)] : []), ""].join(
+    "\n",
+  );
 }
 
 /** The scenario × version table as plain text, with the verdict legend and overall result. */
@@ -30,7 +77,8 @@ export function renderMatrixTable(report: MatrixReport): string {
     header,
     ...rows,
     "",
-    `${report.cells.length} cells in ${seconds(report.durationMs)} (${report.runtime} runtime` +
+    renderSummaryText(report),
+    `${report.cells.length} cells in ${seconds(report.durationMs)} (${report.runtime} runtime, ${report.fixtureMode} fixtures` +
       `${report.registry ? `, ${report.registry.binary ?? report.registry.image} as ${report.registry.asVersion}` : ""}): ` +
       (report.interrupted
         ? `interrupted; ${failures.length} unexpected failure(s) before`
@@ -46,8 +94,20 @@ export function renderMatrixMarkdown(report: MatrixReport): string {
   const lines = [
     `# regsweep lab matrix`,
     "",
-    `${report.startedAt}, ${report.runtime} runtime, ${seconds(report.durationMs)}: ${report.ok ? "ok" : "**unexpected failures**"}`,
+    `${report.startedAt}, ${report.runtime} runtime, ${report.fixtureMode} fixtures, ${seconds(report.durationMs)}: ${report.ok ? "ok" : "**unexpected failures**"}`,
     "",
+    `| ${SUMMARY_HEADINGS.join(" | ")} |`,
+    `|${SUMMARY_HEADINGS.map(() => "---").join("|")}|`,
+    ...report.summary.map((s) => `| ${summaryRow(s).join(" | ")} |`),
+    "",
+    ...(skipLines(report).length > 0
+      ? [
+          "Skipped (the thing under test does not exist there):",
+          "",
+          ...skipLines(report).map((l) => `- ${l}`),
+          "",
+        ]
+      : []),
     `| scenario | ${report.versions.join(" | ")} |`,
     `|---|${report.versions.map(() => "---").join("|")}|`,
     ...report.scenarios.map(
@@ -88,7 +148,8 @@ export function renderMatrixHtml(report: MatrixReport): string {
       c.verdict === "pass" || !log
         ? ""
         : `<details><summary>log</summary><pre>${escapeHtml(log)}</pre></details>`;
-    const title = c.expectedReason ? ` title="${escapeHtml(c.expectedReason)}"` : "";
+    const reason = c.expectedReason ?? (c.verdict === "skip" ? c.error : undefined);
+    const title = reason ? ` title="${escapeHtml(reason)}"` : "";
     return `<td class="${c.verdict}"${title}>${body}${details}</td>`;
   };
   const rows = report.scenarios
@@ -99,6 +160,19 @@ export function renderMatrixHtml(report: MatrixReport): string {
           .join("")}</tr>`,
     )
     .join("\n");
+  const summaryRows = report.summary
+    .map(
+      (s) =>
+        `<tr data-version="${escapeHtml(s.version)}">${summaryRow(s)
+          .map((v, i) => (i === 0 ? `<th>${escapeHtml(String(v))}</th>` : `<td>${v}</td>`))
+          .join("")}</tr>`,
+    )
+    .join("\n");
+  const skipItems = skipLines(report);
+  const skips =
+    skipItems.length > 0
+      ? `<h2>Skipped</h2>\n<ul id="skipped">${skipItems.map((l) => `<li>${escapeHtml(l)}</li>`).join("")}</ul>`
+      : "";
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>regsweep lab matrix</title>
 <style>
@@ -108,8 +182,15 @@ td.pass{background:#e6f4e6}td.FAIL{background:#fbe3e3}td.expected-difference{bac
 td.skip{color:#888}td.unexpected-pass{background:#e3ecfb}pre{max-width:60rem;white-space:pre-wrap;font-size:.8rem}
 </style></head><body>
 <h1>regsweep lab matrix</h1>
-<p>${escapeHtml(report.startedAt)}, ${report.runtime} runtime, ${seconds(report.durationMs)}: <strong>${report.ok ? "ok" : "unexpected failures"}</strong></p>
-<table><thead><tr><th>scenario</th>${report.versions.map((v) => `<th>${escapeHtml(v)}</th>`).join("")}</tr></thead>
+<p>${escapeHtml(report.startedAt)}, ${report.runtime} runtime, ${report.fixtureMode} fixtures, ${seconds(report.durationMs)}: <strong id="result">${report.ok ? "ok" : "unexpected failures"}</strong></p>
+<h2>Per version</h2>
+<table id="summary"><thead><tr>${SUMMARY_HEADINGS.map((h) => `<th>${h}</th>`).join("")}</tr></thead>
+<tbody>
+${summaryRows}
+</tbody></table>
+${skips}
+<h2>Cells</h2>
+<table id="cells"><thead><tr><th>scenario</th>${report.versions.map((v) => `<th>${escapeHtml(v)}</th>`).join("")}</tr></thead>
 <tbody>
 ${rows}
 </tbody></table>

@@ -5,7 +5,9 @@ import {
   expectedDifferences,
   findExpectedDifference,
 } from "./expected-differences.js";
+import type { FixtureMode } from "./fixture-mode.js";
 import { FixtureSet } from "./fixture-set.js";
+import { summarizeCells, type VersionSummary } from "./matrix-summary.js";
 import type { Scenario } from "./scenario.js";
 import {
   CellInterruptedError,
@@ -22,6 +24,8 @@ export interface MatrixOptions {
   versions: readonly string[];
   scenarios: readonly Scenario[];
   runtime: MatrixRuntime;
+  /** Which manifest kinds fixtures and scenarios push (default `native`). */
+  fixtureMode?: FixtureMode;
   /** Cells known to fail (default: the lab's table). */
   expected?: readonly ExpectedDifference[];
   /** Process runtime: this registry binary instead of the cached one (versions: the one it behaves as). */
@@ -48,6 +52,7 @@ export interface MatrixCell extends CellResult {
 /** The matrix report: plain data, rendered as a table, JSON, Markdown and HTML. */
 export interface MatrixReport {
   runtime: MatrixRuntime;
+  fixtureMode: FixtureMode;
   startedAt: string;
   durationMs: number;
   versions: string[];
@@ -55,6 +60,8 @@ export interface MatrixReport {
   /** A registry binary or image a maintainer pointed at, and the version whose behaviour row it took. */
   registry?: { binary?: string; image?: string; asVersion: string };
   cells: MatrixCell[];
+  /** Per version: cells run, passed, expected differences, failures, and each skip with its reason. */
+  summary: VersionSummary[];
   /** The run was interrupted (Ctrl-C): the cells after the last one listed did not run. */
   interrupted?: boolean;
   /** True when no cell failed unexpectedly and the run was not interrupted. */
@@ -91,6 +98,7 @@ export async function runMatrix(docker: Docker, options: MatrixOptions): Promise
     ...(options.registryImage !== undefined ? { image: options.registryImage } : {}),
   };
   const { signal } = options;
+  const fixtureMode = options.fixtureMode ?? "native";
   let interrupted = false;
   if (buildVersion !== undefined && total > 0 && !signal?.aborted) {
     const fixtures = await FixtureSet.build(docker, buildVersion);
@@ -106,6 +114,7 @@ export async function runMatrix(docker: Docker, options: MatrixOptions): Promise
           try {
             result = await runScenarioCell(scenario, version, fixtures, {
               ...source,
+              fixtureMode,
               ...(signal ? { signal } : {}),
             });
           } catch (error) {
@@ -131,6 +140,7 @@ export async function runMatrix(docker: Docker, options: MatrixOptions): Promise
   const asVersion = options.versions[0];
   return {
     runtime: options.runtime,
+    fixtureMode,
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
     versions: [...options.versions],
@@ -146,6 +156,7 @@ export async function runMatrix(docker: Docker, options: MatrixOptions): Promise
         }
       : {}),
     cells,
+    summary: summarizeCells(options.versions, cells),
     ...(interrupted ? { interrupted } : {}),
     ok: !interrupted && cells.every((c) => c.verdict !== "FAIL"),
   };

@@ -1,8 +1,14 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { findRegistryVersion, type RegistryVersion, startRegistryProcess } from "@regsweep/testbed";
+import {
+  findRegistryVersion,
+  type ManifestKind,
+  type RegistryVersion,
+  startRegistryProcess,
+} from "@regsweep/testbed";
 import { pinNodeFetchDispatcher } from "./fetch-dispatcher.js";
+import { cellKinds, type FixtureMode } from "./fixture-mode.js";
 import type { FixtureSet } from "./fixture-set.js";
 import { LabError } from "./lab-errors.js";
 import { startLabRegistryProcess } from "./lab-registry-process.js";
@@ -30,9 +36,42 @@ export interface RegistrySource {
   image?: string;
 }
 
-/** How `runScenarioCell` runs a cell: the registry source, and a signal that interrupts it (Ctrl-C). */
+/** How `runScenarioCell` runs a cell: the registry source, the fixture mode, a signal that interrupts it (Ctrl-C). */
 export interface CellOptions extends RegistrySource {
+  /** Default `native`. */
+  fixtureMode?: FixtureMode;
   signal?: AbortSignal;
+}
+
+/** What a cell will do, decided from the version table before any registry starts. */
+export interface CellPlan {
+  kinds: ManifestKind[];
+  /** Start the registry with `compatibility.schema1.enabled` (2.7+ refuse schema1 PUTs without). */
+  schema1Compatibility: boolean;
+  /** Set when the cell is skipped: why, in words a report prints. */
+  skipReason?: string;
+}
+
+/** Plans one cell: the kinds it may push, and whether (and why) it is skipped. Pure. */
+export function planCell(
+  scenario: Scenario,
+  version: RegistryVersion,
+  mode: FixtureMode = "native",
+): CellPlan {
+  const kinds = cellKinds(version, mode);
+  const schema1Compatibility = scenario.schema1Compatibility === true || kinds.includes("schema1");
+  if (kinds.length === 0)
+    return {
+      kinds,
+      schema1Compatibility,
+      skipReason: `registry ${version.version} takes no ${mode} manifests (fixture mode ${mode})`,
+    };
+  const missing = (scenario.requires ?? []).filter((kind) => !kinds.includes(kind));
+  const skipReason =
+    missing.length > 0
+      ? `registry ${version.version} in fixture mode ${mode} takes no ${missing.join(", ")}`
+      : scenario.skipReason?.(version, kinds);
+  return { kinds, schema1Compatibility, ...(skipReason !== undefined ? { skipReason } : {}) };
 }
 
 /** A registry on a given storage tree, however it runs. */
@@ -133,11 +172,9 @@ export async function runScenarioCell(
   const started = Date.now();
   const entry: RegistryVersion = findRegistryVersion(version);
   const log: string[] = [];
-  const missing = (scenario.requires ?? []).filter((kind) => !entry.accepts.includes(kind));
-  const skipReason =
-    missing.length > 0
-      ? `registry ${version} does not accept ${missing.join(", ")}`
-      : scenario.skipReason?.(entry);
+  const fixtureMode = options.fixtureMode ?? "native";
+  const plan = planCell(scenario, entry, fixtureMode);
+  const { skipReason } = plan;
   if (skipReason !== undefined) {
     return { version, scenario: scenario.name, status: "skip", durationMs: 0, error: skipReason, log };
   }
@@ -148,7 +185,7 @@ export async function runScenarioCell(
   const live = new Set<LabRegistry>();
   const start = async (): Promise<LabRegistry> => {
     if (signal?.aborted) throw interrupted();
-    const r = await startLabRegistry(version, storageRoot, options, scenario.schema1Compatibility);
+    const r = await startLabRegistry(version, storageRoot, options, plan.schema1Compatibility);
     if (signal?.aborted) {
       await r.stop();
       throw interrupted();
@@ -169,6 +206,8 @@ export async function runScenarioCell(
   };
   const ctx: ScenarioContext = {
     version: entry,
+    fixtureMode,
+    kinds: plan.kinds,
     get host() {
       return current().host;
     },
@@ -178,7 +217,7 @@ export async function runScenarioCell(
     storageRoot,
     ...(signal ? { signal } : {}),
     pushFixture: async (context, name) => {
-      const pushed = await fixtures.push(current().host, context, name);
+      const pushed = await fixtures.push(current().host, context, name, plan.kinds);
       log.push(`pushed ${context} as ${pushed.name} (${pushed.digest})`);
       return pushed;
     },

@@ -1,4 +1,5 @@
-import type { RegistryVersion } from "@regsweep/testbed";
+import type { ManifestKind, RegistryVersion } from "@regsweep/testbed";
+import type { FixtureMode } from "./fixture-mode.js";
 import type { PushedImage } from "./fixture-set.js";
 
 /** What `regsweep` printed and how it exited. */
@@ -17,6 +18,10 @@ export interface RegsweepRunOptions {
 /** What a scenario gets: a running registry of one version, fixtures to push, and the CLI. */
 export interface ScenarioContext {
   readonly version: RegistryVersion;
+  /** The run's fixture mode. */
+  readonly fixtureMode: FixtureMode;
+  /** The manifest kinds this cell may push (the version's, narrowed by the fixture mode): pick the closest. */
+  readonly kinds: readonly ManifestKind[];
   /** `127.0.0.1:PORT` of the running registry (changes on `restart()`). */
   readonly host: string;
   /** `http://127.0.0.1:PORT` of the running registry. */
@@ -57,12 +62,18 @@ export interface Scenario {
   /** Kebab-case, named after the seed function (`deleting-untagged`). */
   name: string;
   description: string;
-  /** Manifest kinds the registry must accept for the scenario to apply; others are skipped. */
-  requires?: readonly RegistryVersion["accepts"][number][];
+  /**
+   * Manifest kinds the cell must be able to push (see `cellKinds`) for the scenario to apply; list only what
+   * has no close substitute (a scenario that can use a manifest list instead of an OCI index picks in `run`).
+   */
+  requires?: readonly ManifestKind[];
   /** Start the scenario's registries with `compatibility.schema1.enabled` (2.7+ refuse schema1 PUTs without). */
   schema1Compatibility?: boolean;
-  /** Why the scenario does not apply to a version, read from the version's data (undefined: it applies). */
-  skipReason?(version: RegistryVersion): string | undefined;
+  /**
+   * Why the scenario does not apply to a version (the thing under test does not exist there), read from the
+   * version's data and the cell's kinds (undefined: it applies).
+   */
+  skipReason?(version: RegistryVersion, kinds: readonly ManifestKind[]): string | undefined;
   run(ctx: ScenarioContext): Promise<void>;
 }
 

@@ -1,36 +1,4 @@
-import { availableRegistryVersions } from "@regsweep/testbed";
-import { afterAll, beforeAll, describe, test } from "vitest";
-import { connectDocker } from "./docker-client.js";
-import { findExpectedDifference } from "./expected-differences.js";
-import { FixtureSet } from "./fixture-set.js";
-import { verdictOf } from "./matrix.js";
-import { runScenarioCell } from "./scenario-runner.js";
-import { allScenarios } from "./scenarios/all-scenarios.js";
+import { describeMatrixCells } from "./matrix-cell-tests.js";
 
-// Every version setup.sh cached; an unprepared machine fails in beforeAll instead of skipping.
-const versions = availableRegistryVersions();
-let fixtures: FixtureSet | undefined;
-
-beforeAll(async () => {
-  const [first] = versions;
-  if (first === undefined) throw new Error("no registry version in .cache/registries: run scripts/setup.sh");
-  // Built once for the whole file: the build is the slow part, pushes are cheap.
-  fixtures = await FixtureSet.build(await connectDocker(), first);
-});
-
-afterAll(async () => {
-  await fixtures?.dispose();
-});
-
-describe.each(versions)("registry %s", (version) => {
-  test.each(allScenarios.map((s) => [s.name, s] as const))("%s", async (_name, scenario) => {
-    if (!fixtures) throw new Error("fixtures were not built");
-    const cell = await runScenarioCell(scenario, version, fixtures, "process");
-    const verdict = verdictOf(cell, findExpectedDifference(version, scenario.name));
-    if (verdict === "FAIL" || verdict === "unexpected-pass") {
-      throw new Error(
-        `${version} × ${scenario.name}: ${verdict}\n${cell.error ?? ""}\n${cell.log.join("\n")}`,
-      );
-    }
-  });
-});
+// The matrix in native fixtures (the best kind each version takes); the other modes have their own files.
+describeMatrixCells("native");

@@ -21,6 +21,8 @@ export interface Schema1Spec {
   /** Layers, bottom first (stored top first in `fsLayers`, as Docker wrote them). */
   layers: TestBlob[];
   architecture?: string;
+  /** The image's `created` time (ISO), in the top history entry's v1Compatibility; default the epoch. */
+  created?: string;
   /** The signing key (P-256); default: a fresh one per manifest, as the Docker engine's own key would be. */
   key?: KeyObject;
 }
@@ -85,7 +87,13 @@ export function signedSchema1(spec: Schema1Spec): Schema1Manifest {
       created: new Date(0).toISOString(),
       container_config: { Cmd: [`regsweep schema1 layer ${i}`] },
     };
-    if (i === spec.layers.length - 1) Object.assign(v1, { architecture, os: "linux", config: {} });
+    if (i === spec.layers.length - 1)
+      Object.assign(v1, {
+        architecture,
+        os: "linux",
+        config: {},
+        ...(spec.created !== undefined ? { created: spec.created } : {}),
+      });
     return { v1Compatibility: JSON.stringify(v1) };
   });
   const manifest = {

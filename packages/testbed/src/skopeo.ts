@@ -4,13 +4,17 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { verifySchema1 } from "./schema1.js";
 
 const run = promisify(execFile);
 
 /** The result of pulling a reference with skopeo, which fetches and digest-checks every blob. */
 export interface PullResult {
   ok: boolean;
-  /** sha256 of the manifest bytes served for the reference (when ok). */
+  /**
+   * The manifest's digest (when ok): sha256 of the bytes served, or for a signed schema1 manifest of its
+   * verified payload (what the registry digests; 2.5+ re-sign on every GET, so the bytes change).
+   */
   digest?: string;
   /** skopeo's error text when the pull failed. */
   error?: string;
@@ -31,13 +35,25 @@ export async function skopeoPull(host: string, reference: string): Promise<PullR
     await run("skopeo", ["copy", "--all", "--src-tls-verify=false", src, `dir:${out}`], {
       maxBuffer: 64 << 20,
     });
-    return { ok: true, digest: `sha256:${createHash("sha256").update(raw.stdout).digest("hex")}` };
+    return { ok: true, digest: manifestDigest(raw.stdout) };
   } catch (error) {
     const e = error as { stderr?: Buffer | string; message: string };
     return { ok: false, error: (e.stderr?.toString() || e.message).trim() };
   } finally {
     await rm(out, { recursive: true, force: true });
   }
+}
+
+function manifestDigest(bytes: Buffer): string {
+  let signed = false;
+  try {
+    const doc = JSON.parse(bytes.toString("utf8")) as { schemaVersion?: number; signatures?: unknown };
+    signed = doc.schemaVersion === 1 && Array.isArray(doc.signatures);
+  } catch {
+    // Not JSON: digest the bytes as they are.
+  }
+  const digested = signed ? verifySchema1(bytes).payload : bytes;
+  return `sha256:${createHash("sha256").update(digested).digest("hex")}`;
 }
 
 /** Pulls and throws unless the pull worked (and, when given, served the expected digest). */

@@ -4,8 +4,6 @@ import { check, expectExit, type Scenario } from "../scenario.js";
 /** Seed `test_deleting_a_tag_and_then_repushing_it_works`: a deleted tag can be pushed again and pulled. */
 export const deletingATagAndThenRepushingItWorks: Scenario = {
   name: "deleting-a-tag-and-then-repushing-it-works",
-  // Docker-built fixtures: the engine pushes schema2 (2.2 takes schema1 only).
-  requires: ["schema2"],
   description: "push a as test/somethingwithtag:1, delete it, restart, push it again: it pulls",
   async run(ctx) {
     await ctx.pushFixture("a", "test/somethingwithtag:1");

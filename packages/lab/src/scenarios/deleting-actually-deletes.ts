@@ -5,8 +5,6 @@ import { expectNoRegistryData } from "../storage-tree.js";
 /** Seed `test_deleting_actually_deletes`. */
 export const deletingActuallyDeletes: Scenario = {
   name: "deleting-actually-deletes",
-  // Docker-built fixtures: the engine pushes schema2 (2.2 takes schema1 only).
-  requires: ["schema2"],
   description: "push c:1, delete it: it no longer pulls, the catalog is empty, no data left",
   async run(ctx) {
     await ctx.pushFixture("c");

@@ -5,8 +5,6 @@ import { expectNoRegistryData } from "../storage-tree.js";
 /** Seed `test_deleting_an_image_does_not_harm_an_equivalent_tag_in_another_repo`. */
 export const deletingAnImageDoesNotHarmAnEquivalentTagInAnotherRepo: Scenario = {
   name: "deleting-an-image-does-not-harm-an-equivalent-tag-in-another-repo",
-  // Docker-built fixtures: the engine pushes schema2 (2.2 takes schema1 only).
-  requires: ["schema2"],
   description: "a and the same image as stillanotherthingwithtag:1; deleting test/a keeps the other pullable",
   async run(ctx) {
     await ctx.pushFixture("a");

@@ -5,8 +5,6 @@ import { expectNoRegistryData } from "../storage-tree.js";
 /** Seed `test_deleting_by_tag`: c:1 is the base of c:2; deleting c:1 keeps c:2 whole. */
 export const deletingByTag: Scenario = {
   name: "deleting-by-tag",
-  // Docker-built fixtures: the engine pushes schema2 (2.2 takes schema1 only).
-  requires: ["schema2"],
   description: "push c:1 and d as c:2; delete c:1, c:2 still pulls; delete c:2, no data left",
   async run(ctx) {
     await ctx.pushFixture("c");

@@ -5,8 +5,6 @@ import { expectNoRegistryData } from "../storage-tree.js";
 /** Seed `test_deleting_tag_first_does_not_leave_stuff_lying_around`. */
 export const deletingTagFirstDoesNotLeaveStuffLyingAround: Scenario = {
   name: "deleting-tag-first-does-not-leave-stuff-lying-around",
-  // Docker-built fixtures: the engine pushes schema2 (2.2 takes schema1 only).
-  requires: ["schema2"],
   description:
     "a and its copy somethingwithtag:1; delete the copy first, a still pulls, then delete a: no data left",
   async run(ctx) {

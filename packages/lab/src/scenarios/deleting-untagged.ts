@@ -5,8 +5,6 @@ import { countBlobs, expectNoRegistryData } from "../storage-tree.js";
 /** Seed `test_deleting_untagged`: re-push `latest` three times, drop the untagged history, then the tag. */
 export const deletingUntagged: Scenario = {
   name: "deleting-untagged",
-  // Docker-built fixtures: the engine pushes schema2 (2.2 takes schema1 only).
-  requires: ["schema2"],
   description:
     "push b, a, c:1 as test/repousinglatest:latest; delete --untagged frees blobs and latest still pulls; deleting the tag empties the tree",
   async run(ctx) {

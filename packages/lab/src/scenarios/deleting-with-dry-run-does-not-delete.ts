@@ -5,8 +5,6 @@ import { expectNoRegistryData, snapshotStorage } from "../storage-tree.js";
 /** Seed `test_deleting_with_dry_run_does_not_delete`: the tree stays byte-identical. */
 export const deletingWithDryRunDoesNotDelete: Scenario = {
   name: "deleting-with-dry-run-does-not-delete",
-  // Docker-built fixtures: the engine pushes schema2 (2.2 takes schema1 only).
-  requires: ["schema2"],
   description: "push c:1, delete --dry-run: tree byte-identical and c:1 pulls; a real delete then empties it",
   async run(ctx) {
     const c = await ctx.pushFixture("c");

@@ -5,8 +5,6 @@ import { expectNoRegistryData, registryDataDir } from "../storage-tree.js";
 /** Seed `test_deleting_with_no_image_argument_tells_you_to_try_again`: usage and precondition errors. */
 export const deletingWithNoImageArgumentTellsYouToTryAgain: Scenario = {
   name: "deleting-with-no-image-argument-tells-you-to-try-again",
-  // Docker-built fixtures: the engine pushes schema2 (2.2 takes schema1 only).
-  requires: ["schema2"],
   description: 'unknown repository → exit 3 "no repository \'test\'"; no image → exit 2 "image is required"',
   async run(ctx) {
     // The seed's setup empties `v2` but keeps it; a registry that never stored anything has no `v2` yet.
