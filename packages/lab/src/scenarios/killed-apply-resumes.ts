@@ -4,13 +4,13 @@ import {
   catalog,
   expectNotPullable,
   expectPullable,
-  image,
-  layer,
   pushManifest,
+  type TestBlob,
   type TestManifest,
 } from "@regsweep/testbed";
 import { spawnRegsweep } from "../regsweep-cli.js";
 import { check, expectExit, type Scenario, type ScenarioContext } from "../scenario.js";
+import { cellImage, cellLayer } from "../scenario-images.js";
 import { listStorageFiles } from "../storage-tree.js";
 
 const IMAGES = 200;
@@ -25,14 +25,10 @@ interface KillOutcome {
   actions: number;
 }
 
-async function pushMany(
-  ctx: ScenarioContext,
-  repository: string,
-  shared: ReturnType<typeof layer>,
-): Promise<void> {
+async function pushMany(ctx: ScenarioContext, repository: string, shared: TestBlob): Promise<void> {
   const images: [string, TestManifest][] = Array.from({ length: IMAGES }, (_, i) => [
     `t${i}`,
-    image({ layers: [shared, layer(`${repository} image ${i}`, "oci")], format: "oci" }),
+    cellImage(ctx, { layers: [shared, cellLayer(ctx, `${repository} image ${i}`)] }, repository, `t${i}`),
   ]);
   for (let at = 0; at < images.length; at += PUSH_CONCURRENCY) {
     await Promise.all(
@@ -96,12 +92,12 @@ async function killMidway(ctx: ScenarioContext, argv: string[], fraction: number
 export const killedApplyResumes: Scenario = {
   name: "killed-apply-resumes",
   description: `delete of a ${IMAGES}-tag repository killed mid-way; kept tags elsewhere still pull; the same command again finishes`,
-  requires: ["oci-manifest"],
   async run(ctx) {
-    const shared = layer("killed apply shared layer", "oci");
+    // In the cell's best image kind (OCI, schema2 or schema1).
+    const shared = cellLayer(ctx, "killed apply shared layer");
     const kept: [string, TestManifest][] = Array.from({ length: KEPT_TAGS }, (_, i) => [
       `k${i}`,
-      image({ layers: [shared, layer(`kept ${i}`, "oci")], format: "oci" }),
+      cellImage(ctx, { layers: [shared, cellLayer(ctx, `kept ${i}`)] }, "test/kept", `k${i}`),
     ]);
     for (const [tag, m] of kept) await pushManifest({ url: ctx.url }, "test/kept", m, tag);
 

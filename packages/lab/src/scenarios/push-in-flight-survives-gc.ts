@@ -1,15 +1,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import {
-  expectPullable,
-  image,
-  layer,
-  pushBlob,
-  pushManifest,
-  type TestBlob,
-  type TestManifest,
-} from "@regsweep/testbed";
+import { expectPullable, pushBlob, pushManifest, type TestBlob, type TestManifest } from "@regsweep/testbed";
 import { check, expectExit, type Scenario } from "../scenario.js";
+import { cellImage, cellLayer } from "../scenario-images.js";
 
 function blobDataPath(storageRoot: string, digest: string): string {
   const hex = digest.slice("sha256:".length);
@@ -25,16 +18,15 @@ async function pushBlobsOnly(url: string, repository: string, img: TestManifest)
 /**
  * A push in flight survives gc: blobs uploaded without a manifest yet are young, so `gc` with the default
  * kind of grace (1h) keeps them and the client can finish its push; with `--grace 0` (nothing in flight,
- * the operator says) they are unreferenced and go.
+ * the operator says) they are unreferenced and go. In the cell's best image kind (OCI, schema2 or schema1).
  */
 export const pushInFlightSurvivesGc: Scenario = {
   name: "push-in-flight-survives-gc",
   description:
     "blobs pushed without a manifest survive gc --grace 1h and the push then completes; gc --grace 0 removes such blobs",
-  requires: ["oci-manifest"],
   async run(ctx) {
     const repository = "test/in-flight";
-    const inFlight = image({ layers: [layer("in flight layer", "oci")], format: "oci" });
+    const inFlight = cellImage(ctx, { layers: [cellLayer(ctx, "in flight layer")] }, repository, "1");
     const blobs = await pushBlobsOnly(ctx.url, repository, inFlight);
     ctx.log(`in flight: ${blobs.map((b) => b.digest).join(" ")} for manifest ${inFlight.digest}`);
 
@@ -49,7 +41,7 @@ export const pushInFlightSurvivesGc: Scenario = {
     await pushManifest({ url: ctx.url }, repository, inFlight, "1");
     await expectPullable(ctx.host, `${repository}:1`, inFlight.digest);
 
-    const abandoned = image({ layers: [layer("abandoned layer", "oci")], format: "oci" });
+    const abandoned = cellImage(ctx, { layers: [cellLayer(ctx, "abandoned layer")] }, repository, "2");
     const abandonedBlobs = await pushBlobsOnly(ctx.url, repository, abandoned);
     expectExit(await ctx.regsweep(["gc"], { grace: "0" }), 0, "gc --grace 0");
     for (const b of abandonedBlobs) {

@@ -5,14 +5,13 @@ import {
   catalog,
   expectNotPullable,
   expectPullable,
-  image,
-  layer,
   pushManifest,
   type TestBlob,
   type TestManifest,
   tags,
 } from "@regsweep/testbed";
 import { check, expectExit, type Scenario, type ScenarioContext } from "../scenario.js";
+import { cellImage, cellImageKind, cellLayer } from "../scenario-images.js";
 import { registryDataDir, snapshotStorage } from "../storage-tree.js";
 
 /** The policy under test: one rule per repository family, each with a different kind of keep. */
@@ -58,21 +57,26 @@ interface Pushed {
 async function pushAll(ctx: ScenarioContext): Promise<Pushed> {
   const target = { url: ctx.url };
   // One layer in a deleted web tag and a kept app tag: it must stay (blobs are judged registry-wide).
-  const shared = layer("layer shared by web:dev-1 and app/api:2.0.0");
+  const shared = cellLayer(ctx, "layer shared by web:dev-1 and app/api:2.0.0");
+  // Untagged manifests first: pushed by digest, or for schema1 (no PUT by digest on 2.2) as batch:nightly,
+  // which the tagged push below then moves away from them.
+  const untaggedAs = cellImageKind(ctx) === "schema1" ? "nightly" : undefined;
+  const untaggedImage = (text: string) =>
+    cellImage(ctx, { layers: [cellLayer(ctx, text)] }, "batch", untaggedAs ?? "untagged");
+  const oldUntagged = [untaggedImage("batch old 1"), untaggedImage("batch old 2")];
+  const freshUntagged = untaggedImage("batch fresh");
+  for (const m of [...oldUntagged, freshUntagged]) await pushManifest(target, "batch", m, untaggedAs);
   const tagged = new Map<string, TestManifest>();
   for (const [repository, expected] of Object.entries(EXPECTED)) {
     for (const tag of [...expected.kept, ...expected.deleted]) {
-      const layers: TestBlob[] = [layer(`${repository}:${tag}`)];
+      const layers: TestBlob[] = [cellLayer(ctx, `${repository}:${tag}`)];
       if (`${repository}:${tag}` === "web:dev-1" || `${repository}:${tag}` === "app/api:2.0.0")
         layers.push(shared);
-      const img = image({ layers });
+      const img = cellImage(ctx, { layers }, repository, tag);
       await pushManifest(target, repository, img, tag);
       tagged.set(`${repository}:${tag}`, img);
     }
   }
-  const oldUntagged = [image({ layers: [layer("batch old 1")] }), image({ layers: [layer("batch old 2")] })];
-  const freshUntagged = image({ layers: [layer("batch fresh")] });
-  for (const m of [...oldUntagged, freshUntagged]) await pushManifest(target, "batch", m);
   // Untagged age is the revision link's mtime: make the old ones a month old.
   const month = new Date(Date.now() - 30 * DAY_MS);
   for (const m of oldUntagged) {
@@ -98,7 +102,6 @@ export const retentionPolicyFileOverSeveralRepositories: Scenario = {
   name: "retention-policy-file-over-several-repositories",
   description:
     "retain --policy: last 2 by semver in app/*, latest+release-* in web, untagged older than 7d in batch; misc untouched; check passes",
-  requires: ["schema2"],
   async run(ctx) {
     const pushed = await pushAll(ctx);
     const dir = await mkdtemp(join(tmpdir(), "regsweep-lab-policy-"));
