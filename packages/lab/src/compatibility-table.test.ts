@@ -27,7 +27,9 @@ const report: MatrixReport = {
 
 test("a run's figures say where it ran; versions no run covered are planned from the table, not run", () => {
   const table = renderCompatibilityTable([report], allScenarios);
-  expect(table).toContain("| 2.8.3 | schema1 | 1 of 2 | 1 | 0 | 0 | 1: b (why) | process runtime, 2026-12-01 |");
+  expect(table).toContain(
+    "| 2.8.3 | schema1 | 1 of 2 | 1 | 0 | 0 | 1: b (why) | process runtime, 2026-12-01 |",
+  );
   // 2.2.1 was not run: its native row comes from the version table, marked as such.
   expect(table).toMatch(/\| 2\.2\.1 \| native \| \d+ of \d+ \(planned\) \|.*not run here/);
   expect(table).not.toMatch(/\| 2\.8\.3 \| native/);

@@ -209,9 +209,13 @@ export function createLabProgram(
       for (const dir of opts.reports) {
         const file = join(dir, "matrix.json");
         const text = await readFile(file, "utf8").catch((error: unknown) => {
-          throw new LabError("lab.report.missing", `no ${file}: run ./dev matrix with that fixture mode first`, {
-            cause: error,
-          });
+          throw new LabError(
+            "lab.report.missing",
+            `no ${file}: run ./dev matrix with that fixture mode first`,
+            {
+              cause: error,
+            },
+          );
         });
         const report = JSON.parse(text) as MatrixReport;
         if (!report.summary || !report.fixtureMode)
@@ -221,7 +225,10 @@ export function createLabProgram(
         reports.push(report);
       }
       const readme = await readFile(opts.readme, "utf8");
-      await writeFile(opts.readme, replaceCompatibilityTable(readme, renderCompatibilityTable(reports, allScenarios)));
+      await writeFile(
+        opts.readme,
+        replaceCompatibilityTable(readme, renderCompatibilityTable(reports, allScenarios)),
+      );
       io.out(`${opts.readme}: compatibility table from ${reports.length} matrix run(s)\n`);
     });
   return program;

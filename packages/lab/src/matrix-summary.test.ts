@@ -49,7 +49,12 @@ test("summarizeCells counts each verdict per version", () => {
   });
   const [a, b] = summarizeCells(
     ["2.8.2", "2.8.3"],
-    [cell("2.8.2", "pass"), cell("2.8.2", "skip"), cell("2.8.3", "FAIL"), cell("2.8.3", "expected-difference")],
+    [
+      cell("2.8.2", "pass"),
+      cell("2.8.2", "skip"),
+      cell("2.8.3", "FAIL"),
+      cell("2.8.3", "expected-difference"),
+    ],
   );
   expect(a).toEqual({
     version: "2.8.2",
