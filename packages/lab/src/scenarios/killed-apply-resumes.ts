@@ -4,6 +4,7 @@ import {
   catalog,
   expectNotPullable,
   expectPullable,
+  pushBlob,
   pushManifest,
   type TestBlob,
   type TestManifest,
@@ -30,6 +31,9 @@ async function pushMany(ctx: ScenarioContext, repository: string, shared: TestBl
     `t${i}`,
     cellImage(ctx, { layers: [shared, cellLayer(ctx, `${repository} image ${i}`)] }, repository, `t${i}`),
   ]);
+  // The shared layer first: concurrent uploads of one blob to one repository race in the registry
+  // (seen on 2.8.3: DIGEST_INVALID, then MANIFEST_BLOB_UNKNOWN for the manifest).
+  await pushBlob({ url: ctx.url }, repository, shared);
   for (let at = 0; at < images.length; at += PUSH_CONCURRENCY) {
     await Promise.all(
       images
