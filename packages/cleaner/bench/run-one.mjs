@@ -6,10 +6,10 @@ import { spawn } from "node:child_process";
 import { unlinkSync, writeFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { checkInventory } from "../dist/check-storage.js";
-import { FileIoPool } from "../dist/file-io-pool.js";
 import { applyPlan, limitHeapGrowth, planDeletion, readStorageInventory } from "../dist/index.js";
-import { ownDir } from "../dist/plan-paths.js";
+import { checkInventory } from "../dist/plan/check-storage.js";
+import { ownDir } from "../dist/plan/plan-paths.js";
+import { FileIoPool } from "../dist/stores/fs/file-io-pool.js";
 
 const [mode, root, threadsArg] = process.argv.slice(2);
 const ioThreads = threadsArg ? Number(threadsArg) : undefined;

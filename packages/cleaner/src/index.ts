@@ -1,44 +1,4 @@
 export {
-  type ApplyOptions,
-  type ApplyReport,
-  applyPlan,
-  type SkipCode,
-  type SkippedAction,
-} from "./apply-plan.js";
-export {
-  type BlobMismatch,
-  type BlobVerifyReport,
-  type CheckProblem,
-  type CheckProblemCode,
-  type CheckReport,
-  checkInventory,
-  type Orphan,
-  type OrphanGroup,
-  type TagCheck,
-  type VerifyBlobOptions,
-  verifyBlobDigests,
-} from "./check-storage.js";
-export { type Digest, isDigest, parseDigest } from "./digest.js";
-export { parseDuration } from "./duration.js";
-export {
-  DescriptorCacheError,
-  InvalidReferenceError,
-  InvalidRequestError,
-  LockHeldError,
-  ManifestNotFoundError,
-  NotAStorageTreeError,
-  PlanFileError,
-  RegsweepError,
-  type RegsweepErrorCode,
-  RepositoryNotFoundError,
-  StaleCacheError,
-  StalePlanError,
-  StorageIoError,
-  TagNotFoundError,
-  type ToolErrorCode,
-} from "./errors.js";
-export { limitHeapGrowth } from "./heap-growth.js";
-export {
   applyOnlinePlan,
   type OnlineApplyOptions,
   type OnlineApplyReport,
@@ -87,18 +47,6 @@ export {
   redactUrl,
   registryBaseUrl,
 } from "./http/registry-client.js";
-export type {
-  BlobInfo,
-  Finding,
-  FindingCode,
-  Inventory,
-  LayerLinkInfo,
-  RepositoryInventory,
-  RevisionInfo,
-  TagInfo,
-  UploadInfo,
-} from "./inventory.js";
-export { Journal, type PendingJournal } from "./journal.js";
 export {
   type BlobDescriptorCache,
   type RedisEndpoint,
@@ -111,6 +59,35 @@ export {
   RedisDescriptorEvictor,
 } from "./live/descriptor-cache-evictor.js";
 export type { LiveOptions, LiveReport } from "./live/live-deletion.js";
+export { type Digest, isDigest, parseDigest } from "./model/digest.js";
+export {
+  DescriptorCacheError,
+  InvalidReferenceError,
+  InvalidRequestError,
+  LockHeldError,
+  ManifestNotFoundError,
+  NotAStorageTreeError,
+  PlanFileError,
+  RegsweepError,
+  type RegsweepErrorCode,
+  RepositoryNotFoundError,
+  StaleCacheError,
+  StalePlanError,
+  StorageIoError,
+  TagNotFoundError,
+  type ToolErrorCode,
+} from "./model/errors.js";
+export type {
+  BlobInfo,
+  Finding,
+  FindingCode,
+  Inventory,
+  LayerLinkInfo,
+  RepositoryInventory,
+  RevisionInfo,
+  TagInfo,
+  UploadInfo,
+} from "./model/inventory.js";
 export {
   isManifestProblem,
   type ManifestInfo,
@@ -118,17 +95,8 @@ export {
   type ManifestProblem,
   parseManifest,
   sha256Digest,
-} from "./manifest.js";
-export { MANIFEST_MEDIA_TYPES, MediaType } from "./media-types.js";
-export {
-  isPlaceholderBlob,
-  isPlaceholderManifest,
-  makePlaceholder,
-  PLACEHOLDER_CONFIG_BYTES,
-  PLACEHOLDER_CONFIG_MEDIA_TYPE,
-  PLACEHOLDER_MANIFEST_BYTES,
-  type Placeholder,
-} from "./placeholder.js";
+} from "./model/manifest.js";
+export { MANIFEST_MEDIA_TYPES, MediaType } from "./model/media-types.js";
 export type {
   KeptNote,
   Plan,
@@ -138,18 +106,40 @@ export type {
   PlanSummary,
   RepositorySnapshot,
   TagMethod,
-} from "./plan.js";
-export { DEFAULT_PLAN_OPTIONS, planDeletion, referrerTagSubject } from "./plan-deletion.js";
-export { parsePlanJson, planJsonChunks, readPlanFile } from "./plan-json.js";
-export { actionFiles, actionPath, ownDir } from "./plan-paths.js";
-export { type ReadStorageOptions, readStorageInventory } from "./read-storage-inventory.js";
+} from "./model/plan.js";
 export {
   formatReference,
   parseReference,
   type Reference,
   validateRepositoryName,
   validateTag,
-} from "./reference.js";
+} from "./model/reference.js";
+export {
+  isPlaceholderBlob,
+  isPlaceholderManifest,
+  makePlaceholder,
+  PLACEHOLDER_CONFIG_BYTES,
+  PLACEHOLDER_CONFIG_MEDIA_TYPE,
+  PLACEHOLDER_MANIFEST_BYTES,
+  type Placeholder,
+} from "./placeholder.js";
+export {
+  type BlobMismatch,
+  type BlobVerifyReport,
+  type CheckProblem,
+  type CheckProblemCode,
+  type CheckReport,
+  checkInventory,
+  type Orphan,
+  type OrphanGroup,
+  type TagCheck,
+  type VerifyBlobOptions,
+  verifyBlobDigests,
+} from "./plan/check-storage.js";
+export { DEFAULT_PLAN_OPTIONS, planDeletion, referrerTagSubject } from "./plan/plan-deletion.js";
+export { parsePlanJson, planJsonChunks, readPlanFile } from "./plan/plan-json.js";
+export { actionFiles, actionPath, ownDir } from "./plan/plan-paths.js";
+export { type RepositorySpace, type SpaceReport, summarizeSpace } from "./plan/space-usage.js";
 export { attributeFreedBytes } from "./retention/attribute-freed-bytes.js";
 export { loadPolicy } from "./retention/load-policy.js";
 export { type ParsePolicyOptions, parseDigestList, parsePolicy } from "./retention/parse-policy.js";
@@ -173,9 +163,17 @@ export type {
 } from "./retention/policy.js";
 export { PolicyError } from "./retention/policy-error.js";
 export { readCreatedTimes } from "./retention/read-created-times.js";
-export { type RepositorySpace, type SpaceReport, summarizeSpace } from "./space-usage.js";
-export { lockStorage, STATE_DIR, type StorageLock } from "./storage-lock.js";
-export { parsePath, pathFor, type StoragePath } from "./storage-paths.js";
+export {
+  type ApplyOptions,
+  type ApplyReport,
+  applyPlan,
+  type SkipCode,
+  type SkippedAction,
+} from "./storage/apply-plan.js";
+export { Journal, type PendingJournal } from "./storage/journal.js";
+export { type ReadStorageOptions, readStorageInventory } from "./storage/read-storage-inventory.js";
+export { lockStorage, STATE_DIR, type StorageLock } from "./storage/storage-lock.js";
+export { parsePath, pathFor, type StoragePath } from "./storage/storage-paths.js";
 export { createS3Client, DEFAULT_S3_MAX_ATTEMPTS, type S3RequestCounts } from "./stores/s3/s3-client.js";
 export {
   DEFAULT_S3_CONCURRENCY,
@@ -191,3 +189,5 @@ export {
   s3TargetFromRegistryConfig,
   s3TargetFromUrl,
 } from "./stores/s3/s3-target.js";
+export { parseDuration } from "./util/duration.js";
+export { limitHeapGrowth } from "./util/heap-growth.js";

@@ -1,8 +1,7 @@
 import { image, layer } from "@regsweep/testbed";
 import { describe, expect, it } from "vitest";
-import { applyPlan } from "./apply-plan.js";
-import type { Digest } from "./digest.js";
-import { parseManifest } from "./manifest.js";
+import type { Digest } from "./model/digest.js";
+import { parseManifest } from "./model/manifest.js";
 import {
   isPlaceholderBlob,
   isPlaceholderManifest,
@@ -11,8 +10,9 @@ import {
   PLACEHOLDER_CONFIG_BYTES,
   PLACEHOLDER_MANIFEST_BYTES,
 } from "./placeholder.js";
-import { planDeletion } from "./plan-deletion.js";
-import { readStorageInventory } from "./read-storage-inventory.js";
+import { planDeletion } from "./plan/plan-deletion.js";
+import { applyPlan } from "./storage/apply-plan.js";
+import { readStorageInventory } from "./storage/read-storage-inventory.js";
 import { useStorageTree } from "./test-support/storage-tree.js";
 
 /** A placeholder as a TestManifest the storage-tree writer can push. */

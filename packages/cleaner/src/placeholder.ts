@@ -10,10 +10,10 @@
  * the next run (online or offline) finishes that delete; `gc` removes the blobs whatever their age.
  */
 import { randomBytes } from "node:crypto";
-import type { Digest } from "./digest.js";
-import type { ManifestInfo } from "./manifest.js";
-import { sha256Digest } from "./manifest.js";
-import { MediaType } from "./media-types.js";
+import type { Digest } from "./model/digest.js";
+import type { ManifestInfo } from "./model/manifest.js";
+import { sha256Digest } from "./model/manifest.js";
+import { MediaType } from "./model/media-types.js";
 
 /** The config media type that marks a placeholder manifest (read from the manifest, no blob fetch needed). */
 export const PLACEHOLDER_CONFIG_MEDIA_TYPE = "application/vnd.regsweep.placeholder.config.v1+json";

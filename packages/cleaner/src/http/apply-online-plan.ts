@@ -1,8 +1,8 @@
 import pLimit from "p-limit";
-import type { ApplyReport, SkipCode, SkippedAction } from "../apply-plan.js";
-import type { Digest } from "../digest.js";
-import { InvalidRequestError } from "../errors.js";
-import type { Plan, PlanAction, TagMethod } from "../plan.js";
+import type { Digest } from "../model/digest.js";
+import { InvalidRequestError } from "../model/errors.js";
+import type { Plan, PlanAction, TagMethod } from "../model/plan.js";
+import type { ApplyReport, SkipCode, SkippedAction } from "../storage/apply-plan.js";
 import { deleteTagByPlaceholder, type PlaceholderHooks, resolveDigest } from "./delete-tag-by-placeholder.js";
 import { RegistryDeleteDisabledError } from "./http-errors.js";
 import { listAll } from "./paginate.js";

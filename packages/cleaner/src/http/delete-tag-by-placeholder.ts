@@ -1,4 +1,4 @@
-import type { Digest } from "../digest.js";
+import type { Digest } from "../model/digest.js";
 import { makePlaceholder } from "../placeholder.js";
 import { RegistryProtocolError } from "./http-errors.js";
 import { MANIFEST_ACCEPT } from "./read-registry-inventory.js";

@@ -2,7 +2,7 @@
  * Errors of the online (Registry HTTP API v2) backend, with stable dotted codes like the rest of the library.
  * Messages carry redacted URLs only: never a password, a token or an Authorization header.
  */
-import { RegsweepError } from "../errors.js";
+import { RegsweepError } from "../model/errors.js";
 
 /** A registry answered with an HTTP error we did not expect (structured: status, registry error code, method, URL). */
 export class RegistryHttpError extends RegsweepError {

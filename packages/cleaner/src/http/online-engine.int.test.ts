@@ -19,9 +19,9 @@ import {
   writeHtpasswd,
 } from "@regsweep/testbed";
 import { afterAll, describe, expect, it } from "vitest";
-import type { Plan, PlanRequest } from "../plan.js";
-import { planDeletion } from "../plan-deletion.js";
-import { readStorageInventory } from "../read-storage-inventory.js";
+import type { Plan, PlanRequest } from "../model/plan.js";
+import { planDeletion } from "../plan/plan-deletion.js";
+import { readStorageInventory } from "../storage/read-storage-inventory.js";
 import { applyOnlinePlan } from "./apply-online-plan.js";
 import { RegistryAuthError, RegistryDeleteDisabledError, RegistryUnreachableError } from "./http-errors.js";
 import { readRegistryInventory } from "./read-registry-inventory.js";

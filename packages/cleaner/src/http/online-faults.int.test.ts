@@ -10,7 +10,7 @@ import {
   startRegistryProcess,
 } from "@regsweep/testbed";
 import { afterAll, describe, expect, it } from "vitest";
-import { planDeletion } from "../plan-deletion.js";
+import { planDeletion } from "../plan/plan-deletion.js";
 import { applyOnlinePlan } from "./apply-online-plan.js";
 import { readRegistryInventory } from "./read-registry-inventory.js";
 import { RegistryClient } from "./registry-client.js";

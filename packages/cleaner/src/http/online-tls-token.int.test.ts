@@ -15,7 +15,7 @@ import {
   startRegistryProcess,
 } from "@regsweep/testbed";
 import { afterAll, describe, expect, it } from "vitest";
-import { planDeletion } from "../plan-deletion.js";
+import { planDeletion } from "../plan/plan-deletion.js";
 import { applyOnlinePlan } from "./apply-online-plan.js";
 import { RegistryAuthError, RegistryTlsError } from "./http-errors.js";
 import { readRegistryInventory } from "./read-registry-inventory.js";

@@ -1,10 +1,10 @@
 import { image, index, layer } from "@regsweep/testbed";
 import { describe, expect, it } from "vitest";
-import type { Digest } from "../digest.js";
-import type { Inventory } from "../inventory.js";
-import { parseManifest } from "../manifest.js";
-import type { PlanRequest } from "../plan.js";
-import { planDeletion } from "../plan-deletion.js";
+import type { Digest } from "../model/digest.js";
+import type { Inventory } from "../model/inventory.js";
+import { parseManifest } from "../model/manifest.js";
+import type { PlanRequest } from "../model/plan.js";
+import { planDeletion } from "../plan/plan-deletion.js";
 import { planTagMethods } from "./plan-tag-methods.js";
 import { capabilitiesFrom, type RegistryCapabilities } from "./probe-registry.js";
 

@@ -1,4 +1,4 @@
-import type { Plan, PlanAction, TagMethod } from "../plan.js";
+import type { Plan, PlanAction, TagMethod } from "../model/plan.js";
 import type { RegistryCapabilities } from "./probe-registry.js";
 
 /** Choices the operator makes about tag deletes online. */

@@ -11,9 +11,9 @@ import {
   startRegistryProcess,
 } from "@regsweep/testbed";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Digest } from "../digest.js";
-import { readStorageInventory } from "../read-storage-inventory.js";
+import type { Digest } from "../model/digest.js";
 import { readCreatedTimes } from "../retention/read-created-times.js";
+import { readStorageInventory } from "../storage/read-storage-inventory.js";
 import { readRegistryCreatedTimes } from "./read-registry-created-times.js";
 import { readRegistryInventory } from "./read-registry-inventory.js";
 import { RegistryClient } from "./registry-client.js";

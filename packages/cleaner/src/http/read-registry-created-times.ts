@@ -1,6 +1,6 @@
-import type { Digest } from "../digest.js";
-import type { Inventory } from "../inventory.js";
-import { isManifestProblem } from "../manifest.js";
+import type { Digest } from "../model/digest.js";
+import type { Inventory } from "../model/inventory.js";
+import { isManifestProblem } from "../model/manifest.js";
 import { fetchManifest } from "./read-registry-inventory.js";
 import type { RegistryClient } from "./registry-client.js";
 

@@ -1,4 +1,4 @@
-import { type Digest, isDigest } from "../digest.js";
+import { type Digest, isDigest } from "../model/digest.js";
 import type {
   BlobInfo,
   Finding,
@@ -7,15 +7,15 @@ import type {
   RepositoryInventory,
   RevisionInfo,
   TagInfo,
-} from "../inventory.js";
+} from "../model/inventory.js";
 import {
   isManifestProblem,
   type ManifestInfo,
   type ManifestProblem,
   parseManifest,
   sha256Digest,
-} from "../manifest.js";
-import { MANIFEST_MEDIA_TYPES, MediaType } from "../media-types.js";
+} from "../model/manifest.js";
+import { MANIFEST_MEDIA_TYPES, MediaType } from "../model/media-types.js";
 import { isPlaceholderManifest } from "../placeholder.js";
 import { RegistryHttpError, RegistryProtocolError } from "./http-errors.js";
 import { listAll } from "./paginate.js";

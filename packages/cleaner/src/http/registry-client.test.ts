@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sha256Digest } from "../manifest.js";
+import { sha256Digest } from "../model/manifest.js";
 import { RegistryTlsError } from "./http-errors.js";
 import { nextLink } from "./paginate.js";
 import { schema1CanonicalDigest } from "./read-registry-inventory.js";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { image, layer, pushManifest, startRedisServer, startRegistryProcess } from "@regsweep/testbed";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
-import { pathFor } from "../storage-paths.js";
+import { pathFor } from "../storage/storage-paths.js";
 import { RedisDescriptorEvictor } from "./descriptor-cache-evictor.js";
 
 const head = async (url: string) => (await fetch(url, { method: "HEAD" })).status;

@@ -1,5 +1,5 @@
 import { Redis } from "ioredis";
-import { DescriptorCacheError } from "../errors.js";
+import { DescriptorCacheError } from "../model/errors.js";
 import type { RedisEndpoint } from "./blob-descriptor-cache.js";
 
 /** What a live deletion removed, as the registry's cache knows it: a blob, or a repository's link to one. */

@@ -1,4 +1,4 @@
-import type { Plan, PlanAction } from "../plan.js";
+import type { Plan, PlanAction } from "../model/plan.js";
 import type { Store } from "../stores/store.js";
 import type { DescriptorCacheEvictor, EvictionEntry } from "./descriptor-cache-evictor.js";
 import { actionKey, keyFile, markLive } from "./live-mark.js";

@@ -1,12 +1,12 @@
-import type { Digest } from "../digest.js";
-import { isDigest } from "../digest.js";
-import { findRepositories } from "../find-repositories.js";
-import { chunks, forEachLimited } from "../for-each-limited.js";
-import { isManifestProblem, parseManifest } from "../manifest.js";
-import type { Plan, PlanAction, RepositorySnapshot } from "../plan.js";
-import { pathFor } from "../storage-paths.js";
+import type { Digest } from "../model/digest.js";
+import { isDigest } from "../model/digest.js";
+import { isManifestProblem, parseManifest } from "../model/manifest.js";
+import type { Plan, PlanAction, RepositorySnapshot } from "../model/plan.js";
+import { findRepositories } from "../storage/find-repositories.js";
+import { pathFor } from "../storage/storage-paths.js";
 import { settled } from "../stores/outcome.js";
 import type { Store } from "../stores/store.js";
+import { chunks, forEachLimited } from "../util/for-each-limited.js";
 
 const join = (...parts: string[]) => parts.join("/");
 

@@ -1,5 +1,5 @@
 import pLimit from "p-limit";
-import { STATE_DIR } from "../storage-lock.js";
+import { STATE_DIR } from "../storage/storage-lock.js";
 import { settled } from "../stores/outcome.js";
 import type { Store } from "../stores/store.js";
 

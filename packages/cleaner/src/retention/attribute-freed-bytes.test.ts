@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planDeletion } from "../plan-deletion.js";
+import { planDeletion } from "../plan/plan-deletion.js";
 import { attributeFreedBytes } from "./attribute-freed-bytes.js";
 import { fixtureInventory } from "./inventory-fixture.js";
 import { planRetention } from "./plan-retention.js";

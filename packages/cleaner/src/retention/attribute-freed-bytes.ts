@@ -1,7 +1,7 @@
-import type { Digest } from "../digest.js";
-import type { Inventory } from "../inventory.js";
-import { isManifestProblem } from "../manifest.js";
-import type { Plan } from "../plan.js";
+import type { Digest } from "../model/digest.js";
+import type { Inventory } from "../model/inventory.js";
+import { isManifestProblem } from "../model/manifest.js";
+import type { Plan } from "../model/plan.js";
 import type { Decision } from "./policy.js";
 
 /**

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import type { Digest } from "../digest.js";
-import type { Inventory, RepositoryInventory } from "../inventory.js";
-import type { ManifestInfo } from "../manifest.js";
+import type { Digest } from "../model/digest.js";
+import type { Inventory, RepositoryInventory } from "../model/inventory.js";
+import type { ManifestInfo } from "../model/manifest.js";
 
 /** A digest named by a short label, so tests can say `img1` instead of 64 hex digits. */
 export function labelDigest(label: string): Digest {

@@ -1,7 +1,7 @@
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
-import { type Digest, isDigest } from "../digest.js";
-import { parseDuration } from "../duration.js";
-import { RegsweepError } from "../errors.js";
+import { type Digest, isDigest } from "../model/digest.js";
+import { RegsweepError } from "../model/errors.js";
+import { parseDuration } from "../util/duration.js";
 import { compilePattern } from "./name-matcher.js";
 import { parseWindowDate } from "./parse-window-date.js";
 import type {

@@ -1,4 +1,4 @@
-import { InvalidRequestError } from "../errors.js";
+import { InvalidRequestError } from "../model/errors.js";
 
 const DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
 

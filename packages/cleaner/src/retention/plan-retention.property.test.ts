@@ -1,12 +1,12 @@
 import { image, layer } from "@regsweep/testbed";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { applyPlan } from "../apply-plan.js";
-import type { Digest } from "../digest.js";
-import type { Inventory } from "../inventory.js";
-import type { Plan } from "../plan.js";
-import { planDeletion } from "../plan-deletion.js";
-import { readStorageInventory } from "../read-storage-inventory.js";
+import type { Digest } from "../model/digest.js";
+import type { Inventory } from "../model/inventory.js";
+import type { Plan } from "../model/plan.js";
+import { planDeletion } from "../plan/plan-deletion.js";
+import { applyPlan } from "../storage/apply-plan.js";
+import { readStorageInventory } from "../storage/read-storage-inventory.js";
 import { useStorageTree } from "../test-support/storage-tree.js";
 import { treeFiles } from "../test-support/tree-files.js";
 import { type FixtureRepo, fixtureInventory, labelDigest } from "./inventory-fixture.js";

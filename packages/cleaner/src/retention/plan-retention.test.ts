@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Digest } from "../digest.js";
-import { planDeletion } from "../plan-deletion.js";
+import type { Digest } from "../model/digest.js";
+import { planDeletion } from "../plan/plan-deletion.js";
 import { type FixtureRepo, fixtureInventory, labelDigest } from "./inventory-fixture.js";
 import { planRetention, tagSemver } from "./plan-retention.js";
 import type { KeepCondition, RetentionRule } from "./policy.js";

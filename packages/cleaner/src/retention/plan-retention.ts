@@ -1,9 +1,9 @@
 import semver from "semver";
-import type { Digest } from "../digest.js";
-import type { Inventory, RepositoryInventory, TagInfo } from "../inventory.js";
-import { isManifestProblem } from "../manifest.js";
-import type { PlanRequest } from "../plan.js";
-import { referrerTagSubject } from "../plan-deletion.js";
+import type { Digest } from "../model/digest.js";
+import type { Inventory, RepositoryInventory, TagInfo } from "../model/inventory.js";
+import { isManifestProblem } from "../model/manifest.js";
+import type { PlanRequest } from "../model/plan.js";
+import { referrerTagSubject } from "../plan/plan-deletion.js";
 import { compilePattern, compileSelector, patternText } from "./name-matcher.js";
 import type {
   Decision,

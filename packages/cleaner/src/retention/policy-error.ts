@@ -1,4 +1,4 @@
-import { RegsweepError } from "../errors.js";
+import { RegsweepError } from "../model/errors.js";
 
 /** A retention policy that cannot be used as written; `line` points into the policy file when known. */
 export class PolicyError extends RegsweepError {

@@ -1,4 +1,4 @@
-import type { Digest } from "../digest.js";
+import type { Digest } from "../model/digest.js";
 
 /**
  * A retention policy as data: rules select repositories and tags, then say what to keep; everything else in

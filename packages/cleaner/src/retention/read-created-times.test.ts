@@ -1,7 +1,7 @@
 import { image, index, layer } from "@regsweep/testbed";
 import { describe, expect, it } from "vitest";
-import type { Digest } from "../digest.js";
-import { readStorageInventory } from "../read-storage-inventory.js";
+import type { Digest } from "../model/digest.js";
+import { readStorageInventory } from "../storage/read-storage-inventory.js";
 import { useStorageTree } from "../test-support/storage-tree.js";
 import { readCreatedTimes } from "./read-created-times.js";
 

@@ -1,7 +1,7 @@
-import type { Digest } from "../digest.js";
-import type { Inventory } from "../inventory.js";
-import { isManifestProblem } from "../manifest.js";
-import { pathFor } from "../storage-paths.js";
+import type { Digest } from "../model/digest.js";
+import type { Inventory } from "../model/inventory.js";
+import { isManifestProblem } from "../model/manifest.js";
+import { pathFor } from "../storage/storage-paths.js";
 import { settled } from "../stores/outcome.js";
 import type { Store } from "../stores/store.js";
 import { type StoreTarget, useStore } from "../stores/use-store.js";

@@ -13,11 +13,11 @@ import {
   startRegistryProcess,
 } from "@regsweep/testbed";
 import { afterEach, describe, expect, it } from "vitest";
-import { applyPlan } from "../apply-plan.js";
-import type { Digest } from "../digest.js";
-import { planDeletion } from "../plan-deletion.js";
-import { readStorageInventory } from "../read-storage-inventory.js";
-import { pathFor } from "../storage-paths.js";
+import type { Digest } from "../model/digest.js";
+import { planDeletion } from "../plan/plan-deletion.js";
+import { applyPlan } from "../storage/apply-plan.js";
+import { readStorageInventory } from "../storage/read-storage-inventory.js";
+import { pathFor } from "../storage/storage-paths.js";
 import { planRetention } from "./plan-retention.js";
 import type { RetentionPolicy } from "./policy.js";
 import { readCreatedTimes } from "./read-created-times.js";

@@ -1,4 +1,4 @@
-import { StorageIoError } from "../errors.js";
+import { StorageIoError } from "../model/errors.js";
 import { isStoreFailure, isStoreMissing, type Store, type StoreOutcome } from "./store.js";
 
 /**

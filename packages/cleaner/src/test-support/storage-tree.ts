@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { TestBlob, TestManifest } from "@regsweep/testbed";
 import { onTestFinished } from "vitest";
-import type { Digest } from "../digest.js";
-import { pathFor, type StoragePath } from "../storage-paths.js";
+import type { Digest } from "../model/digest.js";
+import { pathFor, type StoragePath } from "../storage/storage-paths.js";
 
 /** A tag: its current manifest, and older manifests it pointed to before (its index history). */
 export type TagSpec = TestManifest | { current: TestManifest; history: TestManifest[] };

@@ -1,8 +1,7 @@
 import { closeSync, createReadStream, mkdirSync, openSync, writeSync } from "node:fs";
 import { appendFile, mkdir, rename, rm, rmdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { StorageIoError } from "../../errors.js";
-import { DEFAULT_IO_THREADS, FileIoPool } from "../../file-io-pool.js";
+import { StorageIoError } from "../../model/errors.js";
 import type {
   LazyInputs,
   Store,
@@ -15,6 +14,7 @@ import type {
   StoreStat,
   StoreWalkEntry,
 } from "../store.js";
+import { DEFAULT_IO_THREADS, FileIoPool } from "./file-io-pool.js";
 
 /** Folders listed per round of `walk`: enough for a full batch on every thread. */
 const WALK_ROUND = 256;

@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import { NotAStorageTreeError } from "../../errors.js";
-import { V2_ROOT } from "../../storage-paths.js";
+import { NotAStorageTreeError } from "../../model/errors.js";
+import { V2_ROOT } from "../../storage/storage-paths.js";
 import { FsStore, type FsStoreOptions } from "./fs-store.js";
 
 /**

@@ -12,7 +12,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import pLimit, { type LimitFunction } from "p-limit";
-import { StorageIoError } from "../../errors.js";
+import { StorageIoError } from "../../model/errors.js";
 import type {
   BlobFolderScan,
   LazyInputs,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InvalidRequestError } from "../../errors.js";
+import { InvalidRequestError } from "../../model/errors.js";
 import { rootDirectoryPrefix, s3Location, s3TargetFromRegistryConfig, s3TargetFromUrl } from "./s3-target.js";
 
 describe("rootDirectoryPrefix", () => {

@@ -1,4 +1,4 @@
-import { InvalidRequestError } from "../../errors.js";
+import { InvalidRequestError } from "../../model/errors.js";
 
 /** Where a registry's objects are and how to reach them; secrets only in `credentials`, never printed. */
 export interface S3Target {

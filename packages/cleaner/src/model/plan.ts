@@ -1,5 +1,5 @@
+import type { RegistryCapabilities } from "../http/probe-registry.js";
 import type { Digest } from "./digest.js";
-import type { RegistryCapabilities } from "./http/probe-registry.js";
 import type { Finding } from "./inventory.js";
 
 /** What the user asked for. Several requests can go into one plan. */

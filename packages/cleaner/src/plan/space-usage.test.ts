@@ -1,9 +1,9 @@
 import { image, layer } from "@regsweep/testbed";
 import { describe, expect, it } from "vitest";
+import { readStorageInventory } from "../storage/read-storage-inventory.js";
+import { useStorageTree } from "../test-support/storage-tree.js";
 import { planDeletion } from "./plan-deletion.js";
-import { readStorageInventory } from "./read-storage-inventory.js";
 import { summarizeSpace } from "./space-usage.js";
-import { useStorageTree } from "./test-support/storage-tree.js";
 
 describe("summarizeSpace", () => {
   it("splits each repository into unique and shared bytes and attributes what gc would free", async () => {

@@ -2,13 +2,13 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { image, layer } from "@regsweep/testbed";
 import { describe, expect, it } from "vitest";
-import { PlanFileError } from "./errors.js";
-import type { Plan } from "./plan.js";
+import { PlanFileError } from "../model/errors.js";
+import type { Plan } from "../model/plan.js";
+import { readStorageInventory } from "../storage/read-storage-inventory.js";
+import { useStorageTree } from "../test-support/storage-tree.js";
 import { planDeletion } from "./plan-deletion.js";
 import { parsePlanJson, planJsonChunks, readPlanFile, readPlanLines } from "./plan-json.js";
 import { actionFiles, actionPath } from "./plan-paths.js";
-import { readStorageInventory } from "./read-storage-inventory.js";
-import { useStorageTree } from "./test-support/storage-tree.js";
 
 const base = layer("base");
 const v1 = image({ layers: [base, layer("v1")], salt: "1" });

@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
 import pLimit from "p-limit";
-import { type Digest, parseDigest } from "./digest.js";
-import type { Finding, Inventory, RepositoryInventory } from "./inventory.js";
-import { isManifestProblem, type ManifestInfo } from "./manifest.js";
-import { pathFor } from "./storage-paths.js";
-import type { Store } from "./stores/store.js";
-import { type StoreTarget, useStore } from "./stores/use-store.js";
+import { type Digest, parseDigest } from "../model/digest.js";
+import type { Finding, Inventory, RepositoryInventory } from "../model/inventory.js";
+import { isManifestProblem, type ManifestInfo } from "../model/manifest.js";
+import { pathFor } from "../storage/storage-paths.js";
+import type { Store } from "../stores/store.js";
+import { type StoreTarget, useStore } from "../stores/use-store.js";
 
 /**
  * Why a tag cannot be pulled whole from storage. Each code names the first thing a registry would fail on

@@ -1,4 +1,4 @@
-import { type Digest, isDigest, parseDigest } from "./digest.js";
+import { type Digest, isDigest, parseDigest } from "../model/digest.js";
 
 /**
  * The filesystem driver's layout, as distribution's `registry/storage/paths.go` writes it (same in every

@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
-import { LockHeldError } from "./errors.js";
-import { settled } from "./stores/outcome.js";
-import { type StoreTarget, useStore } from "./stores/use-store.js";
+import { LockHeldError } from "../model/errors.js";
+import { settled } from "../stores/outcome.js";
+import { type StoreTarget, useStore } from "../stores/use-store.js";
 
 /** regsweep's own folder in a storage root, beside (not inside) `docker/`, so the registry never sees it. */
 export const STATE_DIR = ".regsweep";

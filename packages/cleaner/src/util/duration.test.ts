@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { InvalidRequestError } from "../model/errors.js";
 import { parseDuration } from "./duration.js";
-import { InvalidRequestError } from "./errors.js";
 
 describe("parseDuration", () => {
   it.each([

@@ -1,16 +1,23 @@
-import type { Digest } from "./digest.js";
+import type { Digest } from "../model/digest.js";
 import {
   InvalidRequestError,
   ManifestNotFoundError,
   RepositoryNotFoundError,
   TagNotFoundError,
-} from "./errors.js";
-import type { Inventory, RepositoryInventory } from "./inventory.js";
-import { isManifestProblem, type ManifestInfo } from "./manifest.js";
-import type { KeptNote, Plan, PlanAction, PlanOptions, PlanRequest, RepositorySnapshot } from "./plan.js";
+} from "../model/errors.js";
+import type { Inventory, RepositoryInventory } from "../model/inventory.js";
+import { isManifestProblem, type ManifestInfo } from "../model/manifest.js";
+import type {
+  KeptNote,
+  Plan,
+  PlanAction,
+  PlanOptions,
+  PlanRequest,
+  RepositorySnapshot,
+} from "../model/plan.js";
+import { validateRepositoryName, validateTag } from "../model/reference.js";
+import { BLOBS_ROOT, pathFor, REPOSITORIES_ROOT } from "../storage/storage-paths.js";
 import { ownDir } from "./plan-paths.js";
-import { validateRepositoryName, validateTag } from "./reference.js";
-import { BLOBS_ROOT, pathFor, REPOSITORIES_ROOT } from "./storage-paths.js";
 
 const HOUR = 3_600_000;
 

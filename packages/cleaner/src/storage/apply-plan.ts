@@ -1,16 +1,16 @@
-import { collectGarbage } from "./collect-garbage.js";
-import { InvalidRequestError } from "./errors.js";
-import { DEFAULT_REMOVE_THREADS } from "./file-io-pool.js";
+import { LiveDeletion, type LiveItem, type LiveOptions, type LiveReport } from "../live/live-deletion.js";
+import { Quarantine } from "../live/quarantine.js";
+import { InvalidRequestError } from "../model/errors.js";
+import type { Plan, PlanAction } from "../model/plan.js";
+import { actionFiles, actionPath, ownDir } from "../plan/plan-paths.js";
+import { DEFAULT_REMOVE_THREADS } from "../stores/fs/file-io-pool.js";
+import { settled } from "../stores/outcome.js";
+import type { StoreDeleted, StoreDeleteJob, StoreOutcome } from "../stores/store.js";
+import { type StoreTarget, useStore } from "../stores/use-store.js";
+import { collectGarbage } from "../util/collect-garbage.js";
 import { Journal } from "./journal.js";
-import { LiveDeletion, type LiveItem, type LiveOptions, type LiveReport } from "./live/live-deletion.js";
-import { Quarantine } from "./live/quarantine.js";
-import type { Plan, PlanAction } from "./plan.js";
-import { actionFiles, actionPath, ownDir } from "./plan-paths.js";
 import { pathFor } from "./storage-paths.js";
 import { liveLinks, staleRepositories } from "./storage-rechecks.js";
-import { settled } from "./stores/outcome.js";
-import type { StoreDeleted, StoreDeleteJob, StoreOutcome } from "./stores/store.js";
-import { type StoreTarget, useStore } from "./stores/use-store.js";
 
 /** Why an action was not carried out, as data (the `why` sentence is for people). */
 export type SkipCode =

@@ -2,11 +2,11 @@ import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { image, index, layer, referrer, type TestManifest } from "@regsweep/testbed";
 import { describe, expect, it } from "vitest";
+import type { Digest } from "../model/digest.js";
+import { readStorageInventory } from "../storage/read-storage-inventory.js";
+import { pathFor, type StoragePath } from "../storage/storage-paths.js";
+import { type TreeSpec, useStorageTree } from "../test-support/storage-tree.js";
 import { type CheckProblemCode, checkInventory, verifyBlobDigests } from "./check-storage.js";
-import type { Digest } from "./digest.js";
-import { readStorageInventory } from "./read-storage-inventory.js";
-import { pathFor, type StoragePath } from "./storage-paths.js";
-import { type TreeSpec, useStorageTree } from "./test-support/storage-tree.js";
 
 const base = layer("busybox rootfs");
 const app = layer("app layer");

@@ -1,5 +1,5 @@
-import type { PlanAction } from "./plan.js";
-import { pathFor } from "./storage-paths.js";
+import type { PlanAction } from "../model/plan.js";
+import { pathFor } from "../storage/storage-paths.js";
 
 /**
  * The root-relative path an action is about: the tag folder, the upload folder, the folder a prune removes,

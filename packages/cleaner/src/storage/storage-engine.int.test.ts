@@ -15,11 +15,11 @@ import {
   tags,
 } from "@regsweep/testbed";
 import { describe, expect, it } from "vitest";
+import type { PlanRequest } from "../model/plan.js";
+import { planDeletion } from "../plan/plan-deletion.js";
+import { treeFiles } from "../test-support/tree-files.js";
 import { applyPlan } from "./apply-plan.js";
-import type { PlanRequest } from "./plan.js";
-import { planDeletion } from "./plan-deletion.js";
 import { readStorageInventory } from "./read-storage-inventory.js";
-import { treeFiles } from "./test-support/tree-files.js";
 
 const versions = availableRegistryVersions();
 

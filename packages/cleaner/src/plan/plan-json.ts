@@ -1,12 +1,12 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
-import { type Digest, isDigest } from "./digest.js";
-import { PlanFileError } from "./errors.js";
-import type { Plan, PlanAction, TagMethod } from "./plan.js";
+import { type Digest, isDigest } from "../model/digest.js";
+import { PlanFileError } from "../model/errors.js";
+import type { Plan, PlanAction, TagMethod } from "../model/plan.js";
+import { validateRepositoryName, validateTag } from "../model/reference.js";
+import { BLOBS_ROOT, parsePath, REPOSITORIES_ROOT } from "../storage/storage-paths.js";
 import { actionFiles, actionPath } from "./plan-paths.js";
-import { validateRepositoryName, validateTag } from "./reference.js";
-import { BLOBS_ROOT, parsePath, REPOSITORIES_ROOT } from "./storage-paths.js";
 
 const FORMAT = "regsweep.plan/v1";
 const TAG_METHODS: readonly TagMethod[] = ["tag-delete", "placeholder", "digest"];

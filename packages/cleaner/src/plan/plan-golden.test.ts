@@ -3,12 +3,12 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { image, index, layer } from "@regsweep/testbed";
 import { expect, it } from "vitest";
-import type { Inventory } from "./inventory.js";
-import type { PlanOptions, PlanRequest } from "./plan.js";
+import type { Inventory } from "../model/inventory.js";
+import type { PlanOptions, PlanRequest } from "../model/plan.js";
+import { readStorageInventory } from "../storage/read-storage-inventory.js";
+import { type TreeSpec, useStorageTree } from "../test-support/storage-tree.js";
 import { planDeletion } from "./plan-deletion.js";
 import { planJsonChunks } from "./plan-json.js";
-import { readStorageInventory } from "./read-storage-inventory.js";
-import { type TreeSpec, useStorageTree } from "./test-support/storage-tree.js";
 
 // Everything fixed (salts, creation times): the same spec is the same tree, digest for digest.
 const created = "2024-01-02T03:04:05.000Z";
@@ -85,7 +85,7 @@ function pinned(inventory: Inventory): Inventory {
   return { ...inventory, source: "/var/lib/registry" };
 }
 
-const GOLDEN = join(import.meta.dirname, "..", "test-fixtures", "golden-plans.txt");
+const GOLDEN = join(import.meta.dirname, "..", "..", "test-fixtures", "golden-plans.txt");
 
 it("makes the same plan JSON, byte for byte, for the same storage tree (golden plans)", async () => {
   const root = await useStorageTree(spec);

@@ -1,5 +1,5 @@
 import ms from "ms";
-import { InvalidRequestError } from "./errors.js";
+import { InvalidRequestError } from "../model/errors.js";
 
 /** Parses a duration such as `0`, `90s`, `12h`, `30d` or `2w` into milliseconds; rejects negatives and nonsense. */
 export function parseDuration(text: string): number {

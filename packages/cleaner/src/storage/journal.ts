@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
-import { StorageIoError } from "./errors.js";
-import type { Plan } from "./plan.js";
-import { planJsonChunks, readPlanText } from "./plan-json.js";
+import { StorageIoError } from "../model/errors.js";
+import type { Plan } from "../model/plan.js";
+import { planJsonChunks, readPlanText } from "../plan/plan-json.js";
+import { settled } from "../stores/outcome.js";
+import type { Store } from "../stores/store.js";
+import { type StoreTarget, useStore } from "../stores/use-store.js";
 import { STATE_DIR } from "./storage-lock.js";
-import { settled } from "./stores/outcome.js";
-import type { Store } from "./stores/store.js";
-import { type StoreTarget, useStore } from "./stores/use-store.js";
 
 const PLAN_FILE = `${STATE_DIR}/journal-plan.json`;
 const DONE_FILE = `${STATE_DIR}/journal-done`;

@@ -1,15 +1,27 @@
-import { type Digest, isDigest } from "./digest.js";
-import { NotAStorageTreeError } from "./errors.js";
+import { type Digest, isDigest } from "../model/digest.js";
+import { NotAStorageTreeError } from "../model/errors.js";
+import type {
+  BlobInfo,
+  Finding,
+  Inventory,
+  RepositoryInventory,
+  TagInfo,
+  UploadInfo,
+} from "../model/inventory.js";
+import {
+  isManifestProblem,
+  type ManifestInfo,
+  type ManifestProblem,
+  parseManifest,
+} from "../model/manifest.js";
+import { isPlaceholderBlob, isPlaceholderManifest, mayBePlaceholderBlob } from "../placeholder.js";
+import { openFsStore } from "../stores/fs/open-fs-store.js";
+import { layoutScans } from "../stores/layout-scans.js";
+import { settled } from "../stores/outcome.js";
+import type { Store, StoreEntry, StoreLayoutScans } from "../stores/store.js";
+import { chunks, forEachLimited, mapLimited } from "../util/for-each-limited.js";
 import { findRepositories } from "./find-repositories.js";
-import { chunks, forEachLimited, mapLimited } from "./for-each-limited.js";
-import type { BlobInfo, Finding, Inventory, RepositoryInventory, TagInfo, UploadInfo } from "./inventory.js";
-import { isManifestProblem, type ManifestInfo, type ManifestProblem, parseManifest } from "./manifest.js";
-import { isPlaceholderBlob, isPlaceholderManifest, mayBePlaceholderBlob } from "./placeholder.js";
 import { BLOBS_ROOT, folderFor, pathFor, V2_ROOT } from "./storage-paths.js";
-import { openFsStore } from "./stores/fs/open-fs-store.js";
-import { layoutScans } from "./stores/layout-scans.js";
-import { settled } from "./stores/outcome.js";
-import type { Store, StoreEntry, StoreLayoutScans } from "./stores/store.js";
 
 /** Options for reading a storage tree. */
 export interface ReadStorageOptions {

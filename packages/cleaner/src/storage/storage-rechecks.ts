@@ -1,9 +1,9 @@
+import type { Plan } from "../model/plan.js";
+import { settled } from "../stores/outcome.js";
+import type { Store } from "../stores/store.js";
+import { chunks, forEachLimited } from "../util/for-each-limited.js";
 import { findRepositories } from "./find-repositories.js";
-import { chunks, forEachLimited } from "./for-each-limited.js";
-import type { Plan } from "./plan.js";
 import { folderFor } from "./storage-paths.js";
-import { settled } from "./stores/outcome.js";
-import type { Store } from "./stores/store.js";
 
 // What apply re-reads from the store right before it deletes, to notice what changed since planning.
 

@@ -1,6 +1,6 @@
+import { settled } from "../stores/outcome.js";
+import type { Store, StoreEntryKind } from "../stores/store.js";
 import { REPOSITORIES_ROOT } from "./storage-paths.js";
-import { settled } from "./stores/outcome.js";
-import type { Store, StoreEntryKind } from "./stores/store.js";
 
 /** A repository in the tree: its name and its folder (store-relative). */
 export interface FoundRepository {

@@ -12,9 +12,9 @@ import type {
   StoreMissing,
   StoreSmallFile,
   StoreStat,
-} from "./stores/store.js";
+} from "../store.js";
 
-export type { BlobFolderScan, LinkTreeScan } from "./stores/store.js";
+export type { BlobFolderScan, LinkTreeScan } from "../store.js";
 
 /** What a folder entry or a path is, without following symbolic links. */
 export type EntryKind = StoreEntryKind;

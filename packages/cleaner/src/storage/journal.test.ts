@@ -2,8 +2,8 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import type { Plan } from "../model/plan.js";
 import { Journal } from "./journal.js";
-import type { Plan } from "./plan.js";
 
 const dirs: string[] = [];
 afterEach(async () => {

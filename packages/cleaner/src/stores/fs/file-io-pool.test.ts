@@ -3,8 +3,8 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { treeFiles } from "../../test-support/tree-files.js";
 import { FileIoPool, isFailure, isMissing } from "./file-io-pool.js";
-import { treeFiles } from "./test-support/tree-files.js";
 
 const listFiles = async (root: string) => Object.keys(await treeFiles(root)).sort();
 

@@ -1,18 +1,18 @@
 import { image, index, layer, referrer } from "@regsweep/testbed";
 import { describe, expect, it } from "vitest";
-import { applyPlan } from "./apply-plan.js";
 import {
   InvalidReferenceError,
   NotAStorageTreeError,
   RepositoryNotFoundError,
   TagNotFoundError,
-} from "./errors.js";
-import type { Inventory } from "./inventory.js";
-import type { PlanRequest } from "./plan.js";
+} from "../model/errors.js";
+import type { Inventory } from "../model/inventory.js";
+import type { PlanRequest } from "../model/plan.js";
+import { applyPlan } from "../storage/apply-plan.js";
+import { readStorageInventory } from "../storage/read-storage-inventory.js";
+import { type TreeSpec, useStorageTree } from "../test-support/storage-tree.js";
+import { treeDirs, treeFiles } from "../test-support/tree-files.js";
 import { planDeletion } from "./plan-deletion.js";
-import { readStorageInventory } from "./read-storage-inventory.js";
-import { type TreeSpec, useStorageTree } from "./test-support/storage-tree.js";
-import { treeDirs, treeFiles } from "./test-support/tree-files.js";
 
 const base = layer("busybox rootfs");
 const imgA = image({ layers: [base, layer("test/a")], salt: "a" });

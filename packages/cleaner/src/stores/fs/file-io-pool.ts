@@ -1,5 +1,5 @@
 import { Worker } from "node:worker_threads";
-import { StorageIoError } from "./errors.js";
+import { StorageIoError } from "../../model/errors.js";
 import {
   type BatchRequest,
   type BatchResponse,
