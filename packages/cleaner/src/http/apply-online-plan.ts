@@ -3,7 +3,12 @@ import type { Digest } from "../model/digest.js";
 import { InvalidRequestError } from "../model/errors.js";
 import type { Plan, PlanAction, TagMethod } from "../model/plan.js";
 import type { ApplyReport, SkipCode, SkippedAction } from "../storage/apply-plan.js";
-import { deleteTagByPlaceholder, type PlaceholderHooks, resolveDigest } from "./delete-tag-by-placeholder.js";
+import {
+  deleteTagByPlaceholder,
+  type PlaceholderHooks,
+  resolveDigest,
+  retryPlaceholderDelete,
+} from "./delete-tag-by-placeholder.js";
 import { RegistryDeleteDisabledError } from "./http-errors.js";
 import { listAll } from "./paginate.js";
 import { chooseTagMethod, tagMethodContext } from "./plan-tag-methods.js";
@@ -235,6 +240,22 @@ export async function applyOnlinePlan(
     return res.status !== 404;
   };
 
+  const perRepository = new Map<string, ReturnType<typeof pLimit>>();
+  const oneAtATimeIn = <T>(repository: string, fn: () => Promise<T>): Promise<T> => {
+    let limit = perRepository.get(repository);
+    if (!limit) {
+      limit = pLimit(1);
+      perRepository.set(repository, limit);
+    }
+    return limit(fn);
+  };
+  // Tags deleted through a placeholder, checked against the tag list once the run is over.
+  const byPlaceholder: Array<{
+    index: number;
+    action: PlanAction & { type: "tag" };
+    placeholder: Digest;
+    manifest: Buffer;
+  }> = [];
   // Tags deleted through their digest, counted once the run is over and the tag list confirms they are gone.
   const untaggedByDigest: Array<{ index: number; action: PlanAction & { type: "tag" }; removed: boolean }> =
     [];
@@ -275,12 +296,16 @@ export async function applyOnlinePlan(
         }
         if (method === "placeholder") {
           const sharing = keptTagsAt.get(action.repository)?.get(action.current as Digest) ?? [];
-          const done = await deleteTagByPlaceholder(
-            client,
-            action.repository,
-            action.tag,
-            action.current,
-            options.placeholder,
+          // One at a time per repository: a 2.x digest DELETE fails half-way when another tag's link in the
+          // repository is being written (see `retryPlaceholderDelete`); repositories still go in parallel.
+          const done = await oneAtATimeIn(action.repository, () =>
+            deleteTagByPlaceholder(
+              client,
+              action.repository,
+              action.tag,
+              action.current,
+              options.placeholder,
+            ),
           );
           if (done.result === "moved") {
             skip(
@@ -301,6 +326,8 @@ export async function applyOnlinePlan(
             return;
           }
           removed = done.result === "deleted";
+          if (done.result === "deleted")
+            byPlaceholder.push({ index, action, placeholder: done.placeholder, manifest: done.manifest });
           outcome(action, done.result, done.result === "deleted" ? done.placeholder : undefined);
           // Every kept tag on the digest this tag had must still name it.
           await Promise.all(
@@ -419,6 +446,35 @@ export async function applyOnlinePlan(
     // Started in plan order (referrers and indexes first), as many at once as the client sends requests, so a
     // stop leaves every action not yet started untouched.
     await Promise.all(items.map((item) => actions(() => run(item))));
+  }
+  // A placeholder delete is checked against the tag list too: a tag the registry left listed (dangling on
+  // the deleted placeholder) gets the placeholder again and a second DELETE; still listed, it is skipped.
+  const listTags = async (repository: string) =>
+    new Set(
+      (await listAll(client, `/v2/${repository}/tags/list`, "tags", {
+        scope: `repository:${repository}:pull`,
+      })) ?? [],
+    );
+  for (const repository of new Set(byPlaceholder.map(({ action }) => action.repository))) {
+    const mine = byPlaceholder.filter(({ action }) => action.repository === repository);
+    let listed = await listTags(repository);
+    const left = mine.filter(({ action }) => listed.has(action.tag));
+    if (left.length === 0) continue;
+    for (const { action, placeholder, manifest } of left)
+      await retryPlaceholderDelete(client, repository, action.tag, placeholder, manifest);
+    listed = await listTags(repository);
+    for (const { index, action } of left) {
+      if (!listed.has(action.tag)) continue;
+      report.done--;
+      report.skipped.push({
+        index,
+        action,
+        why: "the registry left the tag listed after deleting its placeholder, twice: run the same command again",
+        code: "tag.dangling",
+      });
+      const t = report.tags.find((x) => x.repository === repository && x.tag === action.tag);
+      if (t) t.result = "skipped";
+    }
   }
   // A tag that moved (was pushed again) after planning is not untagged by deleting the digest it had: it
   // is still listed, and reported as skipped rather than done.

@@ -1,4 +1,5 @@
 import type { Digest } from "../model/digest.js";
+import { MediaType } from "../model/media-types.js";
 import { makePlaceholder } from "../placeholder.js";
 import { RegistryProtocolError } from "./http-errors.js";
 import { MANIFEST_ACCEPT } from "./read-registry-inventory.js";
@@ -6,9 +7,7 @@ import type { RegistryClient } from "./registry-client.js";
 
 /** What a placeholder delete of one tag came to. */
 export type PlaceholderOutcome =
-  | { result: "deleted"; placeholder: Digest }
-  /** The tag was gone before anything was pushed on it. */
-  | { result: "already-gone" }
+  | { result: "deleted"; placeholder: Digest; manifest: Buffer }
   /** The tag named another digest than planned when re-read right before the PUT: left untouched. */
   | { result: "moved"; now: Digest | undefined }
   /** Someone pushed the tag between our PUT and our check or DELETE: it names their manifest now, left there. */
@@ -70,8 +69,9 @@ export async function deleteTagByPlaceholder(
   const p = makePlaceholder(tag);
   await uploadBlob(client, repository, p.configDigest, p.config);
   const before = await resolveDigest(client, repository, tag);
-  if (!before) return { result: "already-gone" };
-  if (expected && before !== expected) return { result: "moved", now: before };
+  // A tag that resolves to nothing names nothing of value: gone since, or listed but dangling (a 2.x delete
+  // left half done, or 2.2). Putting the placeholder on it and deleting that clears it either way.
+  if (before && expected && before !== expected) return { result: "moved", now: before };
   const put = await client.request("PUT", `/v2/${repository}/manifests/${tag}`, {
     scope: `repository:${repository}:pull,push`,
     body: p.manifest,
@@ -93,5 +93,29 @@ export async function deleteTagByPlaceholder(
   if (named !== p.digest) return { result: "raced", placeholder: p.digest, now: named };
   const after = await resolveDigest(client, repository, tag);
   if (after) return { result: "raced", placeholder: p.digest, now: after };
-  return { result: "deleted", placeholder: p.digest };
+  return { result: "deleted", placeholder: p.digest, manifest: p.manifest };
+}
+
+/**
+ * Finishes a placeholder delete the registry left half done: a 2.x digest DELETE removes the revision, then
+ * looks up the tags on it, and fails there when another tag's link is being rewritten at that moment (the
+ * filesystem driver truncates, then writes), leaving the tag listed and dangling. Pushing the same
+ * placeholder again brings the revision back on the tag; deleting it again untags it.
+ */
+export async function retryPlaceholderDelete(
+  client: RegistryClient,
+  repository: string,
+  tag: string,
+  placeholder: Digest,
+  manifest: Buffer,
+): Promise<void> {
+  await client.request("PUT", `/v2/${repository}/manifests/${tag}`, {
+    scope: `repository:${repository}:pull,push`,
+    body: manifest,
+    contentType: MediaType.schema2,
+  });
+  await client.request("DELETE", `/v2/${repository}/manifests/${placeholder}`, {
+    scope: `repository:${repository}:delete`,
+    expect: [404],
+  });
 }

@@ -26,6 +26,8 @@ export type SkipCode =
   | "tag.digest-kept"
   /** Online, the way the plan deletes the tag is one this registry cannot take (or none can delete it alone). */
   | "tag.method-blocked"
+  /** Online, the registry left the tag listed after deleting its placeholder, twice (a re-run finishes it). */
+  | "tag.dangling"
   /** Online, the registry names no digest for the tag, and cannot delete tags. */
   | "tag.no-digest"
   /** Online, kept tags point at the manifest now. */
