@@ -39,6 +39,7 @@ export {
   type FetchedManifest,
   fetchManifest,
   type ReadRegistryOptions,
+  type RegistryReadProgress,
   readRegistryInventory,
 } from "./http/read-registry-inventory.js";
 export {
@@ -162,7 +163,7 @@ export type {
   TimeSource,
 } from "./retention/policy.js";
 export { PolicyError } from "./retention/policy-error.js";
-export { readCreatedTimes } from "./retention/read-created-times.js";
+export { type ReadCreatedTimesOptions, readCreatedTimes } from "./retention/read-created-times.js";
 export {
   type ApplyOptions,
   type ApplyReport,
@@ -171,7 +172,11 @@ export {
   type SkippedAction,
 } from "./storage/apply-plan.js";
 export { Journal, type PendingJournal } from "./storage/journal.js";
-export { type ReadStorageOptions, readStorageInventory } from "./storage/read-storage-inventory.js";
+export {
+  type ReadStorageOptions,
+  readStorageInventory,
+  type StorageReadProgress,
+} from "./storage/read-storage-inventory.js";
 export { lockStorage, STATE_DIR, type StorageLock } from "./storage/storage-lock.js";
 export { parsePath, pathFor, type StoragePath } from "./storage/storage-paths.js";
 export { createS3Client, DEFAULT_S3_MAX_ATTEMPTS, type S3RequestCounts } from "./stores/s3/s3-client.js";

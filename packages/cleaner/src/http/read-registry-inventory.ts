@@ -29,7 +29,28 @@ export interface ReadRegistryOptions {
   pageSize?: number;
   /** Ask the OCI referrers API for referrers of each manifest, when the registry has it (probed once). */
   referrers?: boolean;
-  onProgress?: (event: { phase: "repositories" | "manifests"; done: number; total?: number }) => void;
+  /** Called as the read goes (per repository, tag and manifest), for progress lines. */
+  onProgress?: (progress: Readonly<RegistryReadProgress>) => void;
+}
+
+/**
+ * How far a read through the API has got: counters only. Read it when called; the same object is sent
+ * each time, updated in place.
+ */
+export interface RegistryReadProgress {
+  /** What the last event counted. */
+  phase: "repositories" | "tags" | "manifests";
+  /** Done in this phase, of `total` where known (repositories only). */
+  done: number;
+  total?: number;
+  /** Repositories read so far, of `repositoriesTotal` (known once the catalog is read). */
+  repositories: number;
+  repositoriesTotal: number;
+  /** Tags resolved to a manifest so far. */
+  tags: number;
+  manifests: number;
+  /** HTTP requests made so far (retries and token fetches included). */
+  requests: number;
 }
 
 /** What came back for one manifest: its digest (from `Docker-Content-Digest`, checked), bytes and type. */
@@ -157,8 +178,24 @@ export async function readRegistryInventory(
   const manifests = new Map<Digest, ManifestInfo | ManifestProblem>();
   const placeholders = new Set<Digest>();
   let referrersApi = options.referrers ?? true;
-  let reposDone = 0;
-  let manifestsDone = 0;
+  const progress: RegistryReadProgress = {
+    phase: "repositories",
+    done: 0,
+    total: names.length,
+    repositories: 0,
+    repositoriesTotal: names.length,
+    tags: 0,
+    manifests: 0,
+    requests: client.requests,
+  };
+  const report = (phase: RegistryReadProgress["phase"]) => {
+    if (!options.onProgress) return;
+    progress.phase = phase;
+    progress.done = progress[phase];
+    progress.total = phase === "repositories" ? names.length : undefined;
+    progress.requests = client.requests;
+    options.onProgress(progress);
+  };
 
   const readRepository = async (name: string): Promise<RepositoryInventory> => {
     const scope = `repository:${name}:pull`;
@@ -194,7 +231,8 @@ export async function readRegistryInventory(
           if (!blobs.has(b)) blobs.set(b, { size: 0, modifiedAtMs: 0 });
         }
       }
-      options.onProgress?.({ phase: "manifests", done: ++manifestsDone });
+      progress.manifests++;
+      report("manifests");
       return parsed;
     };
 
@@ -267,11 +305,14 @@ export async function readRegistryInventory(
           fetching.set(m.digest, follow(m.digest, parsed));
         }
         await fetching.get(m.digest);
+        progress.tags++;
+        report("tags");
         return { name: tag, current: m.digest, index: [m.digest] };
       }),
     );
     await Promise.all(fetching.values());
-    options.onProgress?.({ phase: "repositories", done: ++reposDone, total: names.length });
+    progress.repositories++;
+    report("repositories");
     const byDigest = <T extends { digest: Digest }>(a: T, b: T) =>
       a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0;
     return {

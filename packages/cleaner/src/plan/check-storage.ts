@@ -320,7 +320,11 @@ function group(items: Orphan[]): OrphanGroup {
 export interface VerifyBlobOptions {
   /** Files hashed at once (default 8: hashing is CPU-bound, more only queues). */
   concurrency?: number;
-  onProgress?: (event: { done: number; total: number; bytes: number }) => void;
+  /**
+   * Called as blobs are hashed (after each 1 MiB read and each blob done), for progress lines: `done` of
+   * `total` blobs, `bytes` hashed so far. The same object each time, updated in place.
+   */
+  onProgress?: (progress: Readonly<{ done: number; total: number; bytes: number }>) => void;
   signal?: AbortSignal;
 }
 
@@ -361,6 +365,7 @@ async function verifyBlobs(
   const limit = pLimit(options.concurrency ?? 8);
   const report: BlobVerifyReport = { checked: 0, bytes: 0, mismatches: [] };
   const total = inventory.blobs.size;
+  const progress = { done: 0, total, bytes: 0 };
   await Promise.all(
     [...inventory.blobs.keys()].map((digest) =>
       limit(async () => {
@@ -373,6 +378,8 @@ async function verifyBlobs(
           for await (const chunk of store.readStream(relPath)) {
             hash.update(chunk);
             bytes += chunk.length;
+            progress.bytes += chunk.length;
+            options.onProgress?.(progress);
           }
         } catch (error) {
           // The store names the failure (an errno name, an S3 error code); the cause carries it.
@@ -397,7 +404,8 @@ async function verifyBlobs(
           });
         report.checked++;
         report.bytes += bytes;
-        options.onProgress?.({ done: report.checked, total, bytes: report.bytes });
+        progress.done = report.checked;
+        options.onProgress?.(progress);
       }),
     ),
   );

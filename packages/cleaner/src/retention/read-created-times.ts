@@ -5,6 +5,7 @@ import { pathFor } from "../storage/storage-paths.js";
 import { settled } from "../stores/outcome.js";
 import type { Store } from "../stores/store.js";
 import { type StoreTarget, useStore } from "../stores/use-store.js";
+import { forEachLimited } from "../util/for-each-limited.js";
 
 async function readJson(store: Store, digest: Digest): Promise<Record<string, unknown> | undefined> {
   try {
@@ -24,6 +25,14 @@ function parseCreated(value: unknown): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
+/** Options for reading creation times from a storage tree. */
+export interface ReadCreatedTimesOptions {
+  /** Also every untagged manifest (revisions no tag points at), for listings. Default: tagged only. */
+  untagged?: boolean;
+  /** Config blobs read at once (default 16: small files, the disk's queue likes a few in flight). */
+  concurrency?: number;
+}
+
 /**
  * Reads the image creation time (config `created`) of every tagged manifest from a storage tree, offline.
  * An index takes its newest child's; schema1 its top history entry's (as the seed's clean_old_versions did).
@@ -31,14 +40,27 @@ function parseCreated(value: unknown): number | undefined {
 export async function readCreatedTimes(
   target: StoreTarget,
   inventory: Inventory,
+  options: ReadCreatedTimesOptions = {},
 ): Promise<Map<Digest, number>> {
-  return useStore(target, {}, (store) => readCreatedTimesFrom(store, inventory));
+  return useStore(target, {}, (store) => readCreatedTimesFrom(store, inventory, options));
 }
 
-async function readCreatedTimesFrom(store: Store, inventory: Inventory): Promise<Map<Digest, number>> {
+async function readCreatedTimesFrom(
+  store: Store,
+  inventory: Inventory,
+  options: ReadCreatedTimesOptions,
+): Promise<Map<Digest, number>> {
   const out = new Map<Digest, number>();
-  const one = async (digest: Digest, depth: number): Promise<number | undefined> => {
-    if (out.has(digest)) return out.get(digest);
+  // Content-addressed: a digest has one time whichever repository or index names it, so each is read once.
+  const memo = new Map<Digest, Promise<number | undefined>>();
+  const one = (digest: Digest, depth: number): Promise<number | undefined> => {
+    const known = memo.get(digest);
+    if (known) return known;
+    const work = createdOf(digest, depth);
+    memo.set(digest, work);
+    return work;
+  };
+  const createdOf = async (digest: Digest, depth: number): Promise<number | undefined> => {
     const m = inventory.manifests.get(digest);
     if (!m || isManifestProblem(m)) return undefined;
     let created: number | undefined;
@@ -63,9 +85,13 @@ async function readCreatedTimesFrom(store: Store, inventory: Inventory): Promise
     if (created !== undefined) out.set(digest, created);
     return created;
   };
-  const tagged = new Set(
-    inventory.repositories.flatMap((r) => r.tags.flatMap((t) => (t.current ? [t.current] : []))),
-  );
-  for (const d of tagged) await one(d, 0);
+  const wanted = new Set<Digest>();
+  for (const r of inventory.repositories) {
+    for (const t of r.tags) if (t.current) wanted.add(t.current);
+    if (options.untagged) for (const v of r.revisions) wanted.add(v.digest);
+  }
+  await forEachLimited(wanted, options.concurrency ?? 16, async (d) => {
+    await one(d, 0);
+  });
   return out;
 }

@@ -23,14 +23,27 @@ import { chunks, forEachLimited, mapLimited } from "../util/for-each-limited.js"
 import { findRepositories } from "./find-repositories.js";
 import { BLOBS_ROOT, folderFor, pathFor, V2_ROOT } from "./storage-paths.js";
 
+/**
+ * How far a read of a storage tree has got, for a progress line: counters only, sent once per round of
+ * work (never per file). Read it when called; the same object is sent each time, updated in place.
+ */
+export interface StorageReadProgress {
+  /** What is being read now. */
+  phase: "repositories" | "blobs" | "manifests";
+  /** Done in this phase (repositories, blobs or manifests), of `total` where known. */
+  done: number;
+  total?: number;
+  /** Repositories read so far, of `repositoriesTotal` (known once the repository folders are found). */
+  repositories: number;
+  repositoriesTotal: number;
+  /** Files read so far: links, blob data files (stat), manifests. */
+  files: number;
+}
+
 /** Options for reading a storage tree. */
 export interface ReadStorageOptions {
-  /** Called as the walk goes, for progress bars. */
-  onProgress?: (event: {
-    phase: "repositories" | "blobs" | "manifests";
-    done: number;
-    total?: number;
-  }) => void;
+  /** Called as the walk goes, for progress lines. */
+  onProgress?: (progress: Readonly<StorageReadProgress>) => void;
   /** Threads doing the file I/O (default `DEFAULT_IO_THREADS`). */
   ioThreads?: number;
 }
@@ -100,6 +113,13 @@ class TreeReader {
    * tree the copies alone would be tens of MB.
    */
   private readonly interned = new Map<string, Digest>();
+  private readonly progress: StorageReadProgress = {
+    phase: "repositories",
+    done: 0,
+    repositories: 0,
+    repositoriesTotal: 0,
+    files: 0,
+  };
 
   private readonly scans: StoreLayoutScans;
 
@@ -113,16 +133,16 @@ class TreeReader {
   async read(): Promise<Inventory> {
     const readAtMs = Date.now();
     const names = await this.findRepositories();
+    this.progress.repositoriesTotal = this.progress.total = names.length;
+    this.report();
     const repositories = (
-      await mapLimited(chunks(names, REPOSITORIES_PER_ROUND), ROUNDS_IN_FLIGHT, (round) =>
-        this.readRepositories(round),
-      )
+      await mapLimited(chunks(names, REPOSITORIES_PER_ROUND), ROUNDS_IN_FLIGHT, async (round) => {
+        const read = await this.readRepositories(round);
+        this.progress.repositories = this.progress.done += round.length;
+        this.report();
+        return read;
+      })
     ).flat();
-    this.options.onProgress?.({
-      phase: "repositories",
-      done: repositories.length,
-      total: repositories.length,
-    });
     const blobs = await this.readBlobs();
     const manifests = await this.readManifests(repositories, blobs);
     const placeholders = await this.readPlaceholders(blobs, manifests);
@@ -170,6 +190,16 @@ class TreeReader {
       });
     }
     return found;
+  }
+
+  private report(phase?: StorageReadProgress["phase"], done?: number, total?: number): void {
+    if (!this.options.onProgress) return;
+    if (phase !== undefined) {
+      this.progress.phase = phase;
+      this.progress.done = done ?? 0;
+      this.progress.total = total;
+    }
+    this.options.onProgress(this.progress);
   }
 
   private intern<T extends string>(digest: T): T {
@@ -250,6 +280,7 @@ class TreeReader {
           });
         });
       }
+      this.progress.files += links.length;
       return links.sort((a, b) => (a.digest < b.digest ? -1 : 1));
     });
   }
@@ -296,6 +327,7 @@ class TreeReader {
       ),
     ]);
 
+    this.progress.files += tags.length + 2 * uploads.length;
     const repositories: RepositoryInventory[] = names.map((name, r) => ({
       name,
       tags: [],
@@ -369,9 +401,11 @@ class TreeReader {
       }
     });
     const blobs = new Map<Digest, BlobInfo>();
+    this.report("blobs");
     await forEachLimited(chunks(prefixes, BLOB_PREFIXES_PER_ROUND), ROUNDS_IN_FLIGHT, async (round) => {
       await this.readBlobRound(round, blobs);
-      this.options.onProgress?.({ phase: "blobs", done: blobs.size });
+      this.progress.done = blobs.size;
+      this.report();
     });
     return blobs;
   }
@@ -386,6 +420,7 @@ class TreeReader {
       const scan = settled(this.store, outcome, dir);
       if (!scan) return;
       if (scan.entries.length === 0) this.emptyDirs.push(dir);
+      this.progress.files += scan.entries.length;
       scan.entries.forEach((hex, i) => {
         const digest = `${alg}:${hex}`;
         if (scan.kinds[i] !== "d" || !isDigest(digest) || !hex.startsWith(prefix)) {
@@ -440,6 +475,7 @@ class TreeReader {
     const readChunk = (start: number) =>
       this.store.read(digests.slice(start, start + MANIFEST_CHUNK).map(pathOf));
     const manifests = new Map<Digest, ManifestInfo | ManifestProblem>();
+    this.report("manifests", 0, digests.length);
     // The next chunk is read while this one is parsed.
     let reading = readChunk(0);
     for (let start = 0; start < digests.length; start += MANIFEST_CHUNK) {
@@ -468,11 +504,9 @@ class TreeReader {
           });
         }
       });
-      this.options.onProgress?.({
-        phase: "manifests",
-        done: Math.min(start + MANIFEST_CHUNK, digests.length),
-        total: digests.length,
-      });
+      this.progress.done += bodies.length;
+      this.progress.files += bodies.length;
+      this.report();
     }
     await reading;
     return manifests;
