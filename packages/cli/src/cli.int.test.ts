@@ -42,7 +42,8 @@ describe("regsweep CLI on trees written by a real registry", () => {
     const before = await fingerprint(registry.storageRoot);
     const dry = await regsweep("delete", "--storage", registry.storageRoot, "test/c:1", "--dry-run");
     expect(dry.code).toBe(0);
-    expect(dry.stdout).toContain("delete tag       test/c:1");
+    expect(dry.stdout).toMatch(/^ACTION +REPOSITORY +TAG +DIGEST +SIZE +REASON$/m);
+    expect(dry.stdout).toMatch(/^delete tag +test\/c +1 +[0-9a-f]{12} +- +/m);
     expect(await fingerprint(registry.storageRoot)).toBe(before);
     const planned = dry.stdout.split("\n").filter((l) => l.startsWith("delete "));
 

@@ -14,23 +14,39 @@ const plan = {
       stage: 2,
     },
     { type: "blob", digest: D, bytes: 2000, reason: "nothing left references it" },
+    { type: "upload", repository: "app", upload: "u-1", bytes: 12_000_000, reason: "older than 24h" },
     { type: "prune", path: "docker/registry/v2/blobs/sha256/aa", reason: "emptied by this plan" },
   ],
 } as Pick<Plan, "actions"> as Plan;
 
 describe("planLines", () => {
-  it("offline lists every deletion in apply order and sums up folder removals", () => {
-    const lines = [...planLines(plan)];
-    expect(lines).toHaveLength(4);
-    expect(lines[0]).toMatch(/^delete tag {7}app:old/);
-    expect(lines[2]).toMatch(/^delete blob/);
-    expect(lines[3]).toBe("remove up to 1 folders left empty");
+  it("offline: one header, aligned columns, every deletion in apply order, folder removals summed up", () => {
+    expect([...planLines(plan)]).toEqual([
+      "ACTION            REPOSITORY   TAG   DIGEST         SIZE    REASON",
+      "delete tag        app          old   aaaaaaaaaaaa   -       requested",
+      "delete manifest   app          -     aaaaaaaaaaaa   -       tag 'old' is deleted",
+      "delete blob       -            -     aaaaaaaaaaaa   2 kB    nothing left references it",
+      "delete upload     app          -     u-1            12 MB   older than 24h",
+      "remove up to 1 folders left empty",
+    ]);
+  });
+
+  it("--no-trunc: whole digests", () => {
+    expect([...planLines(plan, { noTrunc: true })][1]).toBe(
+      `delete tag        app          old   ${D}   -       requested`,
+    );
   });
 
   it("online lists only what the API deletes and leaves blob data to a garbage collection", () => {
-    const lines = [...planLines(plan, { online: true })];
-    expect(lines).toHaveLength(3);
-    expect(lines.some((l) => l.startsWith("delete blob") || l.includes("folders"))).toBe(false);
-    expect(lines[2]).toBe("then a garbage collection can free 1 blobs (2 kB)");
+    expect([...planLines(plan, { online: true })]).toEqual([
+      "ACTION            REPOSITORY   TAG   DIGEST         SIZE   REASON",
+      "delete tag        app          old   aaaaaaaaaaaa   -      requested",
+      "delete manifest   app          -     aaaaaaaaaaaa   -      tag 'old' is deleted",
+      "then a garbage collection can free 1 blobs (2 kB)",
+    ]);
+  });
+
+  it("an empty plan has no header", () => {
+    expect([...planLines({ actions: [] } as Pick<Plan, "actions"> as Plan)]).toEqual([]);
   });
 });

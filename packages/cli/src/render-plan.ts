@@ -1,29 +1,51 @@
 import { type ApplyReport, actionPath, type Plan, type PlanAction } from "@regsweep/cleaner";
 import pc from "picocolors";
 import prettyBytes from "pretty-bytes";
+import { type Column, listingLines, shortDigest } from "./listing-lines.js";
 
 /** Sizes as people read them (decimal units, like `du --si`). */
 export function formatBytes(n: number): string {
   return prettyBytes(n);
 }
 
-function describe(a: PlanAction): string | undefined {
-  switch (a.type) {
-    case "tag":
-      return `delete tag       ${a.repository}:${a.tag}${a.current ? ` (${a.current})` : ""} — ${a.reason}`;
-    case "tag-index-entry":
-      return `delete history   ${a.repository}:${a.tag} → ${a.digest} — ${a.reason}`;
-    case "revision":
-      return `delete manifest  ${a.repository}@${a.digest} — ${a.reason}`;
-    case "layer-link":
-      return `unlink layer     ${a.repository} ${a.digest} — ${a.reason}`;
-    case "upload":
-      return `delete upload    ${a.repository} ${a.upload} (${formatBytes(a.bytes)}) — ${a.reason}`;
-    case "blob":
-      return `delete blob      ${a.digest} (${formatBytes(a.bytes)}) — ${a.reason}`;
-    case "prune":
-      return undefined;
-  }
+/** What an action does, as the plan's first column says it. */
+const VERBS: Record<PlanAction["type"], string> = {
+  tag: "delete tag",
+  "tag-index-entry": "delete history",
+  revision: "delete manifest",
+  "layer-link": "unlink layer",
+  upload: "delete upload",
+  blob: "delete blob",
+  prune: "remove folder",
+};
+
+/** The columns of a plan's lines; `-` where an action has nothing to say. */
+function planColumns(plan: Plan, online: boolean, noTrunc: boolean): Array<Column<PlanAction>> {
+  const digest = (d: string | undefined) => (d ? shortDigest(d, noTrunc) : "-");
+  return [
+    { header: "ACTION", key: "type", text: (a) => VERBS[a.type] },
+    { header: "REPOSITORY", key: "repository", text: (a) => ("repository" in a ? a.repository : "-") },
+    { header: "TAG", key: "tag", text: (a) => ("tag" in a ? a.tag : "-") },
+    {
+      header: "DIGEST",
+      key: "digest",
+      text: (a) =>
+        a.type === "tag"
+          ? digest(a.current)
+          : a.type === "upload"
+            ? a.upload
+            : "digest" in a
+              ? digest(a.digest)
+              : "-",
+    },
+    { header: "SIZE", key: "bytes", text: (a) => ("bytes" in a ? formatBytes(a.bytes) : "-") },
+    {
+      header: "REASON",
+      key: "reason",
+      // Online, how the API deletes each tag; last, so its colour codes never skew a width.
+      text: (a) => (online && a.type === "tag" ? `${a.reason}${tagMethodText(a, plan)}` : a.reason),
+    },
+  ];
 }
 
 /** How the API deletes a tag, as the plan names it (online). */
@@ -53,11 +75,15 @@ function tagMethodText(a: PlanAction & { type: "tag" }, plan: Plan): string {
 const ONLINE_TYPES = new Set<PlanAction["type"]>(["tag", "revision", "layer-link"]);
 
 /**
- * One line per deletion the plan makes, in the order apply makes them (empty-folder removals summed up),
- * made one at a time: a 300k-action plan never becomes 300k strings at once.
- * Online, only what the API deletes is listed; the blob data it frees is summed up as work for a gc.
+ * The plan's deletions as aligned columns under one header, in the order apply makes them (empty-folder
+ * removals summed up), made a line at a time: a 300k-action plan never becomes 300k strings at once (the
+ * widths take a pass over the actions first). Online, only what the API deletes is listed; the blob data it
+ * frees is summed up as work for a gc. Digests are shortened to 12 hex characters unless `noTrunc`.
  */
-export function* planLines(plan: Plan, options: { online?: boolean } = {}): Generator<string> {
+export function* planLines(
+  plan: Plan,
+  options: { online?: boolean; noTrunc?: boolean } = {},
+): Generator<string> {
   let blobs = 0;
   let blobBytes = 0;
   let prunes = 0;
@@ -66,10 +92,17 @@ export function* planLines(plan: Plan, options: { online?: boolean } = {}): Gene
       blobs++;
       blobBytes += a.bytes;
     } else if (a.type === "prune") prunes++;
-    if (options.online && !ONLINE_TYPES.has(a.type)) continue;
-    const line = describe(a);
-    if (line) yield options.online && a.type === "tag" ? `${line}${tagMethodText(a, plan)}` : line;
   }
+  const listed = (a: PlanAction) => a.type !== "prune" && (!options.online || ONLINE_TYPES.has(a.type));
+  const rows: Iterable<PlanAction> = {
+    *[Symbol.iterator]() {
+      for (const a of plan.actions) if (listed(a)) yield a;
+    },
+  };
+  if (plan.actions.some(listed))
+    yield* listingLines(rows, planColumns(plan, Boolean(options.online), Boolean(options.noTrunc)), {
+      format: "table",
+    });
   if (options.online) {
     if (blobs > 0) yield `then a garbage collection can free ${blobs} blobs (${formatBytes(blobBytes)})`;
   } else if (prunes > 0) yield `remove up to ${prunes} folders left empty`;

@@ -6,7 +6,6 @@ import {
   type Plan,
   type PlanRequest,
   planDeletion,
-  readStorageInventory,
 } from "@regsweep/cleaner";
 import { SingleBar } from "cli-progress";
 import { RegistryServingError } from "./cli-errors.js";
@@ -16,6 +15,7 @@ import { ExitCode } from "./exit-codes.js";
 import { DEFAULT_SETTLE, liveModeLine, liveOptions } from "./live-mode.js";
 import { planOptionsFrom } from "./plan-options.js";
 import { printPlanJson, savePlan } from "./plan-output.js";
+import { readStorageInventoryShowingProgress } from "./read-progress.js";
 import { findServingRegistries, type ServingRegistry } from "./registry-serving-probe.js";
 import type { RegistryTargetOptions } from "./registry-target.js";
 import { planLines, planNotes, planSummary, reportJson, reportLines } from "./render-plan.js";
@@ -28,6 +28,8 @@ export interface DestructiveOptions extends StorageTargetOptions, RegistryTarget
   json?: boolean;
   verbose?: boolean;
   quiet?: boolean;
+  /** False with `--no-trunc`: whole digests in the plan's lines. */
+  trunc?: boolean;
   grace?: string;
   uploadAge?: string;
   prune?: boolean;
@@ -39,8 +41,12 @@ export interface DestructiveOptions extends StorageTargetOptions, RegistryTarget
   allowStaleCache?: boolean;
 }
 
-function progressBar(io: CliIo, label: string): { update(done: number, total?: number): void; stop(): void } {
-  if (!io.stderrIsTTY) return { update() {}, stop() {} };
+function progressBar(
+  io: CliIo,
+  label: string,
+  quiet = false,
+): { update(done: number, total?: number): void; stop(): void } {
+  if (!io.stderrIsTTY || quiet) return { update() {}, stop() {} };
   const bar = new SingleBar({
     format: `${label} [{bar}] {value}/{total}`,
     stream: process.stderr,
@@ -69,12 +75,10 @@ export async function makePlan(
 ): Promise<{ root: string; plan: Plan }> {
   const root = await resolveStorageRoot(options, io.env);
   const planOptions = planOptionsFrom(options);
-  const bar = progressBar(io, "reading");
-  const inventory = await readStorageInventory(root, {
+  const inventory = await readStorageInventoryShowingProgress(root, io, {
     ...ioThreads(options),
-    onProgress: (e) => e.phase === "manifests" && bar.update(e.done, e.total),
+    ...(options.quiet ? { quiet: true } : {}),
   });
-  bar.stop();
   return { root, plan: planDeletion(inventory, requests, planOptions) };
 }
 
@@ -119,7 +123,7 @@ export async function presentAndApply(
   if (options.json && (dryRun || options.out)) {
     await printPlanJson(io, plan);
   } else if (!options.quiet) {
-    if (dryRun || options.verbose) await io.outLines(planLines(plan));
+    if (dryRun || options.verbose) await io.outLines(planLines(plan, { noTrunc: options.trunc === false }));
     for (const line of planNotes(plan, Boolean(options.verbose))) io.err(line);
     io.out(planSummary(plan, dryRun || Boolean(options.out)));
   }
@@ -157,7 +161,7 @@ export async function presentAndApply(
     io.err(
       "warning: --allow-stale-cache: restart the registry right after this run, or pushes may lose layers",
     );
-  const bar = progressBar(io, "deleting");
+  const bar = progressBar(io, "deleting", Boolean(options.quiet));
   let report: Awaited<ReturnType<typeof applyPlan>>;
   try {
     report = await applyPlan(root, plan, {

@@ -12,7 +12,9 @@ import {
   startRegistryProcess,
   tags,
 } from "@regsweep/testbed";
-import { afterEach, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { makeTree } from "../../cleaner/bench/make-tree.mjs";
+import { runRegsweep } from "./test-support/run-regsweep.js";
 
 // A real terminal: tmux gives the CLI a pty, so it sees a TTY on stdin and stderr, as at 3 a.m.
 const BIN = join(repoRoot(), "packages/cli/dist/main.js");
@@ -61,7 +63,7 @@ it("on a terminal, delete shows the plan, asks before applying, draws progress o
   expect(screen()).toMatch(/done: \d+ actions/);
   // The bar itself is cleared when done; the raw terminal stream shows it was drawn.
   const raw = readFileSync(log, "utf8");
-  expect(raw).toMatch(/reading \[[=-]+\] \d+\/\d+/);
+  expect(raw).toMatch(/reading storage: /);
   expect(raw).toMatch(/deleting \[[=-]+\] \d+\/\d+/);
   await registry.restart();
   expect(await tags(registry.url, "app")).toEqual([]);
@@ -93,4 +95,68 @@ it("on a terminal, answering no deletes nothing", async () => {
   expect(screen()).toContain("EXIT=0");
   await registry.restart();
   expect(await tags(registry.url, "app")).toEqual(["v1"]);
+});
+
+/** Runs `command` in a fresh tmux terminal; its screen now, and everything it ever drew (the raw stream). */
+function terminal(name: string, command: string, log: string) {
+  const session = `regsweep-${name}-${process.pid}-${Date.now()}`;
+  sessions.push(session);
+  appendFileSync(log, "");
+  tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "50", command);
+  tmux("pipe-pane", "-o", "-t", session, `cat >> ${log}`);
+  return {
+    screen: () => tmux("capture-pane", "-p", "-t", session),
+    raw: () => readFileSync(log, "utf8"),
+  };
+}
+
+const PROGRESS = /reading storage: [\d,]+\/[\d,]+ repositories, [\d,]+ files/;
+
+describe("progress lines", () => {
+  let work = "";
+  let root = "";
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), "regsweep-progress-"));
+    root = join(work, "tree");
+    // Large enough that reading takes a second or more (one I/O thread): the line is seen while drawn.
+    makeTree(root, { manifests: 4000 });
+  });
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+  const run = (args: string) =>
+    `NO_COLOR=1 ${process.execPath} ${BIN} ${args} >/dev/null; echo EXIT=$?; sleep 60`;
+
+  it("on a terminal, a long read shows a progress line on stderr, redrawn, and erased when done", async () => {
+    const ls = terminal("ls", run(`ls --storage ${root} --io-threads 1`), join(work, "ls.log"));
+    await waitFor(() => PROGRESS.test(ls.screen()), "the progress line during the read");
+    await waitFor(() => /EXIT=\d+/.test(ls.screen()), "ls to finish", 60_000);
+    expect(ls.screen()).toContain("EXIT=0");
+    expect(ls.screen()).not.toMatch(/reading storage/);
+    // Redrawn as the read went: more than one state of the counters reached the terminal.
+    expect(new Set(ls.raw().match(new RegExp(PROGRESS, "g"))).size).toBeGreaterThan(1);
+  });
+
+  it("check --verify-digests shows the bytes hashed on a terminal, erased when done", async () => {
+    const verify = terminal("verify", run(`check --storage ${root} --verify-digests`), join(work, "v.log"));
+    await waitFor(() => /EXIT=\d+/.test(verify.screen()), "check --verify-digests to finish", 60_000);
+    expect(verify.screen()).toContain("EXIT=0");
+    expect(verify.raw()).toMatch(/verifying digests: [\d,]+\/[\d,]+ blobs, [\d.]+ [kMG]?B hashed/);
+    expect(verify.screen()).not.toMatch(/verifying digests/);
+  });
+
+  it("nothing of it with --quiet on a terminal, and not one byte of it into a pipe", async () => {
+    const quiet = terminal("quiet", run(`ls --storage ${root} --quiet`), join(work, "quiet.log"));
+    await waitFor(() => /EXIT=\d+/.test(quiet.screen()), "ls --quiet to finish", 60_000);
+    expect(quiet.screen()).toContain("EXIT=0");
+    expect(quiet.raw()).not.toMatch(/reading storage/);
+    // stderr a pipe: no text, no carriage return, no escape sequence.
+    const piped = await runRegsweep(["ls", "--storage", root]);
+    expect(piped.code).toBe(0);
+    expect(piped.stdout.split("\n")[0]).toMatch(/^REPOSITORY +TAG +DIGEST +SIZE +PUSHED$/);
+    expect(piped.stderr).toBe("");
+    const checked = await runRegsweep(["check", "--storage", root, "--verify-digests"]);
+    expect(checked.code).toBe(0);
+    expect(checked.stderr).toBe("");
+  });
 });

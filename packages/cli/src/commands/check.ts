@@ -1,8 +1,10 @@
-import { checkInventory, readStorageInventory, verifyBlobDigests } from "@regsweep/cleaner";
+import { type BlobVerifyReport, checkInventory, verifyBlobDigests } from "@regsweep/cleaner";
 import type { Command } from "commander";
 import pc from "picocolors";
 import type { CliIo } from "../cli-io.js";
 import { ExitCode } from "../exit-codes.js";
+import { count, startProgressLine } from "../progress-line.js";
+import { readStorageInventoryShowingProgress } from "../read-progress.js";
 import { formatBytes } from "../render-plan.js";
 import { ioThreads, resolveStorageRoot, type StorageTargetOptions } from "../storage-target.js";
 import { addStorageOptions } from "./shared-options.js";
@@ -16,7 +18,8 @@ export function checkCommand(program: Command, io: CliIo, setExit: (code: number
     )
     .option("--verify-digests", "also re-hash every blob and compare it with its digest (slow on big trees)")
     .option("--json", "machine-readable report")
-    .option("-v, --verbose", "list every orphan");
+    .option("-v, --verbose", "list every orphan")
+    .option("-q, --quiet", "no progress line on the terminal");
   addStorageOptions(cmd);
   cmd.addHelpText(
     "after",
@@ -24,12 +27,39 @@ export function checkCommand(program: Command, io: CliIo, setExit: (code: number
   );
   cmd.action(
     async (
-      options: StorageTargetOptions & { verifyDigests?: boolean; json?: boolean; verbose?: boolean },
+      options: StorageTargetOptions & {
+        verifyDigests?: boolean;
+        json?: boolean;
+        verbose?: boolean;
+        quiet?: boolean;
+      },
     ) => {
       const root = await resolveStorageRoot(options, io.env);
-      const inventory = await readStorageInventory(root, ioThreads(options));
+      const quiet = options.quiet ? { quiet: true } : {};
+      const inventory = await readStorageInventoryShowingProgress(root, io, {
+        ...ioThreads(options),
+        ...quiet,
+      });
       const report = checkInventory(inventory);
-      const digests = options.verifyDigests ? await verifyBlobDigests(root, inventory) : undefined;
+      let digests: BlobVerifyReport | undefined;
+      if (options.verifyDigests) {
+        let latest: Readonly<{ done: number; total: number; bytes: number }> | undefined;
+        const line = startProgressLine(
+          io,
+          () =>
+            `verifying digests: ${count(latest?.done ?? 0)}/${count(latest?.total ?? inventory.blobs.size)} blobs, ${formatBytes(latest?.bytes ?? 0)} hashed`,
+          quiet,
+        );
+        try {
+          digests = await verifyBlobDigests(root, inventory, {
+            onProgress: (p) => {
+              latest = p;
+            },
+          });
+        } finally {
+          line.stop();
+        }
+      }
       const broken = report.tags.filter((t) => !t.ok);
       if (options.json) {
         io.out(JSON.stringify({ ...report, ...(digests ? { digests } : {}) }, null, 2));

@@ -5,14 +5,17 @@ import {
   isManifestProblem,
   readCreatedTimes,
   readRegistryCreatedTimes,
-  readRegistryInventory,
-  readStorageInventory,
 } from "@regsweep/cleaner";
-import Table from "cli-table3";
 import type { Command } from "commander";
 import picomatch from "picomatch";
 import type { CliIo } from "../cli-io.js";
 import { ExitCode } from "../exit-codes.js";
+import { type Column, jsonArrayLines, listingFormat, listingLines, shortDigest } from "../listing-lines.js";
+import { compareNames, compareTagKeys, tagKey } from "../listing-order.js";
+import {
+  readRegistryInventoryShowingProgress,
+  readStorageInventoryShowingProgress,
+} from "../read-progress.js";
 import { type RegistryTargetOptions, registryClientFor } from "../registry-target.js";
 import { formatBytes } from "../render-plan.js";
 import { ioThreads, resolveStorageRoot, type StorageTargetOptions } from "../storage-target.js";
@@ -36,7 +39,10 @@ export interface LsRow {
 
 const iso = (ms: number | undefined): string | null => (ms ? new Date(ms).toISOString() : null);
 
-/** The rows of `ls` for repositories matching a glob (every tag, plus one row per untagged manifest). */
+/**
+ * The rows of `ls` for repositories matching a glob: every tag, plus one row per untagged manifest.
+ * Sorted by repository, then versions in version order, other tags by name, then untagged by digest.
+ */
 export function lsRows(
   inventory: Inventory,
   pattern?: string,
@@ -58,10 +64,15 @@ export function lsRows(
     return size;
   };
   const rows: LsRow[] = [];
-  for (const repo of inventory.repositories) {
-    if (!match(repo.name) && !(pattern && repo.name === pattern)) continue;
+  const repositories = inventory.repositories
+    .filter((repo) => match(repo.name) || (pattern !== undefined && repo.name === pattern))
+    .sort((a, b) => compareNames(a.name, b.name));
+  for (const repo of repositories) {
     const tagged = new Set<string>();
-    for (const t of repo.tags) {
+    const tags = repo.tags
+      .map((t) => ({ t, key: tagKey(t.name) }))
+      .sort((a, b) => compareTagKeys(a.key, b.key));
+    for (const { t } of tags) {
       if (t.current) tagged.add(t.current);
       const m = t.current ? inventory.manifests.get(t.current) : undefined;
       rows.push({
@@ -75,8 +86,10 @@ export function lsRows(
         ...(t.current && inventory.placeholders?.has(t.current) ? { placeholder: true as const } : {}),
       });
     }
-    for (const r of repo.revisions) {
-      if (tagged.has(r.digest)) continue;
+    const untagged = repo.revisions
+      .filter((r) => !tagged.has(r.digest))
+      .sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
+    for (const r of untagged) {
       const m = inventory.manifests.get(r.digest);
       rows.push({
         repository: repo.name,
@@ -93,67 +106,126 @@ export function lsRows(
   return rows;
 }
 
+/** A time as the table shows it: UTC to the second (`2026-01-05 13:04:05`), `-` when unknown. */
+function shortTime(iso: string | null): string {
+  return iso ? `${iso.slice(0, 10)} ${iso.slice(11, 19)}` : "-";
+}
+
+/**
+ * The columns of `ls`. `pushed` only where the source knows it (the storage's link times; the API says
+ * nothing), `created` only when asked (it costs one config blob read per image): never a column of blanks.
+ */
+export function lsColumns(options: {
+  pushed: boolean;
+  created: boolean;
+  noTrunc?: boolean;
+}): Array<Column<LsRow>> {
+  const columns: Array<Column<LsRow>> = [
+    { header: "REPOSITORY", key: "repository", text: (r) => r.repository },
+    {
+      header: "TAG",
+      key: "tag",
+      text: (r) => `${r.tag ?? "<untagged>"}${r.placeholder ? " (placeholder)" : ""}`,
+      value: (r) => r.tag ?? "",
+    },
+    {
+      header: "DIGEST",
+      key: "digest",
+      text: (r) => (r.digest ? shortDigest(r.digest, options.noTrunc) : "-"),
+      value: (r) => r.digest ?? "",
+    },
+    { header: "SIZE", key: "size", text: (r) => formatBytes(r.size), value: (r) => String(r.size) },
+  ];
+  if (options.pushed)
+    columns.push({
+      header: "PUSHED",
+      key: "pushedAt",
+      text: (r) => shortTime(r.pushedAt),
+      value: (r) => r.pushedAt ?? "",
+    });
+  if (options.created)
+    columns.push({
+      header: "CREATED",
+      key: "createdAt",
+      text: (r) => shortTime(r.createdAt),
+      value: (r) => r.createdAt ?? "",
+    });
+  return columns;
+}
+
 /** `regsweep ls [pattern]`. */
 export function lsCommand(program: Command, io: CliIo, setExit: (code: number) => void): void {
   const cmd = program
     .command("ls")
     .description("list repositories, tags and untagged manifests with digests, sizes and push times")
     .argument("[pattern]", "glob over repository names, e.g. 'team/*'")
-    .option("--json", "machine-readable rows")
+    .option("--format <format>", "table (default), tsv (for awk and cut: raw bytes, full digests) or json")
+    .option("--json", "the same as --format json")
+    .option("--no-trunc", "whole digests in the table")
+    .option("--no-headers", "no header line (table and tsv)")
     .option("--untagged", "only untagged manifests")
-    .option("--created", "also read each image's creation time (one config blob per image)");
+    .option("--created", "add each image's creation time (reads one config blob per image)")
+    .option("-q, --quiet", "no progress line on the terminal");
   addStorageOptions(cmd);
   // Shared with the destructive commands (their --cascade-tags/--delete-layers mean nothing here).
   addRegistryOptions(cmd);
   cmd.addHelpText(
     "after",
-    "\nExamples:\n  regsweep ls --storage /var/lib/registry\n  regsweep ls --storage /var/lib/registry 'test/*' --json\n  regsweep ls --registry https://registry.example:5000 -U me --password-stdin --created",
+    "\nExamples:\n  regsweep ls --storage /var/lib/registry\n  regsweep ls --storage /var/lib/registry 'test/*' --format tsv | awk -F'\\t' '$4 > 1e9'\n  regsweep ls --registry https://registry.example:5000 -U me --password-stdin --created",
   );
   cmd.action(
     async (
       pattern: string | undefined,
       options: StorageTargetOptions &
-        RegistryTargetOptions & { json?: boolean; untagged?: boolean; created?: boolean },
+        RegistryTargetOptions & {
+          json?: boolean;
+          format?: string;
+          trunc?: boolean;
+          headers?: boolean;
+          untagged?: boolean;
+          created?: boolean;
+          quiet?: boolean;
+        },
     ) => {
+      const format = listingFormat(options);
       let inventory: Inventory;
       let createdAt = new Map<Digest, number>();
-      if (options.registry !== undefined) {
+      const online = options.registry !== undefined;
+      if (online) {
         if (options.storage !== undefined || options.config !== undefined)
           throw new InvalidRequestError(
             "--registry works online; --storage/--config offline: give one of them",
           );
         const client = await registryClientFor(options, io.env, io.signal);
         try {
-          inventory = await readRegistryInventory(client);
+          inventory = await readRegistryInventoryShowingProgress(client, io, {
+            ...(options.quiet ? { quiet: true } : {}),
+          });
           if (options.created) createdAt = await readRegistryCreatedTimes(client, inventory);
         } finally {
           client.close();
         }
       } else {
         const root = await resolveStorageRoot(options, io.env);
-        inventory = await readStorageInventory(root, ioThreads(options));
-        if (options.created) createdAt = await readCreatedTimes(root, inventory);
+        inventory = await readStorageInventoryShowingProgress(root, io, {
+          ...ioThreads(options),
+          ...(options.quiet ? { quiet: true } : {}),
+        });
+        if (options.created) createdAt = await readCreatedTimes(root, inventory, { untagged: true });
       }
       let rows = lsRows(inventory, pattern, createdAt);
       if (options.untagged) rows = rows.filter((r) => r.tag === null);
-      if (options.json) {
-        io.out(JSON.stringify(rows, null, 2));
+      if (format === "json") {
+        await io.outLines(jsonArrayLines(rows));
+      } else if (rows.length === 0 && format === "table") {
+        io.err("no repositories");
       } else {
-        const table = new Table({
-          head: ["repository", "tag", "digest", "size", "pushed", "created"],
-          style: { head: [], border: [] },
+        const columns = lsColumns({
+          pushed: !online,
+          created: Boolean(options.created),
+          noTrunc: options.trunc === false,
         });
-        for (const r of rows) {
-          table.push([
-            r.repository,
-            `${r.tag ?? "<untagged>"}${r.placeholder ? " (placeholder)" : ""}`,
-            r.digest ? `${r.digest.slice(0, 19)}…` : "?",
-            formatBytes(r.size),
-            r.pushedAt?.slice(0, 19) ?? "",
-            r.createdAt?.slice(0, 19) ?? "",
-          ]);
-        }
-        io.out(rows.length ? table.toString() : "no repositories");
+        await io.outLines(listingLines(rows, columns, { format, headers: options.headers !== false }));
         const placeholders = rows.filter((r) => r.placeholder);
         if (placeholders.length)
           io.err(

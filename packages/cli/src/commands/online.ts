@@ -10,13 +10,13 @@ import {
   probeRegistry,
   RegistryAuthError,
   type RegistryClient,
-  readRegistryInventory,
 } from "@regsweep/cleaner";
 import pc from "picocolors";
 import type { CliIo } from "../cli-io.js";
 import { ExitCode } from "../exit-codes.js";
 import { planOptionsFrom } from "../plan-options.js";
 import { printPlanJson, savePlan } from "../plan-output.js";
+import { readRegistryInventoryShowingProgress } from "../read-progress.js";
 import { registryClientFor } from "../registry-target.js";
 import { formatBytes, planLines, planNotes, planSummary, reportJson, reportLines } from "../render-plan.js";
 import type { DestructiveOptions } from "../run-plan.js";
@@ -51,7 +51,9 @@ export async function makeOnlinePlan(
     // No --prune online: the registry's storage has no folders this side of the API.
     const planOptions = planOptionsFrom({ ...options, prune: false });
     // The whole registry, always: whether a blob is still used depends on every repository.
-    const inventory = await readRegistryInventory(client);
+    const inventory = await readRegistryInventoryShowingProgress(client, io, {
+      ...(options.quiet ? { quiet: true } : {}),
+    });
     return await withTagMethods(client, planDeletion(inventory, requests, planOptions), options, io);
   } finally {
     client.close();
@@ -118,7 +120,8 @@ export async function presentAndApplyOnline(plan: Plan, options: OnlineOptions, 
   if (options.json && (dryRun || options.out)) await printPlanJson(io, plan);
   else if (!options.quiet && !options.json) {
     if (plan.registry) io.err(describeCapabilities(plan.registry));
-    if (dryRun || options.verbose) await io.outLines(planLines(plan, { online: true }));
+    if (dryRun || options.verbose)
+      await io.outLines(planLines(plan, { online: true, noTrunc: options.trunc === false }));
     for (const line of planNotes(plan, Boolean(options.verbose))) io.err(line);
     io.out(planSummary(plan, dryRun || Boolean(options.out)));
     io.err(

@@ -17,14 +17,16 @@ import {
   type RetentionRule,
   readCreatedTimes,
   readRegistryCreatedTimes,
-  readRegistryInventory,
-  readStorageInventory,
   type TagOrder,
 } from "@regsweep/cleaner";
 import { type Command, Option } from "commander";
 import type { CliIo } from "../cli-io.js";
 import { ExitCode } from "../exit-codes.js";
 import { planOptionsFrom } from "../plan-options.js";
+import {
+  readRegistryInventoryShowingProgress,
+  readStorageInventoryShowingProgress,
+} from "../read-progress.js";
 import { registryClientFor } from "../registry-target.js";
 import { formatBytes } from "../render-plan.js";
 import { type DestructiveOptions, presentAndApply, resumePending } from "../run-plan.js";
@@ -197,7 +199,9 @@ async function retainOnline(policy: RetentionPolicy, options: RetainOptions, io:
   let plan: Plan;
   let decisions: Decision[];
   try {
-    const inventory = await readRegistryInventory(client);
+    const inventory = await readRegistryInventoryShowingProgress(client, io, {
+      ...(options.quiet ? { quiet: true } : {}),
+    });
     const nowMs = Date.now();
     const createdAt = usesCreated(policy) ? await readRegistryCreatedTimes(client, inventory) : new Map();
     const retention = planRetention(inventory, policy, { nowMs, createdAt });
@@ -300,7 +304,10 @@ Examples:
       const code = await resumePending(options, io);
       if (code !== ExitCode.ok) return setExit(code);
     }
-    const inventory = await readStorageInventory(root, ioThreads(options));
+    const inventory = await readStorageInventoryShowingProgress(root, io, {
+      ...ioThreads(options),
+      ...(options.quiet ? { quiet: true } : {}),
+    });
     const nowMs = Date.now();
     // Config blobs are read only when some rule orders or filters by image creation time.
     const createdAt = usesCreated(policy) ? await readCreatedTimes(root, inventory) : new Map();

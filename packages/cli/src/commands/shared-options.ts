@@ -64,5 +64,6 @@ export function addDestructiveOptions(cmd: Command): Command {
     .option("--out <file>", "save the plan as JSON instead of applying it (apply later with regsweep apply)")
     .option("--json", "machine-readable output (the plan, or the apply report)")
     .option("-v, --verbose", "list every deletion and every note")
+    .option("--no-trunc", "whole digests in the plan's lines (shortened to 12 hex characters by default)")
     .option("-q, --quiet", "print only errors");
 }
