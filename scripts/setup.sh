@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Prepares this machine for regsweep's integration tests and lab, without Docker Hub:
 #   1. apt packages (docker.io docker-registry skopeo busybox-static, the S3 servers: Swift with s3api and
-#      memcached, Ceph mon/osd/radosgw), installed only when missing; no service is started here (the test
-#      bed starts S3 servers per run on free ports, packages/testbed/src/s3/);
+#      memcached, Ceph mon/osd/radosgw; systemd for `systemd-analyze verify`), installed only when missing;
+#      no service is started here (the test bed starts S3 servers per run on free ports,
+#      packages/testbed/src/s3/);
 #   2. real registry binaries of the offline version matrix in .cache/registries/<version>/registry,
 #      fetched from the Debian mirror this machine already uses (a private apt state, nothing installed);
 #   3. a private Docker engine under .cache/docker when no engine answers;
@@ -24,9 +25,10 @@ cache=${REGSWEEP_CACHE_DIR:-$repo/.cache}
 # Kept in step with packages/testbed/src/registry-versions.ts (the entries that have `debian`).
 read -r -a matrix <<<"${REGSWEEP_REGISTRY_VERSIONS:-2.7.1:bullseye 2.8.2:bookworm 2.8.3:trixie}"
 # redis-server: the live-GC tests evict from a real redis (started per test on a free port, never as a service).
+# systemd: only for `systemd-analyze verify` of deploy/systemd (nothing is started; works without systemd running).
 apt_packages=(docker.io docker-registry skopeo busybox-static ca-certificates openssl apache2-utils curl tmux
   swift-proxy swift-account swift-container swift-object memcached ceph-mon ceph-osd radosgw ceph-common
-  redis-server chromium)
+  redis-server chromium systemd)
 
 log() { printf '[setup] %s\n' "$*"; }
 warn() { printf '[setup] WARNING: %s\n' "$*" >&2; }
@@ -77,7 +79,8 @@ install_packages() {
 
 [[ $(id -u) == 0 ]] || die "run as root (it installs packages and starts a Docker engine); on other machines use the Vagrantfile"
 install_packages
-for cmd in docker dockerd skopeo busybox curl openssl swift-proxy-server memcached ceph-mon ceph-osd radosgw redis-server; do
+for cmd in docker dockerd skopeo busybox curl openssl swift-proxy-server memcached ceph-mon ceph-osd radosgw redis-server \
+  systemd-analyze; do
   command -v "$cmd" >/dev/null || die "'$cmd' is not on PATH although its package is installed"
 done
 
