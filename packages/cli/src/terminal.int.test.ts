@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { appendFileSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -21,7 +21,8 @@ const BIN = join(repoRoot(), "packages/cli/dist/main.js");
 const sessions: string[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
-  for (const s of sessions.splice(0)) execFileSync("tmux", ["kill-session", "-t", s], { stdio: "ignore" });
+  // A session whose command ended (its `sleep` too, on a slow machine) is gone already.
+  for (const s of sessions.splice(0)) spawnSync("tmux", ["kill-session", "-t", s], { stdio: "ignore" });
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
 
@@ -112,25 +113,29 @@ function terminal(name: string, command: string, log: string) {
 
 const PROGRESS = /reading storage: [\d,]+\/[\d,]+ repositories, [\d,]+ files/;
 
-describe("progress lines", () => {
+describe("progress lines", { timeout: 300_000 }, () => {
   let work = "";
   let root = "";
+  let small = "";
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), "regsweep-progress-"));
     root = join(work, "tree");
     // Large enough that reading takes a second or more (one I/O thread): the line is seen while drawn.
     makeTree(root, { manifests: 4000 });
-  });
+    // Where only the drawing (or its absence) matters, a small tree keeps the test quick.
+    small = join(work, "small");
+    makeTree(small, { manifests: 300 });
+  }, 300_000);
   afterAll(async () => {
     await rm(work, { recursive: true, force: true });
   });
   const run = (args: string) =>
-    `NO_COLOR=1 ${process.execPath} ${BIN} ${args} >/dev/null; echo EXIT=$?; sleep 60`;
+    `NO_COLOR=1 ${process.execPath} ${BIN} ${args} >/dev/null; echo EXIT=$?; sleep 300`;
 
   it("on a terminal, a long read shows a progress line on stderr, redrawn, and erased when done", async () => {
     const ls = terminal("ls", run(`ls --storage ${root} --io-threads 1`), join(work, "ls.log"));
     await waitFor(() => PROGRESS.test(ls.screen()), "the progress line during the read");
-    await waitFor(() => /EXIT=\d+/.test(ls.screen()), "ls to finish", 60_000);
+    await waitFor(() => /EXIT=\d+/.test(ls.screen()), "ls to finish", 120_000);
     expect(ls.screen()).toContain("EXIT=0");
     expect(ls.screen()).not.toMatch(/reading storage/);
     // Redrawn as the read went: more than one state of the counters reached the terminal.
@@ -138,24 +143,24 @@ describe("progress lines", () => {
   });
 
   it("check --verify-digests shows the bytes hashed on a terminal, erased when done", async () => {
-    const verify = terminal("verify", run(`check --storage ${root} --verify-digests`), join(work, "v.log"));
-    await waitFor(() => /EXIT=\d+/.test(verify.screen()), "check --verify-digests to finish", 60_000);
+    const verify = terminal("verify", run(`check --storage ${small} --verify-digests`), join(work, "v.log"));
+    await waitFor(() => /EXIT=\d+/.test(verify.screen()), "check --verify-digests to finish", 120_000);
     expect(verify.screen()).toContain("EXIT=0");
     expect(verify.raw()).toMatch(/verifying digests: [\d,]+\/[\d,]+ blobs, [\d.]+ [kMG]?B hashed/);
     expect(verify.screen()).not.toMatch(/verifying digests/);
   });
 
   it("nothing of it with --quiet on a terminal, and not one byte of it into a pipe", async () => {
-    const quiet = terminal("quiet", run(`ls --storage ${root} --quiet`), join(work, "quiet.log"));
-    await waitFor(() => /EXIT=\d+/.test(quiet.screen()), "ls --quiet to finish", 60_000);
+    const quiet = terminal("quiet", run(`ls --storage ${small} --quiet`), join(work, "quiet.log"));
+    await waitFor(() => /EXIT=\d+/.test(quiet.screen()), "ls --quiet to finish", 120_000);
     expect(quiet.screen()).toContain("EXIT=0");
     expect(quiet.raw()).not.toMatch(/reading storage/);
     // stderr a pipe: no text, no carriage return, no escape sequence.
-    const piped = await runRegsweep(["ls", "--storage", root]);
+    const piped = await runRegsweep(["ls", "--storage", small]);
     expect(piped.code).toBe(0);
     expect(piped.stdout.split("\n")[0]).toMatch(/^REPOSITORY +TAG +DIGEST +SIZE +PUSHED$/);
     expect(piped.stderr).toBe("");
-    const checked = await runRegsweep(["check", "--storage", root, "--verify-digests"]);
+    const checked = await runRegsweep(["check", "--storage", small, "--verify-digests"]);
     expect(checked.code).toBe(0);
     expect(checked.stderr).toBe("");
   });

@@ -54,7 +54,7 @@ describe("regsweep delete --registry (online)", () => {
       PASSWORD,
     );
     expect(dry.code).toBe(0);
-    expect(dry.stdout).toContain("app:1");
+    expect(dry.stdout).toMatch(/^delete tag +app +1 +[0-9a-f]{12} /m);
 
     const real = await regsweep(
       ["delete", "--registry", r.url, "-U", "bob", "--password-stdin", "app:1", "--yes"],
@@ -71,7 +71,7 @@ describe("regsweep delete --registry (online)", () => {
       DOCKER_CONFIG: dir,
     });
     expect(fromConfig.code, fromConfig.stderr).toBe(0);
-    expect(fromConfig.stdout).toContain("app:2");
+    expect(fromConfig.stdout).toMatch(/^delete tag +app +2 +[0-9a-f]{12} /m);
     for (const out of [anonymous, dry, real, fromConfig])
       expect(out.stdout + out.stderr).not.toContain(PASSWORD);
 
