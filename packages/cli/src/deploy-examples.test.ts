@@ -131,14 +131,19 @@ describe("deploy/kubernetes", () => {
     expect(cronJob.spec.concurrencyPolicy).toBe("Forbid");
     expect(scheduleSection).toContain(`scripts/build-cli-image.sh ${container.image}`);
     expect(scheduleSection).toContain(`\`regsweep ${container.args.join(" ")}\``);
-    // The storage the command names is the volume the pod mounts.
-    const storage = container.args[container.args.indexOf("--storage") + 1];
-    expect(container.volumeMounts.map((m: { mountPath: string }) => m.mountPath)).toContain(storage);
+    // The registry config the command names is in a volume the pod mounts.
+    const config: string = container.args[container.args.indexOf("--config") + 1];
+    const mounts = container.volumeMounts.map((m: { mountPath: string }) => m.mountPath);
+    expect(mounts).toContain(dirname(config));
+    expect(mounts).toContain("/var/lib/registry");
   });
 
-  it("runs a command the CLI takes (here as a dry run on a tree)", async () => {
-    const storage = container.args[container.args.indexOf("--storage") + 1];
-    const args = (container.args as string[]).map((a) => (a === storage ? tree : a));
+  it("runs a command the CLI takes (here as a dry run on a tree, through a config naming it)", async () => {
+    const config: string = container.args[container.args.indexOf("--config") + 1];
+    const local = join(work, "k8s-config.yml");
+    writeFileSync(local, `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${tree}\n`);
+    const args = (container.args as string[]).map((a) => (a === config ? local : a));
+    expect(args).toContain(local);
     const run = await runProgram([...args, "--dry-run"]);
     expect(run.code).toBe(0);
     expect(run.out).toMatch(/regsweep would delete \d+ tags?, \d+ manifests?/);
