@@ -334,5 +334,6 @@ export async function readRegistryInventory(
     findings,
     emptyDirs: [],
     placeholders,
+    strays: [],
   };
 }

@@ -21,6 +21,7 @@ export type ToolErrorCode =
   | "storage.locked"
   | "storage.in-use"
   | "storage.io"
+  | "storage.symlink"
   | "registry.delete-disabled"
   | "registry.auth"
   | "registry.unreachable"
@@ -146,5 +147,18 @@ export class StaleCacheError extends RegsweepError {
     message: string,
   ) {
     super("cache.stale", message);
+  }
+}
+
+/**
+ * A folder of the tree's skeleton (`docker/registry/v2`, its `blobs/` or `repositories/`) is a symbolic link:
+ * deleting through it would change files outside the storage root, so nothing is read or deleted.
+ */
+export class StorageSymlinkError extends RegsweepError {
+  constructor(
+    readonly path: string,
+    readonly target: string,
+  ) {
+    super("storage.symlink", `${path} is a symbolic link (to ${target}); regsweep never follows links`);
   }
 }

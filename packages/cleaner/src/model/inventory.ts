@@ -66,6 +66,8 @@ export type FindingCode =
   | "tag.no-current"
   | "entry.symlink"
   | "entry.unexpected"
+  /** A folder outside the grammar that the system will not list (kept; what it holds is unknown). */
+  | "entry.unreadable"
   | "dir.empty";
 
 /** Something wrong or odd in the tree, with where it is. */
@@ -95,4 +97,10 @@ export interface Inventory {
    * off by the next plan, and their blobs and layer links go whatever their age.
    */
   placeholders?: Set<Digest>;
+  /**
+   * Entries that are not folders where the layout has only folders or known files (a `.DS_Store`, a
+   * symbolic link), root-relative: findings, kept, but removed with the folder holding them when a plan
+   * removes that folder, so deleting everything leaves nothing behind.
+   */
+  strays: string[];
 }

@@ -10,6 +10,16 @@ const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const NAME_MAX_LENGTH = 255;
 
+/** Whether a folder name can be one component of a repository name. */
+export function isRepositoryComponent(name: string): boolean {
+  return PATH_COMPONENT.test(name);
+}
+
+/** Whether a folder name can be a tag. */
+export function isTag(name: string): boolean {
+  return TAG.test(name);
+}
+
 /** `name[:tag][@digest]`, validated; `tag` and `digest` are absent when not given. */
 export interface Reference {
   repository: string;

@@ -69,5 +69,14 @@ export function fixtureInventory(repos: Record<string, FixtureRepo>, readAtMs = 
       uploads: [],
     };
   });
-  return { source: "fixture", readAtMs, repositories, blobs, manifests, findings: [], emptyDirs: [] };
+  return {
+    source: "fixture",
+    readAtMs,
+    repositories,
+    blobs,
+    manifests,
+    findings: [],
+    emptyDirs: [],
+    strays: [],
+  };
 }

@@ -14,11 +14,12 @@ import {
   type ManifestProblem,
   parseManifest,
 } from "../model/manifest.js";
+import { isTag } from "../model/reference.js";
 import { isPlaceholderBlob, isPlaceholderManifest, mayBePlaceholderBlob } from "../placeholder.js";
 import { openFsStore } from "../stores/fs/open-fs-store.js";
 import { layoutScans } from "../stores/layout-scans.js";
 import { settled } from "../stores/outcome.js";
-import type { Store, StoreEntry, StoreLayoutScans } from "../stores/store.js";
+import type { Store, StoreEntry, StoreEntryKind, StoreLayoutScans } from "../stores/store.js";
 import { chunks, forEachLimited, mapLimited } from "../util/for-each-limited.js";
 import { findRepositories } from "./find-repositories.js";
 import { BLOBS_ROOT, folderFor, pathFor, V2_ROOT } from "./storage-paths.js";
@@ -94,6 +95,19 @@ export async function readStoreInventory(
   return new TreeReader(store, options).read();
 }
 
+/**
+ * The repositories `names` as `readStoreInventory` reads them, findings dropped: apply's re-read before it
+ * deletes, so that what planning saw (a stray entry, a link that is not a digest) is seen the same way.
+ * Manifests and blobs are not read; a repository that is gone reads as empty.
+ */
+export async function rereadRepositories(store: Store, names: string[]): Promise<RepositoryInventory[]> {
+  return new TreeReader(store, {}).readRepositories(names);
+}
+
+/** What `_manifests/` holds, and a tag's folder. */
+const MANIFESTS_ENTRIES: ReadonlySet<string> = new Set(["revisions", "tags"]);
+const TAG_ENTRIES: ReadonlySet<string> = new Set(["current", "index"]);
+
 /** A `<alg>/<hex>/link` entry that exists, with its `<alg>` folder. */
 interface DigestLink {
   digest: Digest;
@@ -108,6 +122,7 @@ interface DigestLink {
 class TreeReader {
   private readonly findings: Finding[] = [];
   private readonly emptyDirs: string[] = [];
+  private readonly strays: string[] = [];
   /**
    * One string per digest: the same digest turns up in many links and manifests, and on a 175k-blob
    * tree the copies alone would be tens of MB.
@@ -158,6 +173,7 @@ class TreeReader {
       findings: this.findings.sort(byPath),
       emptyDirs: this.emptyDirs.sort(),
       placeholders,
+      strays: this.strays.sort(),
     };
   }
 
@@ -209,6 +225,30 @@ class TreeReader {
     return digest;
   }
 
+  /**
+   * An entry that is not a folder where only folders (or only known files) belong: a finding, kept; and
+   * taken along when regsweep removes the folder holding it (a `.DS_Store` in a deleted tag's folder).
+   */
+  private stray(path: string, kind: StoreEntryKind, where: string, repository?: string): void {
+    this.findings.push({
+      code: kind === "symlink" ? "entry.symlink" : "entry.unexpected",
+      path,
+      ...(repository !== undefined ? { repository } : {}),
+      detail: `${kind === "symlink" ? "symbolic link" : kind === "file" ? "file" : "special file"} ${where} (kept, never followed)`,
+    });
+    this.strays.push(path);
+  }
+
+  /** A folder with a name the layout does not have there: a finding, kept with what it holds. */
+  private oddFolder(path: string, where: string, repository?: string): void {
+    this.findings.push({
+      code: "entry.unexpected",
+      path,
+      ...(repository !== undefined ? { repository } : {}),
+      detail: `folder ${where}: kept`,
+    });
+  }
+
   /** Each folder's entries; a folder that is gone (or is a file) has none. */
   private async list(dirs: string[]): Promise<StoreEntry[][]> {
     const listings = await this.store.list(dirs);
@@ -218,20 +258,22 @@ class TreeReader {
   /** Repository names, with what the walk meets on the way as findings. */
   private async findRepositories(): Promise<string[]> {
     const found = await findRepositories(this.store, {
-      stray: (path, kind) =>
-        this.findings.push(
-          kind === "symlink"
-            ? {
-                code: "entry.symlink",
-                path,
-                detail: "symbolic link in the repositories tree (never followed)",
-              }
-            : {
-                code: "entry.unexpected",
-                path,
-                detail: "file where repository folders belong",
-              },
-        ),
+      stray: (path, kind) => this.stray(path, kind, "where repository folders belong"),
+      odd: (path, why) =>
+        this.findings.push({
+          code: "entry.unexpected",
+          path,
+          detail:
+            why === "name"
+              ? "folder name outside the repository grammar: kept with everything in it"
+              : "folder a repository does not hold: kept",
+        }),
+      unreadable: (path, code) =>
+        this.findings.push({
+          code: "entry.unreadable",
+          path,
+          detail: `folder outside the repository grammar that cannot be listed (${code}): kept`,
+        }),
       empty: (dir) => this.emptyDirs.push(dir),
     });
     return found.map((r) => r.name);
@@ -246,18 +288,27 @@ class TreeReader {
     return scans.map((outcome, set) => {
       const { dir: root, repository } = roots[set] as { dir: string; repository: string };
       const links: DigestLink[] = [];
-      for (const alg of settled(this.store, outcome, root)?.algorithms ?? []) {
+      const scan = settled(this.store, outcome, root);
+      for (const [name, kind] of scan?.others ?? [])
+        this.stray(`${root}/${name}`, kind, "where <algorithm> folders belong", repository);
+      for (const alg of scan?.algorithms ?? []) {
         const algDir = `${root}/${alg.name}`;
         if (alg.entries.length === 0) this.emptyDirs.push(algDir);
         alg.entries.forEach((hex, i) => {
           const digest = `${alg.name}:${hex}`;
-          if (alg.kinds[i] !== "d" || !isDigest(digest)) {
-            this.findings.push({
-              code: "entry.unexpected",
-              path: `${algDir}/${hex}`,
+          const kind = alg.kinds[i];
+          if (kind !== "d") {
+            const entryKind = kind === "s" ? "symlink" : kind === "f" ? "file" : "other";
+            this.stray(
+              `${algDir}/${hex}`,
+              entryKind,
+              "where <algorithm>/<hex> link folders belong",
               repository,
-              detail: "not a <algorithm>/<hex> link folder",
-            });
+            );
+            return;
+          }
+          if (!isDigest(digest)) {
+            this.oddFolder(`${algDir}/${hex}`, "not a <algorithm>/<hex> link folder", repository);
             return;
           }
           const state = alg.links[i];
@@ -285,31 +336,66 @@ class TreeReader {
     });
   }
 
-  private async readRepositories(names: string[]): Promise<RepositoryInventory[]> {
-    const folders = (kind: "revisions-dir" | "layers-dir" | "tags-dir" | "uploads-dir") =>
+  /** Reads `names`' repositories (also apply's re-read: see `rereadRepositories`). */
+  async readRepositories(names: string[]): Promise<RepositoryInventory[]> {
+    const folders = (kind: "revisions-dir" | "layers-dir" | "tags-dir" | "uploads-dir" | "manifests-dir") =>
       names.map((repository) => ({ dir: folderFor({ kind, repository }), repository }));
-    const [revisionSets, layerSets, tagLists, uploadLists] = await Promise.all([
+    const [revisionSets, layerSets, tagLists, uploadLists, manifestsLists] = await Promise.all([
       this.readLinkSets(folders("revisions-dir")),
       this.readLinkSets(folders("layers-dir")),
       this.list(folders("tags-dir").map((u) => u.dir)),
       this.list(folders("uploads-dir").map((u) => u.dir)),
+      this.list(folders("manifests-dir").map((u) => u.dir)),
     ]);
+    manifestsLists.forEach((list, r) => {
+      const repository = names[r] as string;
+      this.expectFolders(
+        list,
+        folderFor({ kind: "manifests-dir", repository }),
+        MANIFESTS_ENTRIES,
+        repository,
+      );
+    });
 
     // Second level: what hangs below revisions (schema1 signatures), tags and uploads.
     const revisions = revisionSets.flatMap((links, r) => links.map((link) => ({ r, link })));
-    const tags = tagLists.flatMap((list, r) =>
-      list
-        .filter(({ kind }) => kind === "dir")
-        .map(({ name: tag }) => ({ r, tag, repository: names[r] as string })),
-    );
-    const uploads = uploadLists.flatMap((list, r) =>
-      list
-        .filter(({ kind }) => kind === "dir")
-        .map(({ name: id }) => ({ r, id, repository: names[r] as string })),
-    );
+    const tags = tagLists.flatMap((list, r) => {
+      const repository = names[r] as string;
+      return list.flatMap(({ name: tag, kind }) => {
+        const dir = `${folderFor({ kind: "tags-dir", repository })}/${tag}`;
+        if (kind !== "dir") this.stray(dir, kind, "where tag folders belong", repository);
+        else if (!isTag(tag)) this.oddFolder(dir, "name outside the tag grammar", repository);
+        else return [{ r, tag, repository }];
+        return [];
+      });
+    });
+    const uploads = uploadLists.flatMap((list, r) => {
+      const repository = names[r] as string;
+      return list.flatMap(({ name: id, kind }) => {
+        if (kind === "dir") return [{ r, id, repository }];
+        this.stray(
+          `${folderFor({ kind: "uploads-dir", repository })}/${id}`,
+          kind,
+          "where upload folders belong",
+          repository,
+        );
+        return [];
+      });
+    });
     const uploadFile = (kind: "upload-data" | "upload-startedat", u: (typeof uploads)[number]) =>
       folderFor({ kind, repository: u.repository, upload: u.id });
-    const [signatureSets, currentLinks, indexSets, startedAts, uploadData, uploadDirs] = await Promise.all([
+    const tagDir = (t: (typeof tags)[number]) =>
+      pathFor({ kind: "tag-dir", repository: t.repository, tag: t.tag });
+    const [
+      signatureSets,
+      currentLinks,
+      indexSets,
+      tagFolders,
+      currentFolders,
+      startedAts,
+      uploadData,
+      uploadDirs,
+    ] = await Promise.all([
       this.readLinkSets(
         revisions.map(({ r, link }) => {
           const repository = names[r] as string;
@@ -320,6 +406,8 @@ class TreeReader {
       this.readLinkSets(
         tags.map((t) => ({ dir: folderFor({ kind: "tag-index-dir", ...t }), repository: t.repository })),
       ),
+      this.list(tags.map((t) => tagDir(t))),
+      this.list(tags.map((t) => `${tagDir(t)}/current`)),
       this.store.readSmall(uploads.map((u) => uploadFile("upload-startedat", u))),
       this.store.stat(uploads.map((u) => uploadFile("upload-data", u))),
       this.store.stat(
@@ -343,11 +431,18 @@ class TreeReader {
         signatures: (signatureSets[i] ?? []).map((s) => s.digest),
       });
     });
-    tags.forEach(({ r, tag, repository }, i) => {
+    tags.forEach((t, i) => {
+      const { r, tag, repository } = t;
+      // `current` and `index` count only as real folders: what a symbolic link leads to is never used.
+      const folders = this.expectFolders(tagFolders[i] ?? [], tagDir(t), TAG_ENTRIES, repository);
+      this.expectFiles(currentFolders[i] ?? [], `${tagDir(t)}/current`, ["link"], repository);
       const path = pathFor({ kind: "tag-current-link", repository, tag });
-      const current = settled(this.store, currentLinks[i], path);
+      const current = folders.has("current") ? settled(this.store, currentLinks[i], path) : undefined;
       const text = current?.text?.trim();
-      const info: TagInfo = { name: tag, index: (indexSets[i] ?? []).map((l) => l.digest) };
+      const info: TagInfo = {
+        name: tag,
+        index: folders.has("index") ? (indexSets[i] ?? []).map((l) => l.digest) : [],
+      };
       if (current && text !== undefined && isDigest(text)) {
         info.current = this.intern(text);
         info.pushedAtMs = current.mtimeMs;
@@ -388,16 +483,50 @@ class TreeReader {
     return repositories;
   }
 
+  /** Checks a folder that holds only the folders `known`; returns those of them that are real folders. */
+  private expectFolders(
+    entries: StoreEntry[],
+    dir: string,
+    known: ReadonlySet<string>,
+    repository: string,
+  ): Set<string> {
+    const folders = new Set<string>();
+    const names = [...known].join(", ");
+    for (const { name, kind } of entries) {
+      if (kind !== "dir") this.stray(`${dir}/${name}`, kind, `where only ${names} belong`, repository);
+      else if (known.has(name)) folders.add(name);
+      else this.oddFolder(`${dir}/${name}`, `where only ${names} belong`, repository);
+    }
+    return folders;
+  }
+
+  /** Checks a folder that holds only the files `known`. */
+  private expectFiles(entries: StoreEntry[], dir: string, known: string[], repository: string): void {
+    const names = known.join(", ");
+    for (const { name, kind } of entries) {
+      if (kind === "dir") this.oddFolder(`${dir}/${name}`, `where only ${names} belong`, repository);
+      else if (!known.includes(name))
+        this.stray(`${dir}/${name}`, kind, `where only ${names} belong`, repository);
+    }
+  }
+
   /** `blobs/<alg>/<2 hex>/<hex>/data`: size and mtime of each. */
   private async readBlobs(): Promise<Map<Digest, BlobInfo>> {
-    const algs = ((await this.list([BLOBS_ROOT]))[0] ?? []).filter(({ kind }) => kind === "dir");
-    const algDirs = algs.map(({ name: alg }) => ({ alg, dir: `${BLOBS_ROOT}/${alg}` }));
+    const algDirs: Array<{ alg: string; dir: string }> = [];
+    for (const { name: alg, kind } of (await this.list([BLOBS_ROOT]))[0] ?? []) {
+      const dir = `${BLOBS_ROOT}/${alg}`;
+      if (kind !== "dir") this.notABlobFolder(dir, kind);
+      else if (alg !== "sha256" && alg !== "sha512") this.oddFolder(dir, "not a digest algorithm");
+      else algDirs.push({ alg, dir });
+    }
     const prefixes: Array<{ alg: string; prefix: string; dir: string }> = [];
     (await this.list(algDirs.map((a) => a.dir))).forEach((list, i) => {
       const { alg, dir } = algDirs[i] as (typeof algDirs)[number];
       for (const { name: prefix, kind } of list) {
-        if (kind === "dir") prefixes.push({ alg, prefix, dir: `${dir}/${prefix}` });
-        else this.notABlobFolder(`${dir}/${prefix}`);
+        if (kind !== "dir") this.notABlobFolder(`${dir}/${prefix}`, kind);
+        else if (!/^[a-f0-9]{2}$/.test(prefix))
+          this.oddFolder(`${dir}/${prefix}`, "not a two-hex blob prefix");
+        else prefixes.push({ alg, prefix, dir: `${dir}/${prefix}` });
       }
     });
     const blobs = new Map<Digest, BlobInfo>();
@@ -423,8 +552,13 @@ class TreeReader {
       this.progress.files += scan.entries.length;
       scan.entries.forEach((hex, i) => {
         const digest = `${alg}:${hex}`;
-        if (scan.kinds[i] !== "d" || !isDigest(digest) || !hex.startsWith(prefix)) {
-          this.notABlobFolder(`${dir}/${hex}`);
+        const kind = scan.kinds[i];
+        if (kind !== "d") {
+          this.notABlobFolder(`${dir}/${hex}`, kind === "s" ? "symlink" : kind === "f" ? "file" : "other");
+          return;
+        }
+        if (!isDigest(digest) || !hex.startsWith(prefix)) {
+          this.oddFolder(`${dir}/${hex}`, "not a blob folder");
           return;
         }
         switch (scan.data[i]) {
@@ -452,8 +586,20 @@ class TreeReader {
     });
   }
 
-  private notABlobFolder(path: string): void {
-    this.findings.push({ code: "entry.unexpected", path: path, detail: "not a blob folder" });
+  /**
+   * An entry that is not a folder among blob folders. A file is a stray; a symbolic link is kept even when a
+   * prune empties its folder: named like a blob folder, it may be what a registry serves a kept blob from.
+   */
+  private notABlobFolder(path: string, kind: StoreEntryKind): void {
+    if (kind === "file") {
+      this.stray(path, kind, "where blob folders belong");
+      return;
+    }
+    this.findings.push({
+      code: kind === "symlink" ? "entry.symlink" : "entry.unexpected",
+      path,
+      detail: `${kind === "symlink" ? "symbolic link" : "special file"} where blob folders belong (kept, never followed)`,
+    });
   }
 
   /**

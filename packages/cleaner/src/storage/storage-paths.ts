@@ -126,6 +126,7 @@ export function parsePath(path: string): StoragePath | undefined {
 
 /** A folder or file of the layout that no single item owns, which the engine lists or reads. */
 export type StorageFolder =
+  | { kind: "manifests-dir"; repository: string }
   | { kind: "revisions-dir"; repository: string }
   | { kind: "signatures-dir"; repository: string; digest: Digest }
   | { kind: "layers-dir"; repository: string }
@@ -139,6 +140,8 @@ export type StorageFolder =
 export function folderFor(f: StorageFolder): string {
   const repo = `${REPOSITORIES_ROOT}/${f.repository}`;
   switch (f.kind) {
+    case "manifests-dir":
+      return `${repo}/_manifests`;
     case "revisions-dir":
       return `${repo}/_manifests/revisions`;
     case "signatures-dir":

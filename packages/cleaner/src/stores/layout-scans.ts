@@ -3,6 +3,7 @@ import type {
   LinkTreeScan,
   Store,
   StoreEntry,
+  StoreEntryKind,
   StoreLayoutScans,
   StoreOutcome,
 } from "./store.js";
@@ -55,7 +56,12 @@ export function listingScans(store: Store): StoreLayoutScans {
       const scans: Array<StoreOutcome<LinkTreeScan> | undefined> = roots.map((_, r) => {
         const failure = firstFailure([listed[r]]);
         if (failure) return failure;
-        return isStoreMissing(listed[r]) || listed[r] === undefined ? listed[r] : { algorithms: [] };
+        const l = listed[r];
+        if (isStoreMissing(l) || l === undefined) return l;
+        const others = isEntries(l)
+          ? l.filter((e) => e.kind !== "dir").map((e): [string, StoreEntryKind] => [e.name, e.kind])
+          : [];
+        return { others, algorithms: [] };
       }) as Array<StoreOutcome<LinkTreeScan> | undefined>;
       algs.forEach((alg, i) => {
         const scan = scans[alg.r] as LinkTreeScan | undefined;

@@ -70,6 +70,11 @@ export interface StoreWalkEntry {
 export interface StoreDeleteJob {
   files: readonly string[];
   upTo: string;
+  /**
+   * Stray entries seen at planning (a `.DS_Store`, a symbolic link), removed first so the folder can go;
+   * one that is a folder by now is left alone.
+   */
+  strays?: readonly string[];
 }
 
 /** What one delete job or prefix delete removed (a job that removed nothing found it already gone). */
@@ -112,6 +117,8 @@ export interface StoreCapabilities {
  * revision's signatures), in columns: thousands of links cost a few arrays, not thousands of objects.
  */
 export interface LinkTreeScan {
+  /** Entries of the tree's own folder that are not folders (a `.DS_Store`, a symbolic link), if the store sees them. */
+  others?: Array<[string, StoreEntryKind]>;
   algorithms: Array<{
     name: string;
     /** Entry names under `<alg>/`. */

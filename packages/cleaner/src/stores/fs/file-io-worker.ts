@@ -140,8 +140,12 @@ export function fileIoWorker(fs: typeof Fs, path: typeof Path, port: MessagePort
       fs.readdirSync(at(dir), { withFileTypes: true }).map((e): [string, EntryKind] => [e.name, kindOf(e)]),
     scanLinkTree: (root: string) => {
       const algorithms: LinkTreeScan["algorithms"] = [];
+      const others: NonNullable<LinkTreeScan["others"]> = [];
       for (const alg of fs.readdirSync(at(root), { withFileTypes: true })) {
-        if (!alg.isDirectory()) continue;
+        if (!alg.isDirectory()) {
+          others.push([alg.name, kindOf(alg)]);
+          continue;
+        }
         const algDir = path.join(at(root), alg.name);
         const found = fs.readdirSync(algDir, { withFileTypes: true });
         const scan = {
@@ -170,7 +174,7 @@ export function fileIoWorker(fs: typeof Fs, path: typeof Path, port: MessagePort
         });
         algorithms.push(scan);
       }
-      return { algorithms };
+      return { others, algorithms };
     },
     scanBlobFolder: (dir: string) => {
       const found = fs.readdirSync(at(dir), { withFileTypes: true });
@@ -211,8 +215,16 @@ export function fileIoWorker(fs: typeof Fs, path: typeof Path, port: MessagePort
     // A small file's Buffer is a view into a shared 8 KiB pool, and a message would copy the whole pool:
     // an exact copy goes instead, moved (not copied) to the other thread.
     read: (file: string) => new Uint8Array(fs.readFileSync(at(file))),
-    remove: ({ files, upTo }: RemoveJob) => {
+    remove: ({ files, upTo, strays }: RemoveJob) => {
       let removedFiles = 0;
+      for (const stray of strays ?? []) {
+        try {
+          if (fs.lstatSync(at(stray)).isDirectory()) continue;
+          fs.unlinkSync(at(stray));
+        } catch (error) {
+          if (!gone(error)) throw error;
+        }
+      }
       for (const file of files) {
         try {
           // unlink never follows a symbolic link and refuses folders: nothing outside the tree is reachable.
@@ -223,7 +235,7 @@ export function fileIoWorker(fs: typeof Fs, path: typeof Path, port: MessagePort
         }
       }
       const dirs = new Set<string>(files.length === 0 ? [upTo] : []);
-      for (const file of files) {
+      for (const file of [...files, ...(strays ?? [])]) {
         for (
           let dir = path.dirname(file);
           dir.length >= upTo.length && dir.startsWith(upTo);

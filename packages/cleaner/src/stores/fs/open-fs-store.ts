@@ -2,11 +2,13 @@ import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { NotAStorageTreeError } from "../../model/errors.js";
 import { V2_ROOT } from "../../storage/storage-paths.js";
+import { checkTreeSkeleton } from "../../storage/storage-skeleton.js";
 import { FsStore, type FsStoreOptions } from "./fs-store.js";
 
 /**
  * Opens a storage root as the filesystem store, refusing one that is not a storage tree with what is
- * wrong (missing, not a folder, no `docker/registry/v2`): the commonest mistake at 3 a.m. is a wrong path.
+ * wrong (missing, not a folder, no `docker/registry/v2`): the commonest mistake at 3 a.m. is a wrong path;
+ * and one whose skeleton folders are symbolic links (`storage.symlink`: deleting would reach outside it).
  */
 export async function openFsStore(root: string, options: FsStoreOptions = {}): Promise<FsStore> {
   const v2Stat = await stat(join(root, V2_ROOT)).catch(() => undefined);
@@ -21,5 +23,6 @@ export async function openFsStore(root: string, options: FsStoreOptions = {}): P
           : `it has no ${V2_ROOT} folder (give the registry's rootdirectory, e.g. /var/lib/registry)`,
     );
   }
+  await checkTreeSkeleton(root);
   return new FsStore(root, options);
 }
