@@ -75,6 +75,7 @@ export {
   StaleCacheError,
   StalePlanError,
   StorageIoError,
+  StorageSymlinkError,
   TagNotFoundError,
   type ToolErrorCode,
 } from "./model/errors.js";
@@ -139,7 +140,7 @@ export {
 } from "./plan/check-storage.js";
 export { DEFAULT_PLAN_OPTIONS, planDeletion, referrerTagSubject } from "./plan/plan-deletion.js";
 export { parsePlanJson, planJsonChunks, readPlanFile } from "./plan/plan-json.js";
-export { actionFiles, actionPath, ownDir } from "./plan/plan-paths.js";
+export { actionFiles, actionPath, actionStrays, ownDir } from "./plan/plan-paths.js";
 export { type RepositorySpace, type SpaceReport, summarizeSpace } from "./plan/space-usage.js";
 export { attributeFreedBytes } from "./retention/attribute-freed-bytes.js";
 export { loadPolicy } from "./retention/load-policy.js";
@@ -179,6 +180,7 @@ export {
 } from "./storage/read-storage-inventory.js";
 export { lockStorage, STATE_DIR, type StorageLock } from "./storage/storage-lock.js";
 export { parsePath, pathFor, type StoragePath } from "./storage/storage-paths.js";
+export { describeChange, type RepositoryChange } from "./storage/storage-rechecks.js";
 export { createS3Client, DEFAULT_S3_MAX_ATTEMPTS, type S3RequestCounts } from "./stores/s3/s3-client.js";
 export {
   DEFAULT_S3_CONCURRENCY,

@@ -25,7 +25,7 @@ export const EXIT_CODE_HELP = `Exit codes:
   0  success (a dry run that found something to delete is a success too)
   1  internal error (a bug: please report it with -v output)
   2  usage error: bad flags, invalid reference or duration, missing --yes without a terminal
-  3  precondition failed: not a storage tree, no such repository/tag/manifest, tree locked by another run or served by a running registry
+  3  precondition failed: not a storage tree, no such repository/tag/manifest, tree locked by another run or served by a running registry, a folder of the tree is a symbolic link
   4  I/O failure on the storage tree or the registry
   5  partial apply: some actions were skipped because the tree changed (see the report)
   6  stale plan: the saved plan no longer matches the tree`;
@@ -45,6 +45,7 @@ const BY_CODE = {
   "storage.in-use": ExitCode.precondition,
   "cache.stale": ExitCode.precondition,
   "cache.unreachable": ExitCode.io,
+  "storage.symlink": ExitCode.precondition,
   "storage.io": ExitCode.io,
   "plan.stale": ExitCode.stale,
   "registry.delete-disabled": ExitCode.precondition,
@@ -77,6 +78,8 @@ export function hintFor(error: unknown): string | undefined {
         : "give the registry's config.yml with --config so regsweep can see its cache; or add --allow-stale-cache if it keeps none";
     case "cache.unreachable":
       return "regsweep evicts what it deletes from the registry's redis (the redis: section of its config): check that address and password";
+    case "storage.symlink":
+      return "regsweep never deletes through a symbolic link: point --storage at the real tree (bind-mount a folder that lives elsewhere instead of linking it)";
     case "storage.locked":
       return "wait for the other regsweep run to finish; if none is running, remove the lock file named above";
     case "repository.not-found":

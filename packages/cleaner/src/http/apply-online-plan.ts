@@ -103,6 +103,7 @@ export async function applyOnlinePlan(
     alreadyGone: 0,
     skipped: [],
     staleRepositories: [],
+    changes: [],
     bytesFreed: 0,
     capabilities: undefined,
     offline: {},

@@ -40,6 +40,8 @@ export type PlanAction =
       current?: Digest;
       /** The tag's index (history) entries removed with it. */
       history: Digest[];
+      /** Stray entries in its folder (a `.DS_Store`), relative to it, removed with it (see `Inventory.strays`). */
+      strays?: string[];
       reason: string;
       /** Online: how the API deletes it (set by `planTagMethods` from what the registry can do). */
       method?: TagMethod;
@@ -63,7 +65,13 @@ export type PlanAction =
   | { type: "upload"; repository: string; upload: string; bytes: number; reason: string }
   | { type: "blob"; digest: Digest; bytes: number; reason: string }
   /** Remove a folder (root-relative) if it is empty by then (folders our own deletions empty, and, with prune, ones already empty). */
-  | { type: "prune"; path: string; reason: string };
+  | {
+      type: "prune";
+      path: string;
+      reason: string;
+      /** Names of stray entries in the folder, removed with it (see `Inventory.strays`). */
+      strays?: string[];
+    };
 
 /**
  * How an online apply deletes a tag: `tag-delete` = DELETE /manifests/<tag> (3.x); `placeholder` = point the

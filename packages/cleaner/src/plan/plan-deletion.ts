@@ -15,7 +15,7 @@ import type {
   PlanRequest,
   RepositorySnapshot,
 } from "../model/plan.js";
-import { validateRepositoryName, validateTag } from "../model/reference.js";
+import { isRepositoryComponent, validateRepositoryName, validateTag } from "../model/reference.js";
 import { BLOBS_ROOT, pathFor, REPOSITORIES_ROOT } from "../storage/storage-paths.js";
 import { ownDir } from "./plan-paths.js";
 
@@ -87,6 +87,11 @@ export function planDeletion(
     });
   }
   const keptNotes: KeptNote[] = [];
+  /**
+   * The repositories a request for all of them reaches: not those whose folder names are outside the
+   * grammar (`lost+found/x`): no registry serves them, but what they link is kept (an operator may rename them).
+   */
+  const swept = () => [...work.values()].filter((w) => w.repo.name.split("/").every(isRepositoryComponent));
   const repoOf = (name: string): RepoWork => {
     validateRepositoryName(name);
     const w = work.get(name);
@@ -94,7 +99,8 @@ export function planDeletion(
     return w;
   };
   const seedUntagged = (w: RepoWork, minAgeMs?: number) => {
-    const tagged = new Set(w.repo.tags.flatMap((t) => (t.current ? [t.current] : [])));
+    // A tag whose current link cannot be read may point at any manifest of its history: all of them stay.
+    const tagged = new Set(w.repo.tags.flatMap((t) => (t.current ? [t.current] : t.index)));
     for (const r of w.repo.revisions) {
       if (tagged.has(r.digest)) continue;
       if (!manifest(r.digest)) continue; // unreadable: its children are unknown, so it stays (and is a finding)
@@ -141,11 +147,11 @@ export function planDeletion(
       }
       case "delete-untagged": {
         if (request.repository !== undefined) seedUntagged(repoOf(request.repository), request.minAgeMs);
-        else for (const w of work.values()) seedUntagged(w, request.minAgeMs);
+        else for (const w of swept()) seedUntagged(w, request.minAgeMs);
         break;
       }
       case "gc": {
-        for (const w of work.values()) {
+        for (const w of swept()) {
           w.sweepOrphans = true;
           if (request.deleteUntagged) seedUntagged(w);
         }
@@ -218,8 +224,13 @@ function resolveRepository(
       keptBy.set(d, why);
       queue.push(d);
     };
-    for (const t of w.repo.tags)
-      if (!w.deletedTags.has(t.name) && t.current) keep(t.current, `tagged '${t.name}'`);
+    for (const t of w.repo.tags) {
+      if (w.deletedTags.has(t.name)) continue;
+      if (t.current) keep(t.current, `tagged '${t.name}'`);
+      else
+        for (const d of t.index)
+          keep(d, `in the history of tag '${t.name}', whose current link cannot be read`);
+    }
     for (const d of w.revisions) if (!w.scope.has(d)) keep(d, "not in the request's scope");
     while (queue.length > 0) {
       const d = queue.pop() as Digest;
@@ -498,6 +509,23 @@ function buildPlan(
     ...uploadActions,
     ...blobsInOrder,
   ];
+  // Stray entries go with the folder holding them: a tag's (any depth) or a pruned one.
+  const straysOfTag = new Map<string, string[]>();
+  const straysIn = new Map<string, string[]>();
+  for (const stray of inventory.strays) {
+    const at = stray.indexOf("/_manifests/tags/");
+    const slash = at < 0 ? -1 : stray.indexOf("/", at + "/_manifests/tags/".length);
+    if (slash >= 0) {
+      const tagDir = stray.slice(0, slash);
+      straysOfTag.set(tagDir, [...(straysOfTag.get(tagDir) ?? []), stray.slice(slash + 1)]);
+    }
+    const parent = stray.slice(0, stray.lastIndexOf("/"));
+    straysIn.set(parent, [...(straysIn.get(parent) ?? []), stray.slice(parent.length + 1)]);
+  }
+  for (const a of tagActions) {
+    const strays = straysOfTag.get(ownDir(a));
+    if (strays && a.type === "tag") a.strays = strays;
+  }
   const pruneDirs = new Set<string>();
   // Each action removes its own folder (see PlanAction); prune takes the shared folders above it.
   for (const a of fileActions) {
@@ -522,11 +550,15 @@ function buildPlan(
   const depth = (p: string) => p.split("/").length;
   const pruneActions: PlanAction[] = [...pruneDirs]
     .sort((a, b) => depth(b) - depth(a) || (a < b ? -1 : 1))
-    .map((path) => ({
-      type: "prune",
-      path,
-      reason: preExisting.has(path) ? "empty folder" : "emptied by this plan",
-    }));
+    .map((path) => {
+      const strays = straysIn.get(path);
+      return {
+        type: "prune",
+        path,
+        reason: preExisting.has(path) ? "empty folder" : "emptied by this plan",
+        ...(strays ? { strays } : {}),
+      };
+    });
 
   const actions = [...fileActions, ...pruneActions];
   const { nowMs, ...kept } = opts;

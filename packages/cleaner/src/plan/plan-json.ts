@@ -5,7 +5,7 @@ import { type Digest, isDigest } from "../model/digest.js";
 import { PlanFileError } from "../model/errors.js";
 import type { Plan, PlanAction, TagMethod } from "../model/plan.js";
 import { validateRepositoryName, validateTag } from "../model/reference.js";
-import { BLOBS_ROOT, parsePath, REPOSITORIES_ROOT } from "../storage/storage-paths.js";
+import { BLOBS_ROOT, parsePath, pathFor, REPOSITORIES_ROOT } from "../storage/storage-paths.js";
 import { actionFiles, actionPath } from "./plan-paths.js";
 
 const FORMAT = "regsweep.plan/v1";
@@ -107,6 +107,27 @@ function prunePath(o: Json, where: string): string {
   return path;
 }
 
+/**
+ * Stray entries an action removes, relative to its folder: plain names (nested for a tag's folder), never
+ * `.`/`..`, and never a path that names a link or blob data (those are not strays, and never go this way).
+ */
+function strays(o: Json, dir: string, nested: boolean, where: string): { strays?: string[] } {
+  if (o.strays === undefined) return {};
+  if (!Array.isArray(o.strays)) throw new PlanFileError(`${where}: "strays" should be a list of names`);
+  for (const s of o.strays) {
+    const parts = typeof s === "string" ? s.split("/") : [];
+    const kind = typeof s === "string" ? parsePath(`${dir}/${s}`)?.kind : undefined;
+    if (
+      parts.length === 0 ||
+      (!nested && parts.length > 1) ||
+      parts.some((c) => c === "" || c === "." || c === "..") ||
+      (kind !== undefined && kind !== "tag-dir" && kind !== "repository" && kind !== "upload-dir")
+    )
+      throw new PlanFileError(`${where}: ${JSON.stringify(s)} is not a stray entry of ${dir}`);
+  }
+  return { strays: o.strays as string[] };
+}
+
 /** One action rebuilt from its JSON with only the fields it should have, every name validated. */
 function readAction(o: Json, where: string): PlanAction {
   const reason = text(o, "reason", where);
@@ -128,6 +149,7 @@ function readAction(o: Json, where: string): PlanAction {
         tag,
         ...(o.current !== undefined ? { current: digest(o.current, where) } : {}),
         history,
+        ...strays(o, pathFor({ kind: "tag-dir", repository: repo, tag }), true, where),
         reason,
         ...(o.method !== undefined ? { method: o.method as TagMethod } : {}),
         ...(o.cascades !== undefined
@@ -177,8 +199,10 @@ function readAction(o: Json, where: string): PlanAction {
     case "blob":
       a = { type: "blob", digest: digest(o.digest, where), bytes: bytes(o, where), reason };
       break;
-    case "prune":
-      return { type: "prune", path: prunePath(o, where), reason };
+    case "prune": {
+      const path = prunePath(o, where);
+      return { type: "prune", path, reason, ...strays(o, path, false, where) };
+    }
     default:
       throw new PlanFileError(`${where}: unknown action type ${JSON.stringify(o.type)}`);
   }

@@ -38,6 +38,8 @@ export function actionFiles(a: PlanAction): string[] {
           pathFor({ kind: "tag-index-link", repository: a.repository, tag: a.tag, digest }),
         ),
       ];
+    case "prune":
+      return [];
     case "revision":
       return [
         ...(a.signatures ?? []).map((signature) =>
@@ -46,11 +48,17 @@ export function actionFiles(a: PlanAction): string[] {
         actionPath(a),
       ];
     case "upload":
-    case "prune":
       return [];
     default:
       return [actionPath(a)];
   }
+}
+
+/** The stray entries an action removes before its folder (see `Inventory.strays`), root-relative. */
+export function actionStrays(a: PlanAction): string[] {
+  if ((a.type !== "tag" && a.type !== "prune") || !a.strays) return [];
+  const dir = ownDir(a);
+  return a.strays.map((s) => `${dir}/${s}`);
 }
 
 /** The folder an action removes along with its files (the item's own folder), root-relative. */

@@ -2,7 +2,7 @@ import { LiveDeletion, type LiveItem, type LiveOptions, type LiveReport } from "
 import { Quarantine } from "../live/quarantine.js";
 import { InvalidRequestError } from "../model/errors.js";
 import type { Plan, PlanAction } from "../model/plan.js";
-import { actionFiles, actionPath, ownDir } from "../plan/plan-paths.js";
+import { actionFiles, actionPath, actionStrays, ownDir } from "../plan/plan-paths.js";
 import { DEFAULT_REMOVE_THREADS } from "../stores/fs/file-io-pool.js";
 import { settled } from "../stores/outcome.js";
 import type { StoreDeleted, StoreDeleteJob, StoreOutcome } from "../stores/store.js";
@@ -10,7 +10,8 @@ import { type StoreTarget, useStore } from "../stores/use-store.js";
 import { collectGarbage } from "../util/collect-garbage.js";
 import { Journal } from "./journal.js";
 import { pathFor } from "./storage-paths.js";
-import { liveLinks, staleRepositories } from "./storage-rechecks.js";
+import { describeChange, liveLinks, type RepositoryChange, staleRepositories } from "./storage-rechecks.js";
+import { checkTreeSkeleton } from "./storage-skeleton.js";
 
 /** Why an action was not carried out, as data (the `why` sentence is for people). */
 export type SkipCode =
@@ -56,6 +57,8 @@ export interface ApplyReport {
   skipped: SkippedAction[];
   /** Repositories that changed since the plan was made; their actions were skipped. */
   staleRepositories: string[];
+  /** For each of them, the first change that matters (what a re-run will plan again for). */
+  changes: RepositoryChange[];
   bytesFreed: number;
   /** With `live`: marks made, items held aside, put back and superseded, cache keys evicted. */
   live?: LiveReport;
@@ -78,7 +81,8 @@ export interface ApplyOptions {
 
 /** What removing an action's files takes, relative to the storage root. */
 function removeJob(action: PlanAction): StoreDeleteJob {
-  return { files: actionFiles(action), upTo: ownDir(action) };
+  const strays = actionStrays(action);
+  return { files: actionFiles(action), upTo: ownDir(action), ...(strays.length > 0 ? { strays } : {}) };
 }
 
 /**
@@ -96,6 +100,8 @@ export async function applyPlan(
     throw new InvalidRequestError(`not a regsweep plan (format ${String(plan.format)})`);
   // Whatever made the plan (an inventory of the whole tree) is garbage by now: free it before a long run.
   collectGarbage();
+  // A saved plan may meet a tree whose blobs/ was linked elsewhere since: never delete through a link.
+  if (typeof target === "string") await checkTreeSkeleton(target);
   return useStore(target, { ioThreads: options.ioThreads ?? DEFAULT_REMOVE_THREADS }, async (store) => {
     // A run killed while it held files aside left them undecided: undecided is kept.
     await Quarantine.recover(store);
@@ -105,11 +111,13 @@ export async function applyPlan(
       alreadyGone: 0,
       skipped: [],
       staleRepositories: [],
+      changes: [],
       bytesFreed: 0,
     };
     const liveRun = options.live ? new LiveDeletion(store, plan, options.live) : undefined;
     const stale = liveRun ? new Map<string, string>() : await staleRepositories(store, plan);
     report.staleRepositories = [...stale.keys()].sort();
+    report.changes = report.staleRepositories.map((name) => stale.get(name) as RepositoryChange);
     const total = plan.actions.length;
     let progressed = 0;
     const tick = () => options.onProgress?.(++progressed, total);
@@ -125,7 +133,12 @@ export async function applyPlan(
       let ready = items.filter((index) => {
         const action = actionAt(index);
         if ("repository" in action && stale.has(action.repository)) {
-          skip(index, action, stale.get(action.repository) as string, "repository.changed");
+          skip(
+            index,
+            action,
+            describeChange(stale.get(action.repository) as RepositoryChange),
+            "repository.changed",
+          );
           return false;
         }
         if (action.type === "blob" && live?.has(action.digest)) {

@@ -1,8 +1,11 @@
-import type { Plan } from "../model/plan.js";
+import type { Digest } from "../model/digest.js";
+import type { RepositoryInventory } from "../model/inventory.js";
+import type { Plan, RepositorySnapshot } from "../model/plan.js";
 import { settled } from "../stores/outcome.js";
 import type { Store } from "../stores/store.js";
 import { chunks, forEachLimited } from "../util/for-each-limited.js";
 import { findRepositories } from "./find-repositories.js";
+import { rereadRepositories } from "./read-storage-inventory.js";
 import { folderFor } from "./storage-paths.js";
 
 // What apply re-reads from the store right before it deletes, to notice what changed since planning.
@@ -40,45 +43,85 @@ async function linkedDigests(
   return folders.filter((f, i) => settled(store, links[i], `${f.dir}/link`)?.kind === "file");
 }
 
+/** What changed in a repository since planning that matters to the plan; `code` is stable, for callers. */
+export type RepositoryChange =
+  | { repository: string; code: "tag.pushed" | "tag.moved"; tag: string; digest: Digest }
+  | { repository: string; code: "tag.gone"; tag: string }
+  | { repository: string; code: "revision.pushed" | "revision.gone"; digest: Digest };
+
+/** A change as an operator reads it. */
+export function describeChange(change: RepositoryChange): string {
+  switch (change.code) {
+    case "tag.pushed":
+      return `tag '${change.tag}' was pushed (${change.digest}) since the plan was made`;
+    case "tag.moved":
+      return `tag '${change.tag}' moved to ${change.digest} since the plan was made`;
+    case "tag.gone":
+      return `tag '${change.tag}', which the plan keeps, was deleted since the plan was made`;
+    case "revision.pushed":
+      return `a manifest was pushed since the plan was made (${change.digest})`;
+    case "revision.gone":
+      return `the manifest ${change.digest}, which the plan keeps, was deleted since the plan was made`;
+  }
+}
+
 /**
- * Which snapshot repositories changed in a way that could make the plan delete something now in use. Read
- * in rounds of a few repositories, so what a round reads is garbage before the next (a 500-repository
- * snapshot read at once held 50k link folders at the same moment).
+ * Which snapshot repositories changed in a way that matters to the plan (a tag pushed, moved or gone, a
+ * manifest pushed or gone), and the first such change of each. Each repository is read again by the very
+ * code the inventory read it with (`rereadRepositories`), so a stray entry or a link that is not a digest
+ * reads the same as at planning and is no change; what the plan itself removes (a resumed run) is no change
+ * either. Read in rounds of a few repositories, so what a round reads is garbage before the next.
  */
-export async function staleRepositories(store: Store, plan: Plan): Promise<Map<string, string>> {
-  const stale = new Map<string, string>();
+export async function staleRepositories(store: Store, plan: Plan): Promise<Map<string, RepositoryChange>> {
+  const removedTags = new Set<string>();
+  const removedRevisions = new Set<string>();
+  for (const a of plan.actions) {
+    if (a.type === "tag") removedTags.add(`${a.repository}:${a.tag}`);
+    else if (a.type === "revision") removedRevisions.add(`${a.repository}@${a.digest}`);
+  }
+  const stale = new Map<string, RepositoryChange>();
   await forEachLimited(chunks(plan.snapshots, 8), 3, async (round) => {
-    const tagsDirs = round.map((snap) => folderFor({ kind: "tags-dir", repository: snap.name }));
-    const [revisionSets, tagLists] = await Promise.all([
-      Promise.all(
-        round.map((snap) =>
-          linkedDigests(store, [folderFor({ kind: "revisions-dir", repository: snap.name })]),
-        ),
-      ),
-      store.list(tagsDirs),
-    ]);
-    const tags = round.flatMap((snap, s) => {
-      const tagsDir = tagsDirs[s] as string;
-      return (settled(store, tagLists[s], tagsDir) ?? []).map(({ name: tag }) => ({
-        snap,
-        tag,
-        path: `${tagsDir}/${tag}/current/link`,
-      }));
-    });
-    const currents = await store.readSmall(tags.map((t) => t.path));
+    const now = await rereadRepositories(
+      store,
+      round.map((snap) => snap.name),
+    );
     round.forEach((snap, s) => {
-      const known = new Set<string>(snap.revisions);
-      const pushed = (revisionSets[s] ?? []).find((r) => !known.has(r.digest));
-      if (pushed) stale.set(snap.name, `a manifest was pushed since the plan was made (${pushed.digest})`);
-    });
-    tags.forEach(({ snap, tag, path }, i) => {
-      const current = settled(store, currents[i], path)?.text?.trim();
-      if (current === undefined) return;
-      if (!(tag in snap.tags)) stale.set(snap.name, `tag '${tag}' was pushed since the plan was made`);
-      else if (snap.tags[tag] !== current) stale.set(snap.name, `tag '${tag}' moved since the plan was made`);
+      const change = firstChange(snap, now[s] as RepositoryInventory, removedTags, removedRevisions);
+      if (change) stale.set(snap.name, change);
     });
   });
   return stale;
+}
+
+function firstChange(
+  snap: RepositorySnapshot,
+  now: RepositoryInventory,
+  removedTags: ReadonlySet<string>,
+  removedRevisions: ReadonlySet<string>,
+): RepositoryChange | undefined {
+  const repository = snap.name;
+  const known = new Set<string>(snap.revisions);
+  const pushed = now.revisions.find((r) => !known.has(r.digest));
+  if (pushed) return { repository, code: "revision.pushed", digest: pushed.digest };
+  const tagsNow = new Map(now.tags.map((t) => [t.name, t.current]));
+  for (const [tag, current] of tagsNow) {
+    if (current === undefined) {
+      if (!(tag in snap.tags)) continue; // a folder without a current link names nothing to protect
+      if (snap.tags[tag] !== null && !removedTags.has(`${repository}:${tag}`))
+        return { repository, code: "tag.gone", tag };
+    } else if (!(tag in snap.tags)) return { repository, code: "tag.pushed", tag, digest: current };
+    else if (snap.tags[tag] !== current) return { repository, code: "tag.moved", tag, digest: current };
+  }
+  for (const tag of Object.keys(snap.tags)) {
+    if (!tagsNow.has(tag) && snap.tags[tag] !== null && !removedTags.has(`${repository}:${tag}`))
+      return { repository, code: "tag.gone", tag };
+  }
+  const revisionsNow = new Set<string>(now.revisions.map((r) => r.digest));
+  for (const digest of snap.revisions) {
+    if (!revisionsNow.has(digest) && !removedRevisions.has(`${repository}@${digest}`))
+      return { repository, code: "revision.gone", digest };
+  }
+  return undefined;
 }
 
 /**

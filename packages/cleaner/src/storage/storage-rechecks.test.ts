@@ -1,0 +1,140 @@
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { image, layer } from "@regsweep/testbed";
+import { describe, expect, it } from "vitest";
+import type { Digest } from "../model/digest.js";
+import type { PlanRequest } from "../model/plan.js";
+import { planDeletion } from "../plan/plan-deletion.js";
+import { parsePlanJson, planJsonChunks } from "../plan/plan-json.js";
+import { openFsStore } from "../stores/fs/open-fs-store.js";
+import { hostileBaseSpec, hostileCases, hostileImages as I } from "../test-support/hostile-trees.js";
+import { useStorageTree } from "../test-support/storage-tree.js";
+import { readStorageInventory } from "./read-storage-inventory.js";
+import { pathFor } from "./storage-paths.js";
+import { staleRepositories } from "./storage-rechecks.js";
+
+const gc: PlanRequest[] = [{ kind: "gc", deleteUntagged: true }];
+
+async function planOf(root: string, requests = gc) {
+  return planDeletion(await readStorageInventory(root), requests, { graceMs: 0 });
+}
+const changes = async (root: string, requests = gc) => {
+  const plan = await planOf(root, requests);
+  return (m: (root: string) => Promise<void> = async () => {}) =>
+    m(root).then(async () => {
+      const store = await openFsStore(root, { ioThreads: 2 });
+      try {
+        return await staleRepositories(store, plan);
+      } finally {
+        await store.close();
+      }
+    });
+};
+
+describe("staleRepositories", { timeout: 30_000 }, () => {
+  it.each(hostileCases.filter((c) => c.name !== "blobs/ itself a symbolic link").map((c) => [c.name, c]))(
+    "sees %s as planning saw it: no change",
+    async (_, hostile) => {
+      const root = await useStorageTree(hostileBaseSpec);
+      const outside = await useStorageTree({ repositories: {} });
+      await hostile.spoil(root, outside);
+      const recheck = await changes(root);
+      expect([...(await recheck()).values()]).toEqual([]);
+    },
+  );
+
+  it("names what changed: a tag moved, a tag pushed, a manifest pushed, a kept tag or manifest gone", async () => {
+    const other = image({ layers: [layer("other")], salt: "o" });
+    const write = (root: string, item: Parameters<typeof pathFor>[0], text: string) =>
+      mkdir(join(root, pathFor(item), ".."), { recursive: true }).then(() =>
+        writeFile(join(root, pathFor(item)), text),
+      );
+    const cases: Array<[string, (root: string) => Promise<void>, object]> = [
+      [
+        "moved",
+        (root) => write(root, { kind: "tag-current-link", repository: "lib", tag: "latest" }, I.a.digest),
+        { repository: "lib", code: "tag.moved", tag: "latest", digest: I.a.digest },
+      ],
+      [
+        "pushed",
+        (root) => write(root, { kind: "tag-current-link", repository: "lib", tag: "new" }, I.lib.digest),
+        { repository: "lib", code: "tag.pushed", tag: "new", digest: I.lib.digest },
+      ],
+      [
+        "manifest pushed",
+        (root) =>
+          write(
+            root,
+            { kind: "revision-link", repository: "app", digest: other.digest as Digest },
+            other.digest,
+          ),
+        { repository: "app", code: "revision.pushed", digest: other.digest },
+      ],
+      [
+        "tag gone",
+        (root) =>
+          rm(join(root, pathFor({ kind: "tag-dir", repository: "app", tag: "v1" })), { recursive: true }),
+        { repository: "app", code: "tag.gone", tag: "v1" },
+      ],
+      [
+        "manifest gone",
+        (root) =>
+          rm(
+            join(root, pathFor({ kind: "revision-link", repository: "app", digest: I.b2.digest as Digest })),
+            {
+              recursive: true,
+            },
+          ),
+        { repository: "app", code: "revision.gone", digest: I.b2.digest },
+      ],
+    ];
+    for (const [what, change, expected] of cases) {
+      const root = await useStorageTree(hostileBaseSpec);
+      const recheck = await changes(root, [
+        { kind: "gc", deleteUntagged: true },
+        { kind: "delete-tag", repository: "lib", tag: "latest" },
+      ]);
+      expect([...(await recheck(change)).values()], what).toEqual([expected]);
+    }
+  });
+
+  it("what the plan itself removed (a resumed run) is no change", async () => {
+    const root = await useStorageTree(hostileBaseSpec);
+    const recheck = await changes(root, [
+      { kind: "gc", deleteUntagged: true },
+      { kind: "delete-tag", repository: "app", tag: "v1" },
+    ]);
+    const gone = await recheck(async () => {
+      await rm(join(root, pathFor({ kind: "tag-dir", repository: "app", tag: "v1" })), { recursive: true });
+      await rm(
+        join(root, pathFor({ kind: "revision-link", repository: "app", digest: I.b1.digest as Digest })),
+      );
+    });
+    expect([...gone.values()]).toEqual([]);
+  });
+});
+
+describe("stray entries in a plan", { timeout: 30_000 }, () => {
+  it("a removed tag takes the strays in its folder; the plan file names them and reads them back", async () => {
+    const root = await useStorageTree(hostileBaseSpec);
+    const tagDir = pathFor({ kind: "tag-dir", repository: "app", tag: "v2" });
+    await writeFile(join(root, tagDir, ".DS_Store"), "x");
+    await writeFile(join(root, tagDir, "index/.DS_Store"), "x");
+    const plan = await planOf(root, [{ kind: "delete-tag", repository: "app", tag: "v2" }]);
+    const tag = plan.actions.find((a) => a.type === "tag");
+    expect(tag).toMatchObject({ tag: "v2", strays: [".DS_Store", "index/.DS_Store"] });
+    const back = parsePlanJson([...planJsonChunks(plan)].join(""));
+    expect(back.actions).toEqual(plan.actions);
+  });
+
+  it.each([["current/link"], ["../v1/current/link"], ["index/sha256/" + "a".repeat(64) + "/link"], [""]])(
+    "a plan file whose stray is %j is refused",
+    async (stray) => {
+      const root = await useStorageTree(hostileBaseSpec);
+      const plan = await planOf(root, [{ kind: "delete-tag", repository: "app", tag: "v2" }]);
+      const tag = plan.actions.find((a) => a.type === "tag");
+      if (tag?.type === "tag") tag.strays = [stray];
+      expect(() => parsePlanJson([...planJsonChunks(plan)].join(""))).toThrow(/stray/);
+    },
+  );
+});
