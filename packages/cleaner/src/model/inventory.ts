@@ -102,5 +102,5 @@ export interface Inventory {
    * symbolic link), root-relative: findings, kept, but removed with the folder holding them when a plan
    * removes that folder, so deleting everything leaves nothing behind.
    */
-  strays: string[];
+  strays?: string[];
 }

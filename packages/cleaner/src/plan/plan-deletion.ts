@@ -512,7 +512,7 @@ function buildPlan(
   // Stray entries go with the folder holding them: a tag's (any depth) or a pruned one.
   const straysOfTag = new Map<string, string[]>();
   const straysIn = new Map<string, string[]>();
-  for (const stray of inventory.strays) {
+  for (const stray of inventory.strays ?? []) {
     const at = stray.indexOf("/_manifests/tags/");
     const slash = at < 0 ? -1 : stray.indexOf("/", at + "/_manifests/tags/".length);
     if (slash >= 0) {
