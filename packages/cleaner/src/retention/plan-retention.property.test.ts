@@ -175,7 +175,7 @@ describe("planRetention properties (fast-check)", () => {
       }),
       { numRuns: 300 },
     );
-  });
+  }, 60_000);
 });
 
 describe("planRetention on a real tree: applying the plan twice is the same as once", () => {
