@@ -1,6 +1,6 @@
-import type { Plan } from "@regsweep/cleaner";
+import type { ApplyReport, Plan } from "@regsweep/cleaner";
 import { describe, expect, it } from "vitest";
-import { planLines } from "./render-plan.js";
+import { planLines, reportLines } from "./render-plan.js";
 
 const D = `sha256:${"a".repeat(64)}` as const;
 const plan = {
@@ -48,5 +48,26 @@ describe("planLines", () => {
 
   it("an empty plan has no header", () => {
     expect([...planLines({ actions: [] } as Pick<Plan, "actions"> as Plan)]).toEqual([]);
+  });
+});
+
+describe("reportLines", () => {
+  it("names what changed in each skipped repository, so the operator knows a re-run will help", () => {
+    const report: ApplyReport = {
+      done: 3,
+      alreadyGone: 0,
+      skipped: [],
+      staleRepositories: ["app", "web"],
+      changes: [
+        { repository: "app", code: "tag.moved", tag: "latest", digest: D },
+        { repository: "web", code: "revision.pushed", digest: D },
+      ],
+      bytesFreed: 0,
+    };
+    const lines = reportLines(report).map((l) => l.replace(/\x1b\[[0-9;]*m/g, ""));
+    expect(lines.slice(1)).toEqual([
+      `skipped repository app: tag 'latest' moved to ${D} since the plan was made (re-run to plan again)`,
+      `skipped repository web: a manifest was pushed since the plan was made (${D}) (re-run to plan again)`,
+    ]);
   });
 });

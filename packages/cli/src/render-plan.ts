@@ -1,4 +1,4 @@
-import { type ApplyReport, actionPath, type Plan, type PlanAction } from "@regsweep/cleaner";
+import { type ApplyReport, actionPath, describeChange, type Plan, type PlanAction } from "@regsweep/cleaner";
 import pc from "picocolors";
 import prettyBytes from "pretty-bytes";
 import { type Column, listingLines, shortDigest } from "./listing-lines.js";
@@ -157,11 +157,10 @@ export function reportLines(report: ApplyReport): string[] {
   const lines = [
     `done: ${report.done} actions, ${formatBytes(report.bytesFreed)} freed${report.alreadyGone ? ` (${report.alreadyGone} were already done)` : ""}`,
   ];
-  if (report.staleRepositories.length) {
+  // One line per changed repository, naming the change, so the operator sees why a re-run will help.
+  for (const change of report.changes) {
     lines.push(
-      pc.yellow(
-        `skipped repositories that changed since planning: ${report.staleRepositories.join(", ")} (re-run to plan again)`,
-      ),
+      pc.yellow(`skipped repository ${change.repository}: ${describeChange(change)} (re-run to plan again)`),
     );
   }
   const other = report.skipped.filter(
