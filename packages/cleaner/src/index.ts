@@ -178,7 +178,7 @@ export {
   readStorageInventory,
   type StorageReadProgress,
 } from "./storage/read-storage-inventory.js";
-export { lockStorage, STATE_DIR, type StorageLock } from "./storage/storage-lock.js";
+export { clearStaleLock, lockStorage, STATE_DIR, type StorageLock } from "./storage/storage-lock.js";
 export { parsePath, pathFor, type StoragePath } from "./storage/storage-paths.js";
 export { describeChange, type RepositoryChange } from "./storage/storage-rechecks.js";
 export { createS3Client, DEFAULT_S3_MAX_ATTEMPTS, type S3RequestCounts } from "./stores/s3/s3-client.js";

@@ -1,5 +1,6 @@
 import {
   applyPlan,
+  clearStaleLock,
   InvalidRequestError,
   Journal,
   lockStorage,
@@ -131,6 +132,8 @@ export async function presentAndApply(
   const serving = await findServingRegistries(root);
   const graceHint = youngKeptHint(plan, serving, options);
   if (plan.actions.length === 0) {
+    // An earlier run killed after its last deletion left its lock: nothing else would ever remove it.
+    await clearStaleLock(root);
     if (!options.quiet) {
       io.err("nothing to do");
       if (graceHint) io.err(graceHint);
