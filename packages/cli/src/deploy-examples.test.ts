@@ -3,6 +3,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFile
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import { repoRoot } from "@regsweep/testbed";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -120,7 +121,7 @@ describe("deploy/systemd", () => {
     expect(args).toContain(config);
     const run = await runProgram([...args, "--dry-run"]);
     expect(run.code).toBe(0);
-    expect(run.out).toMatch(/regsweep would delete \d+ tags?, \d+ manifests?/);
+    expect(stripVTControlCharacters(run.out)).toMatch(/regsweep would delete \d+ tags?, \d+ manifests?/);
   });
 });
 
@@ -146,6 +147,6 @@ describe("deploy/kubernetes", () => {
     expect(args).toContain(local);
     const run = await runProgram([...args, "--dry-run"]);
     expect(run.code).toBe(0);
-    expect(run.out).toMatch(/regsweep would delete \d+ tags?, \d+ manifests?/);
+    expect(stripVTControlCharacters(run.out)).toMatch(/regsweep would delete \d+ tags?, \d+ manifests?/);
   });
 });
