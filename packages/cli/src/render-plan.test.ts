@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from "node:util";
 import type { ApplyReport, Plan } from "@regsweep/cleaner";
 import { describe, expect, it } from "vitest";
 import { planLines, reportLines } from "./render-plan.js";
@@ -64,7 +65,7 @@ describe("reportLines", () => {
       ],
       bytesFreed: 0,
     };
-    const lines = reportLines(report).map((l) => l.replace(/\x1b\[[0-9;]*m/g, ""));
+    const lines = reportLines(report).map((l) => stripVTControlCharacters(l));
     expect(lines.slice(1)).toEqual([
       `skipped repository app: tag 'latest' moved to ${D} since the plan was made (re-run to plan again)`,
       `skipped repository web: a manifest was pushed since the plan was made (${D}) (re-run to plan again)`,
