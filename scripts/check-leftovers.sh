@@ -7,7 +7,9 @@
 #   scripts/check-leftovers.sh processes SINCE
 #       any process started after SINCE (clock ticks since boot, /proc/PID/stat field 22) whose working
 #       directory, executable or command line is inside this clone, or whose command line names a
-#       /tmp/regsweep-* path (the test bed's registry configs), unless it runs from another regsweep checkout.
+#       /tmp/regsweep-* path (the test bed's registry configs, its Swift and Ceph run folders), unless that
+#       folder's `owner` file names another checkout's cache (servers chdir to /), or, without one, the
+#       process runs from another regsweep checkout.
 #       The caller, its parents, and its children still running (this script) are not counted.
 # It stops nothing: it says what is left and how to stop it.
 set -euo pipefail
@@ -56,6 +58,20 @@ in_other_checkout() {
 
 under_repo() { [[ $1 == "$repo" || $1 == "$repo"/* ]]; }
 
+# True if a command line naming a /tmp/regsweep-* folder is this clone's: the test bed writes an `owner`
+# file (its cache folder) into the run folders of the S3 servers it starts (Swift and Ceph chdir to /, so
+# their working directory says nothing); a folder without one falls back to the working directory.
+names_our_run_dir() {
+  local cmd=$1 cwd=$2 dir
+  [[ $cmd =~ (/tmp/regsweep-[^/[:space:]]+) ]] || return 1
+  dir=${BASH_REMATCH[1]}
+  if [[ -f $dir/owner ]]; then
+    [[ $(<"$dir/owner") == "$cache" ]]
+    return
+  fi
+  ! in_other_checkout "$cwd"
+}
+
 check_processes() {
   local since=$1 found=0 pid cwd exe cmd args
   local caller=$PPID
@@ -73,7 +89,7 @@ check_processes() {
     cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null || true)
     exe=$(readlink "/proc/$pid/exe" 2>/dev/null || true)
     if under_repo "$cwd" || under_repo "${exe% (deleted)}" || [[ $cmd == *"$repo/"* ]] ||
-      { [[ $cmd == */tmp/regsweep-* ]] && ! in_other_checkout "$cwd"; }; then
+      names_our_run_dir "$cmd" "$cwd"; then
       ((found++)) || true
       printf '  pid %s (cwd %s): %s\n' "$pid" "${cwd:-?}" "$cmd"
     fi
@@ -129,7 +145,7 @@ processes)
   check_processes "$2"
   ;;
 *)
-  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
   ;;
 esac
