@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./free-port.js";
+import { terminate, waitUntilListening } from "./listening-process.js";
 import { trackProcess } from "./process-ledger.js";
 
 /** A real redis-server (Debian's) on a free 127.0.0.1 port, with no persistence; disposed with `await using`. */
@@ -36,23 +36,18 @@ export async function startRedisServer(): Promise<StartedRedis> {
     };
     child.stdout?.on("data", collect);
     child.stderr?.on("data", collect);
-    const spawnError = new Promise<Error>((resolve) => child.once("error", resolve));
-    const deadline = Date.now() + 10_000;
-    let ready = false;
-    while (Date.now() < deadline && child.exitCode === null) {
-      const failed = await Promise.race([spawnError, new Promise((r) => setTimeout(r, 30, undefined))]);
-      if (failed instanceof Error)
-        throw new Error(`cannot start redis-server (run scripts/setup.sh): ${failed.message}`);
-      if (await canConnect(port)) {
-        ready = true;
-        break;
-      }
-    }
-    if (!ready) {
+    try {
+      await waitUntilListening(child, port, {
+        what: "redis-server",
+        timeoutMs: 10_000,
+        log: () => output,
+        hint: "run scripts/setup.sh",
+      });
+    } catch (error) {
       await terminate(child);
-      if (attempt < 3 && /Address already in use/i.test(output)) continue;
+      if (attempt < 3 && /address already in use/i.test(output)) continue;
       await rm(dir, { recursive: true, force: true });
-      throw new Error(`redis-server did not listen on 127.0.0.1:${port}:\n${output}`);
+      throw error;
     }
     const started: StartedRedis = {
       port,
@@ -67,24 +62,4 @@ export async function startRedisServer(): Promise<StartedRedis> {
     };
     return started;
   }
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
-
-async function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-  await exited;
-  clearTimeout(timer);
 }

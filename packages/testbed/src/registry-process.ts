@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./free-port.js";
+import { terminate, waitUntilListening } from "./listening-process.js";
 import { trackProcess } from "./process-ledger.js";
 import { registryBinary } from "./registry-binary.js";
 import { type RegistryConfigOptions, registryConfigYaml } from "./registry-config.js";
@@ -140,7 +140,7 @@ async function launch(options: RegistryProcessOptions, preferredPort?: number): 
       output += d.toString();
     });
     try {
-      await waitUntilListening(child, port, () => output);
+      await waitUntilListening(child, port, { what: "registry", timeoutMs: 15_000, log: () => output });
     } catch (error) {
       await terminate(child);
       if (attempt < 3 && /address already in use/.test(output)) continue;
@@ -160,36 +160,4 @@ async function launch(options: RegistryProcessOptions, preferredPort?: number): 
       },
     };
   }
-}
-
-async function waitUntilListening(child: ChildProcess, port: number, log: () => string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`registry exited (${child.exitCode ?? child.signalCode}) before listening:\n${log()}`);
-    }
-    if (await canConnect(port)) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`registry did not listen on 127.0.0.1:${port} within 15 s:\n${log()}`);
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
-
-async function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-  await exited;
-  clearTimeout(timer);
 }

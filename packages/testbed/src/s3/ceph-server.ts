@@ -1,14 +1,14 @@
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort } from "../free-port.js";
-import { logTail } from "./log-tail.js";
 import type { StartedS3Server } from "./s3-server.js";
-import { claimRunDir, type ServiceProcess, spawnService, stopAll, waitFor } from "./service-process.js";
+import { claimRunDir, type ServiceProcess, spawnService, waitFor } from "./service-process.js";
+import { failedStart, startedS3Server } from "./started-s3-server.js";
 
 const run = promisify(execFile);
 
@@ -129,35 +129,13 @@ export async function startCephServer(): Promise<StartedS3Server> {
       },
       { timeoutMs: 60_000, everyMs: 200, dead },
     );
-    let stopped = false;
-    const server: StartedS3Server = {
-      kind: "ceph",
-      endpoint,
-      region: REGION,
-      accessKey: ACCESS_KEY,
-      secretKey: SECRET_KEY,
-      runDir,
-      pids: services.map((s) => s.pid),
-      logTail: (lines) => logTail(logs, lines),
-      async stop(options) {
-        if (!stopped) {
-          stopped = true;
-          await stopAll(services);
-        }
-        if (!options?.keepRunDir) await rm(runDir, { recursive: true, force: true });
-      },
-      async [Symbol.asyncDispose]() {
-        await server.stop();
-      },
-    };
-    return server;
+    return startedS3Server(
+      { kind: "ceph", endpoint, region: REGION, accessKey: ACCESS_KEY, secretKey: SECRET_KEY },
+      { runDir, logs },
+      services,
+    );
   } catch (error) {
-    const tail = await logTail(logs, 20).catch(() => "");
-    await stopAll(services);
-    await rm(runDir, { recursive: true, force: true });
-    throw new Error(`Ceph did not start: ${(error as Error).message.split("\n")[0]}\n${tail}`, {
-      cause: error,
-    });
+    throw await failedStart("Ceph", error, { runDir, logs }, services);
   }
 }
 

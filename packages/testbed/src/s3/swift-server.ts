@@ -1,13 +1,13 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort } from "../free-port.js";
-import { logTail } from "./log-tail.js";
 import type { StartedS3Server } from "./s3-server.js";
-import { claimRunDir, type ServiceProcess, spawnService, stopAll, waitFor } from "./service-process.js";
+import { claimRunDir, type ServiceProcess, spawnService, waitFor } from "./service-process.js";
+import { failedStart, startedS3Server } from "./started-s3-server.js";
 
 const run = promisify(execFile);
 
@@ -43,9 +43,9 @@ export async function startSwiftServer(): Promise<StartedS3Server> {
   const runDir = await mkdtemp(join(tmpdir(), "regsweep-swift-"));
   const pidsFile = claimRunDir(runDir);
   const services: ServiceProcess[] = [];
+  const logs = join(runDir, "log");
   try {
     const etc = join(runDir, "etc");
-    const logs = join(runDir, "log");
     await mkdir(join(runDir, "srv", "d1"), { recursive: true });
     await mkdir(etc);
     await mkdir(logs);
@@ -112,33 +112,13 @@ export async function startSwiftServer(): Promise<StartedS3Server> {
         dead,
       });
     }
-    let stopped = false;
-    const server: StartedS3Server = {
-      kind: "swift",
-      endpoint,
-      region: REGION,
-      accessKey: ACCESS_KEY,
-      secretKey: SECRET_KEY,
-      runDir,
-      pids: services.map((s) => s.pid),
-      logTail: (lines) => logTail(logs, lines),
-      async stop(options) {
-        if (!stopped) {
-          stopped = true;
-          await stopAll(services);
-        }
-        if (!options?.keepRunDir) await rm(runDir, { recursive: true, force: true });
-      },
-      async [Symbol.asyncDispose]() {
-        await server.stop();
-      },
-    };
-    return server;
+    return startedS3Server(
+      { kind: "swift", endpoint, region: REGION, accessKey: ACCESS_KEY, secretKey: SECRET_KEY },
+      { runDir, logs },
+      services,
+    );
   } catch (error) {
-    const tail = await logTail(join(runDir, "log"), 20).catch(() => "");
-    await stopAll(services);
-    await rm(runDir, { recursive: true, force: true });
-    throw new Error(`Swift did not start: ${(error as Error).message}\n${tail}`, { cause: error });
+    throw await failedStart("Swift", error, { runDir, logs }, services);
   }
 }
 
