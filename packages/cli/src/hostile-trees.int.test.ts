@@ -81,9 +81,12 @@ describe.each(Object.keys(commands) as Command[])("regsweep %s on a registry-wri
       expect(again.stderr, "a second run plans nothing").toContain("nothing to do");
 
       const after = await treeShape(root);
-      const gone = command === "gc -m" ? [] : (spoiled.goneAfterDelete ?? []);
+      const gone = (command === "gc -m" ? spoiled.goneAfterGc : spoiled.goneAfterDelete) ?? [];
       for (const path of gone) expect(after.has(path), `${path} went with its folder`).toBe(false);
       const kept = spoiled.hostile.filter((h) => !gone.includes(h));
+      for (const path of kept) expect(after.has(path), `${path} is kept`).toBe(true);
+      if (hostile.name.startsWith("extra files"))
+        expect(run.stderr, "the plan says which strays go").toContain("stray entries go with the folders");
       expect(withoutHostile(after, kept)).toEqual(
         withoutHostile(clean.get(command) as Map<string, string>, kept),
       );

@@ -1,4 +1,11 @@
-import { type ApplyReport, actionPath, describeChange, type Plan, type PlanAction } from "@regsweep/cleaner";
+import {
+  type ApplyReport,
+  actionPath,
+  actionStrays,
+  describeChange,
+  type Plan,
+  type PlanAction,
+} from "@regsweep/cleaner";
 import pc from "picocolors";
 import prettyBytes from "pretty-bytes";
 import { type Column, listingLines, shortDigest } from "./listing-lines.js";
@@ -148,6 +155,15 @@ export function planNotes(plan: Plan, verbose: boolean): string[] {
     );
     for (const f of verbose ? plan.findings : plan.findings.slice(0, 5))
       notes.push(`  ${f.code} ${f.path}: ${f.detail}`);
+  }
+  // Stray entries are kept, except in a folder the plan removes: say which go, so nothing goes unsaid.
+  const strays = plan.actions.flatMap((a) => actionStrays(a));
+  if (strays.length) {
+    notes.push(
+      `${strays.length} stray entr${strays.length === 1 ? "y goes" : "ies go"} with the folder${strays.length === 1 ? "" : "s"} the plan removes (if nothing else is left in them):`,
+    );
+    for (const path of verbose ? strays : strays.slice(0, 5)) notes.push(`  ${path}`);
+    if (!verbose && strays.length > 5) notes.push(`  … and ${strays.length - 5} more (-v lists them all)`);
   }
   return notes;
 }

@@ -50,7 +50,15 @@ export type PlanAction =
       /** Online: why the API cannot delete this tag here (apply skips it and says so). */
       blocked?: string;
     }
-  | { type: "tag-index-entry"; repository: string; tag: string; digest: Digest; reason: string }
+  | {
+      type: "tag-index-entry";
+      repository: string;
+      tag: string;
+      digest: Digest;
+      reason: string;
+      /** Stray entries in its folder (a `link.orig`), relative to it, removed with it (see `Inventory.strays`). */
+      strays?: string[];
+    }
   | {
       type: "revision";
       repository: string;
@@ -60,10 +68,26 @@ export type PlanAction =
       reason: string;
       /** Apply order within the phase: referrers (0) before indexes (1) before the rest (2). */
       stage: 0 | 1 | 2;
+      /** Stray entries below its folder, relative to it, removed with it (see `Inventory.strays`). */
+      strays?: string[];
     }
-  | { type: "layer-link"; repository: string; digest: Digest; reason: string }
+  | {
+      type: "layer-link";
+      repository: string;
+      digest: Digest;
+      reason: string;
+      /** Stray entries in its folder (a `link.orig`), relative to it, removed with it. */
+      strays?: string[];
+    }
   | { type: "upload"; repository: string; upload: string; bytes: number; reason: string }
-  | { type: "blob"; digest: Digest; bytes: number; reason: string }
+  | {
+      type: "blob";
+      digest: Digest;
+      bytes: number;
+      reason: string;
+      /** Stray entries in its folder (a `data.tmp`), relative to it, removed with it. */
+      strays?: string[];
+    }
   /** Remove a folder (root-relative) if it is empty by then (folders our own deletions empty, and, with prune, ones already empty). */
   | {
       type: "prune";

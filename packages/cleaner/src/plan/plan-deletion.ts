@@ -509,22 +509,20 @@ function buildPlan(
     ...uploadActions,
     ...blobsInOrder,
   ];
-  // Stray entries go with the folder holding them: a tag's (any depth) or a pruned one.
-  const straysOfTag = new Map<string, string[]>();
+  // Stray entries go with the folder holding them: an action's own folder (at any depth below it: a tag's
+  // index, a revision's signatures) or a pruned one (directly in it).
+  const straysBelow = new Map<string, string[]>();
   const straysIn = new Map<string, string[]>();
   for (const stray of inventory.strays ?? []) {
-    const at = stray.indexOf("/_manifests/tags/");
-    const slash = at < 0 ? -1 : stray.indexOf("/", at + "/_manifests/tags/".length);
-    if (slash >= 0) {
-      const tagDir = stray.slice(0, slash);
-      straysOfTag.set(tagDir, [...(straysOfTag.get(tagDir) ?? []), stray.slice(slash + 1)]);
-    }
     const parent = stray.slice(0, stray.lastIndexOf("/"));
     straysIn.set(parent, [...(straysIn.get(parent) ?? []), stray.slice(parent.length + 1)]);
+    for (let dir = parent; dir.includes("/"); dir = dir.slice(0, dir.lastIndexOf("/")))
+      straysBelow.set(dir, [...(straysBelow.get(dir) ?? []), stray.slice(dir.length + 1)]);
   }
-  for (const a of tagActions) {
-    const strays = straysOfTag.get(ownDir(a));
-    if (strays && a.type === "tag") a.strays = strays;
+  for (const a of fileActions) {
+    if (a.type === "upload" || a.type === "prune") continue; // an upload's folder goes whole
+    const strays = straysBelow.get(ownDir(a));
+    if (strays) a.strays = strays;
   }
   const pruneDirs = new Set<string>();
   // Each action removes its own folder (see PlanAction); prune takes the shared folders above it.
@@ -538,6 +536,15 @@ function buildPlan(
     const repo = pathFor({ kind: "repository", repository: name });
     for (const sub of ["_uploads", "_layers/sha256", "_manifests/revisions/sha256", "_manifests/tags"]) {
       const dir = `${repo}/${sub}`;
+      pruneDirs.add(dir);
+      ancestors(`${dir}/x`, pruneDirs);
+    }
+  }
+  // And the layout's folders in it that hold nothing but strays (a link folder left with only a `link.orig`).
+  for (const name of repositoriesRemoved) {
+    const repo = `${pathFor({ kind: "repository", repository: name })}/`;
+    for (const dir of straysIn.keys()) {
+      if (!dir.startsWith(repo)) continue;
       pruneDirs.add(dir);
       ancestors(`${dir}/x`, pruneDirs);
     }

@@ -6,7 +6,7 @@ import { PlanFileError } from "../model/errors.js";
 import type { Plan, PlanAction, TagMethod } from "../model/plan.js";
 import { validateRepositoryName, validateTag } from "../model/reference.js";
 import { BLOBS_ROOT, parsePath, pathFor, REPOSITORIES_ROOT } from "../storage/storage-paths.js";
-import { actionFiles, actionPath } from "./plan-paths.js";
+import { actionFiles, actionPath, ownDir } from "./plan-paths.js";
 
 const FORMAT = "regsweep.plan/v1";
 const TAG_METHODS: readonly TagMethod[] = ["tag-delete", "placeholder", "digest"];
@@ -167,6 +167,7 @@ function readAction(o: Json, where: string): PlanAction {
         digest: digest(o.digest, where),
         reason,
       };
+      Object.assign(a, strays(o, ownDir(a), false, where));
       break;
     case "revision": {
       const signatures =
@@ -184,10 +185,12 @@ function readAction(o: Json, where: string): PlanAction {
         reason,
         stage,
       };
+      Object.assign(a, strays(o, ownDir(a), true, where));
       break;
     }
     case "layer-link":
       a = { type: "layer-link", repository: repository(o, where), digest: digest(o.digest, where), reason };
+      Object.assign(a, strays(o, ownDir(a), false, where));
       break;
     case "upload": {
       const upload = text(o, "upload", where);
@@ -198,6 +201,7 @@ function readAction(o: Json, where: string): PlanAction {
     }
     case "blob":
       a = { type: "blob", digest: digest(o.digest, where), bytes: bytes(o, where), reason };
+      Object.assign(a, strays(o, ownDir(a), false, where));
       break;
     case "prune": {
       const path = prunePath(o, where);

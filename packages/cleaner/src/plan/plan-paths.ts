@@ -56,7 +56,7 @@ export function actionFiles(a: PlanAction): string[] {
 
 /** The stray entries an action removes before its folder (see `Inventory.strays`), root-relative. */
 export function actionStrays(a: PlanAction): string[] {
-  if ((a.type !== "tag" && a.type !== "prune") || !a.strays) return [];
+  if (a.type === "upload" || !a.strays) return [];
   const dir = ownDir(a);
   return a.strays.map((s) => `${dir}/${s}`);
 }

@@ -5,6 +5,7 @@ import { describe, expect, it, onTestFinished } from "vitest";
 import { RegsweepError } from "../model/errors.js";
 import type { PlanRequest } from "../model/plan.js";
 import { planDeletion } from "../plan/plan-deletion.js";
+import { actionFiles, actionStrays } from "../plan/plan-paths.js";
 import {
   hostileBaseSpec,
   hostileCases,
@@ -83,9 +84,15 @@ describe.each([
       expect(plan.findings.length, "the stray entry is a finding").toBeGreaterThan(0);
       expect(again.actions, "a second run plans nothing").toEqual([]);
       const after = await treeShape(root);
-      const gone = label === "gc -m" ? [] : (spoiled.goneAfterDelete ?? []);
+      const gone = (label === "gc -m" ? spoiled.goneAfterGc : spoiled.goneAfterDelete) ?? [];
       for (const path of gone) expect(after.has(path), `${path} went with its folder`).toBe(false);
       const kept = spoiled.hostile.filter((h) => !gone.includes(h));
+      for (const path of kept) expect(after.has(path), `${path} is kept`).toBe(true);
+      for (const path of gone)
+        expect(
+          plan.actions.some((a) => [...actionStrays(a), ...actionFiles(a)].includes(path)),
+          `the plan names ${path}`,
+        ).toBe(true);
       expect(withoutHostile(after, kept)).toEqual(withoutHostile(await cleanAfter(requests), kept));
       expect(await treeShape(outside), "nothing outside the root changed").toEqual(outsideBefore);
     });

@@ -104,6 +104,23 @@ export async function rereadRepositories(store: Store, names: string[]): Promise
   return new TreeReader(store, {}).readRepositories(names);
 }
 
+/** What a link folder may hold besides `link`: nothing, or for a revision its schema1 signatures. */
+const NO_SUBFOLDERS: ReadonlySet<string> = new Set();
+const REVISION_SUBFOLDERS: ReadonlySet<string> = new Set(["signatures"]);
+
+/** A scan's sparse extras by entry index. */
+function groupExtras(
+  extras: Array<[number, string, StoreEntryKind]> | undefined,
+): Map<number, Array<[string, StoreEntryKind]>> {
+  const by = new Map<number, Array<[string, StoreEntryKind]>>();
+  for (const [i, name, kind] of extras ?? []) {
+    const list = by.get(i);
+    if (list) list.push([name, kind]);
+    else by.set(i, [[name, kind]]);
+  }
+  return by;
+}
+
 /** What `_manifests/` holds, and a tag's folder. */
 const MANIFESTS_ENTRIES: ReadonlySet<string> = new Set(["revisions", "tags"]);
 const TAG_ENTRIES: ReadonlySet<string> = new Set(["current", "index"]);
@@ -283,7 +300,11 @@ class TreeReader {
    * Reads `<alg>/<hex>/link` folders under each of `roots`; a folder without `link` is absent (as
    * `linkedblobstore.go` sees it). One list of links per root, sorted by digest.
    */
-  private async readLinkSets(roots: Array<{ dir: string; repository: string }>): Promise<DigestLink[][]> {
+  private async readLinkSets(
+    roots: Array<{ dir: string; repository: string }>,
+    /** Folders a link folder may hold besides `link` (a revision's `signatures`). */
+    subfolders: ReadonlySet<string> = NO_SUBFOLDERS,
+  ): Promise<DigestLink[][]> {
     const scans = await this.scans.scanLinkTrees(roots.map((r) => r.dir));
     return scans.map((outcome, set) => {
       const { dir: root, repository } = roots[set] as { dir: string; repository: string };
@@ -294,6 +315,7 @@ class TreeReader {
       for (const alg of scan?.algorithms ?? []) {
         const algDir = `${root}/${alg.name}`;
         if (alg.entries.length === 0) this.emptyDirs.push(algDir);
+        const extras = groupExtras(alg.extras);
         alg.entries.forEach((hex, i) => {
           const digest = `${alg.name}:${hex}`;
           const kind = alg.kinds[i];
@@ -311,6 +333,8 @@ class TreeReader {
             this.oddFolder(`${algDir}/${hex}`, "not a <algorithm>/<hex> link folder", repository);
             return;
           }
+          for (const [name, kind] of extras.get(i) ?? [])
+            this.besideLink(`${algDir}/${hex}`, name, kind, "link", subfolders, repository);
           const state = alg.links[i];
           if (state === "E") this.emptyDirs.push(`${algDir}/${hex}`);
           if (state !== "L") return;
@@ -336,12 +360,40 @@ class TreeReader {
     });
   }
 
+  /**
+   * An entry inside a link or blob folder besides its `link` (`data`): a `link` that is not a regular file
+   * is a finding (never followed, never removed); a folder is kept with what it holds (unless it is one the
+   * layout has there); anything else is a stray, kept, and removed with the folder when a plan removes it.
+   */
+  private besideLink(
+    folder: string,
+    name: string,
+    kind: StoreEntryKind,
+    own: "link" | "data",
+    subfolders: ReadonlySet<string>,
+    repository?: string,
+  ): void {
+    const path = `${folder}/${name}`;
+    const where =
+      own === "link" ? "in a link folder, which holds only link" : "in a blob folder, which holds only data";
+    if (name === own) {
+      this.findings.push({
+        code: kind === "symlink" ? "entry.symlink" : "entry.unexpected",
+        path,
+        ...(repository !== undefined ? { repository } : {}),
+        detail: `${own} is not a regular file (kept, never followed): the folder ${own === "link" ? "links nothing" : "holds no blob"}`,
+      });
+    } else if (kind === "dir") {
+      if (!subfolders.has(name)) this.oddFolder(path, where, repository);
+    } else this.stray(path, kind, where, repository);
+  }
+
   /** Reads `names`' repositories (also apply's re-read: see `rereadRepositories`). */
   async readRepositories(names: string[]): Promise<RepositoryInventory[]> {
     const folders = (kind: "revisions-dir" | "layers-dir" | "tags-dir" | "uploads-dir" | "manifests-dir") =>
       names.map((repository) => ({ dir: folderFor({ kind, repository }), repository }));
     const [revisionSets, layerSets, tagLists, uploadLists, manifestsLists] = await Promise.all([
-      this.readLinkSets(folders("revisions-dir")),
+      this.readLinkSets(folders("revisions-dir"), REVISION_SUBFOLDERS),
       this.readLinkSets(folders("layers-dir")),
       this.list(folders("tags-dir").map((u) => u.dir)),
       this.list(folders("uploads-dir").map((u) => u.dir)),
@@ -550,6 +602,7 @@ class TreeReader {
       if (!scan) return;
       if (scan.entries.length === 0) this.emptyDirs.push(dir);
       this.progress.files += scan.entries.length;
+      const extras = groupExtras(scan.extras);
       scan.entries.forEach((hex, i) => {
         const digest = `${alg}:${hex}`;
         const kind = scan.kinds[i];
@@ -561,6 +614,8 @@ class TreeReader {
           this.oddFolder(`${dir}/${hex}`, "not a blob folder");
           return;
         }
+        for (const [name, kind] of extras.get(i) ?? [])
+          this.besideLink(`${dir}/${hex}`, name, kind, "data", NO_SUBFOLDERS);
         switch (scan.data[i]) {
           case "F":
             blobs.set(this.intern(digest), {

@@ -1,5 +1,5 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { image, layer } from "@regsweep/testbed";
 import { describe, expect, it } from "vitest";
 import type { Digest } from "../model/digest.js";
@@ -137,4 +137,34 @@ describe("stray entries in a plan", { timeout: 30_000 }, () => {
       expect(() => parsePlanJson([...planJsonChunks(plan)].join(""))).toThrow(/stray/);
     },
   );
+
+  it("a removed link or blob folder takes what lies beside its link or data; the plan file reads them back", async () => {
+    const root = await useStorageTree(hostileBaseSpec);
+    const own = I.untagged.blobs[2]?.digest as Digest;
+    const layerDir = dirname(pathFor({ kind: "layer-link", repository: "app", digest: own }));
+    const blobDir = dirname(pathFor({ kind: "blob-data", digest: own }));
+    const revisionDir = dirname(
+      pathFor({ kind: "revision-link", repository: "app", digest: I.untagged.digest as Digest }),
+    );
+    await writeFile(join(root, layerDir, "link.orig"), "x");
+    await writeFile(join(root, blobDir, "data.tmp"), "x");
+    await writeFile(join(root, revisionDir, ".DS_Store"), "x");
+    const plan = await planOf(root);
+    const find = (type: string) =>
+      plan.actions.find(
+        (a) => a.type === type && "digest" in a && (a.digest === own || a.digest === I.untagged.digest),
+      );
+    expect(find("layer-link")).toMatchObject({ strays: ["link.orig"] });
+    expect(find("blob")).toMatchObject({ strays: ["data.tmp"] });
+    expect(find("revision")).toMatchObject({ strays: [".DS_Store"] });
+    const back = parsePlanJson([...planJsonChunks(plan)].join(""));
+    expect(back.actions).toEqual(plan.actions);
+    // A stray may never name what the action's own file is, nor leave its folder.
+    for (const forged of ["link", "../link", "sub/x"]) {
+      const edited = structuredClone(plan);
+      const layerLink = edited.actions.find((a) => a.type === "layer-link" && a.digest === own);
+      if (layerLink?.type === "layer-link") layerLink.strays = [forged];
+      expect(() => parsePlanJson([...planJsonChunks(edited)].join("")), forged).toThrow(/stray/);
+    }
+  });
 });

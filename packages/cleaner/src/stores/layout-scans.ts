@@ -26,10 +26,6 @@ function firstFailure(outcomes: Array<unknown>): StoreOutcome<never> | undefined
 
 /** Layout scans made of listing and reading (see `layoutScans`). */
 export function listingScans(store: Store): StoreLayoutScans {
-  /** `E` for an empty folder, `N` for one that holds something. */
-  const emptiness = async (dirs: string[]): Promise<string[]> =>
-    (await store.list(dirs)).map((l) => (isEntries(l) && l.length === 0 ? "E" : "N"));
-
   return {
     async scanLinkTrees(roots) {
       const listed = await store.list(roots);
@@ -44,15 +40,15 @@ export function listingScans(store: Store): StoreLayoutScans {
         return isEntries(l) ? l.map((e) => ({ a: i, e, dir: `${a.dir}/${e.name}` })) : [];
       });
       const folders = entries.filter((x) => x.e.kind === "dir");
-      const links = await store.readSmall(folders.map((f) => `${f.dir}/link`));
-      const noLink = folders.filter((_, i) => {
-        const l = links[i];
-        return !(l && !isStoreFailure(l) && !isStoreMissing(l) && l.text !== undefined);
+      // Each folder is listed: what it holds besides `link` is reported, as the filesystem scan does.
+      const insides = await store.list(folders.map((f) => f.dir));
+      const insideOf = new Map(folders.map((f, i) => [f, insides[i]]));
+      const withLink = folders.filter((_, i) => {
+        const inside = insides[i];
+        return isEntries(inside) && inside.some((e) => e.name === "link" && e.kind === "file");
       });
-      const empty = new Map(noLink.map((f, i) => [f, i]));
-      const emptyStates = await emptiness(noLink.map((f) => f.dir));
-      const linkOf = new Map(folders.map((f, i) => [f, links[i]]));
-
+      const links = await store.readSmall(withLink.map((f) => `${f.dir}/link`));
+      const linkOf = new Map(withLink.map((f, i) => [f, links[i]]));
       const scans: Array<StoreOutcome<LinkTreeScan> | undefined> = roots.map((_, r) => {
         const failure = firstFailure([listed[r]]);
         if (failure) return failure;
@@ -67,12 +63,14 @@ export function listingScans(store: Store): StoreLayoutScans {
         const scan = scans[alg.r] as LinkTreeScan | undefined;
         if (!scan || !("algorithms" in scan)) return;
         const mine = entries.filter((x) => x.a === i);
-        const refused = mine.map((x) => linkOf.get(x)).find((l) => isStoreFailure(l));
+        const refused = mine.flatMap((x) => [linkOf.get(x), insideOf.get(x)]).find((l) => isStoreFailure(l));
         if (refused) {
           scans[alg.r] = refused as StoreOutcome<LinkTreeScan>;
           return;
         }
+        const extras: NonNullable<LinkTreeScan["algorithms"][number]["extras"]> = [];
         const out: LinkTreeScan["algorithms"][number] = {
+          extras,
           name: alg.name,
           entries: mine.map((x) => x.e.name),
           kinds: mine.map((x) => x.e.kind[0]).join(""),
@@ -83,15 +81,20 @@ export function listingScans(store: Store): StoreLayoutScans {
         };
         mine.forEach((x, j) => {
           const link = linkOf.get(x);
+          const inside = insideOf.get(x);
           if (x.e.kind !== "dir") {
             out.links += "-";
             out.texts.push("");
-          } else if (link && !isStoreFailure(link) && !isStoreMissing(link) && link.text !== undefined) {
+            return;
+          }
+          for (const e of isEntries(inside) ? inside : [])
+            if (!(e.name === "link" && e.kind === "file")) extras.push([j, e.name, e.kind]);
+          if (link && !isStoreFailure(link) && !isStoreMissing(link) && link.text !== undefined) {
             out.links += "L";
             out.texts.push(link.text.trim());
             out.mtimes[j] = link.mtimeMs;
           } else {
-            out.links += emptyStates[empty.get(x) as number];
+            out.links += isEntries(inside) && inside.length === 0 ? "E" : "N";
             out.texts.push("");
           }
         });
@@ -106,16 +109,21 @@ export function listingScans(store: Store): StoreLayoutScans {
         isEntries(l) ? l.map((e) => ({ d, e, dir: `${dirs[d]}/${e.name}` })) : [],
       );
       const folders = entries.filter((x) => x.e.kind === "dir");
-      const data = await store.stat(folders.map((f) => `${f.dir}/data`));
-      const missing = folders.filter((_, i) => isStoreMissing(data[i]));
-      const emptyStates = await emptiness(missing.map((f) => f.dir));
-      const emptyOf = new Map(missing.map((f, i) => [f, emptyStates[i]]));
-      const dataOf = new Map(folders.map((f, i) => [f, data[i]]));
+      const insides = await store.list(folders.map((f) => f.dir));
+      const insideOf = new Map(folders.map((f, i) => [f, insides[i]]));
+      const withData = folders.filter((_, i) => {
+        const inside = insides[i];
+        return isEntries(inside) && inside.some((e) => e.name === "data");
+      });
+      const data = await store.stat(withData.map((f) => `${f.dir}/data`));
+      const dataOf = new Map(withData.map((f, i) => [f, data[i]]));
       return dirs.map((_, d) => {
         const l = listed[d];
         if (!isEntries(l)) return l as StoreOutcome<BlobFolderScan> | undefined;
         const mine = entries.filter((x) => x.d === d);
+        const extras: NonNullable<BlobFolderScan["extras"]> = [];
         const scan: BlobFolderScan = {
+          extras,
           entries: mine.map((x) => x.e.name),
           kinds: mine.map((x) => x.e.kind[0]).join(""),
           data: "",
@@ -129,9 +137,16 @@ export function listingScans(store: Store): StoreLayoutScans {
             scan.data += "-";
             return;
           }
+          const inside = insideOf.get(x);
+          if (isStoreFailure(inside)) {
+            failure ??= inside;
+            return;
+          }
+          for (const e of isEntries(inside) ? inside : [])
+            if (e.name !== "data") extras.push([j, e.name, e.kind]);
           const info = dataOf.get(x);
           if (isStoreMissing(info) || info === undefined) {
-            scan.data += emptyOf.get(x) ?? "N";
+            scan.data += isEntries(inside) && inside.length === 0 ? "E" : "N";
             return;
           }
           if (isStoreFailure(info)) {

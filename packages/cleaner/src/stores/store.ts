@@ -71,8 +71,9 @@ export interface StoreDeleteJob {
   files: readonly string[];
   upTo: string;
   /**
-   * Stray entries seen at planning (a `.DS_Store`, a symbolic link), removed first so the folder can go;
-   * one that is a folder by now is left alone.
+   * Stray entries seen at planning (a `.DS_Store`, a symbolic link), removed so that their folder can go:
+   * only when they are all it holds once the files are gone (otherwise they stay with it); one that is a
+   * folder by now is left alone.
    */
   strays?: readonly string[];
 }
@@ -136,6 +137,11 @@ export interface LinkTreeScan {
     mtimes: Float64Array;
     /** The store's preferred deletion order of each link (see `StoreOrderKey`), 0 without one. */
     order: Float64Array;
+    /**
+     * What an entry's folder holds besides its `link` file, as `[entry, name, kind]` (a `link.orig`, a
+     * `signatures` folder, a `link` that is not a regular file), if the store sees it; rare, so listed sparsely.
+     */
+    extras?: Array<[number, string, StoreEntryKind]>;
   }>;
 }
 
@@ -149,6 +155,8 @@ export interface BlobFolderScan {
   mtimes: Float64Array;
   /** The store's preferred deletion order of each data file, 0 without one. */
   order: Float64Array;
+  /** What a blob's folder holds besides `data`, as `[entry, name, kind]` (a `data.tmp`), if the store sees it. */
+  extras?: Array<[number, string, StoreEntryKind]>;
 }
 
 /**

@@ -54,6 +54,8 @@ export interface Spoiled {
   hostile: string[];
   /** Hostile entries a deletion of every repository takes with the folders it removes. */
   goneAfterDelete?: string[];
+  /** Hostile entries gc -m takes with the folders it removes (a `link.orig` beside a deleted link). */
+  goneAfterGc?: string[];
   /** The error code the run must stop with before changing anything (a precondition that names the entry). */
   precondition?: string;
 }
@@ -95,6 +97,43 @@ export const hostileCases: HostileCase[] = [
     },
   },
   {
+    name: "extra files beside links and blob data",
+    async spoil(root, outside) {
+      // The untagged manifest's own layer goes with gc -m; the base layer stays (until everything goes).
+      const own = I.untagged.blobs[2]?.digest as Digest;
+      const base = I.a.blobs[1]?.digest as Digest;
+      const gone = [
+        `${dirname(pathFor({ kind: "layer-link", repository: "app", digest: own }))}/link.orig`,
+        `${blobDir(own)}/data.tmp`,
+        `${dirname(pathFor({ kind: "revision-link", repository: "app", digest: I.untagged.digest as Digest }))}/link.orig`,
+        `${dirname(pathFor({ kind: "tag-index-link", repository: "app", tag: "v2", digest: I.b1.digest as Digest }))}/.data.Xy12ab`,
+      ];
+      const kept = [
+        `${dirname(pathFor({ kind: "layer-link", repository: "app", digest: base }))}/link.orig`,
+        `${blobDir(base)}/data.tmp`,
+      ];
+      for (const p of [...gone, ...kept]) await put(root, p, "left by hand or by rsync");
+      const lib = dirname(
+        pathFor({ kind: "layer-link", repository: "lib", digest: I.lib.blobs[3]?.digest as Digest }),
+      );
+      await writeFile(join(outside, "target"), "outside");
+      await symlink(join(outside, "target"), join(root, lib, "link.bak"));
+      return {
+        hostile: [...gone, ...kept, `${lib}/link.bak`],
+        goneAfterGc: gone,
+        goneAfterDelete: [...gone, ...kept, `${lib}/link.bak`],
+      };
+    },
+  },
+  {
+    name: "a link folder that holds only a stray",
+    async spoil(root) {
+      const path = `${R}/app/_layers/sha256/${"c0".repeat(32)}/link.orig`;
+      await put(root, path, I.a.digest);
+      return { hostile: [path], goneAfterDelete: [path] };
+    },
+  },
+  {
     name: "a lost+found and a .Trash folder next to the repositories",
     async spoil(root) {
       await put(root, `${R}/lost+found/#12345`, "an orphaned inode");
@@ -114,7 +153,8 @@ export const hostileCases: HostileCase[] = [
       await put(root, `${paths[0]}/link`, I.untagged.digest);
       await put(root, `${paths[1]}/${hexOf(I.b1)}/link`, I.b1.digest);
       await put(root, paths[2] as string, "junk");
-      return { hostile: paths, goneAfterDelete: [paths[2] as string] };
+      // The .DS_Store stays too: its folder holds the odd one, so it is never removed.
+      return { hostile: paths };
     },
   },
   {

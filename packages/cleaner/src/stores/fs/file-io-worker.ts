@@ -98,11 +98,12 @@ export function fileIoWorker(fs: typeof Fs, path: typeof Path, port: MessagePort
     }
   };
   const small = Buffer.alloc(4096);
-  const isEmptyDir = (dir: string): boolean => {
+  /** A folder's entries; undefined when it is gone (or not a folder by now). */
+  const listIfThere = (dir: string): Fs.Dirent[] | undefined => {
     try {
-      return fs.readdirSync(dir).length === 0;
+      return fs.readdirSync(dir, { withFileTypes: true });
     } catch (error) {
-      if (gone(error)) return false;
+      if (gone(error)) return undefined;
       throw error;
     }
   };
@@ -148,7 +149,9 @@ export function fileIoWorker(fs: typeof Fs, path: typeof Path, port: MessagePort
         }
         const algDir = path.join(at(root), alg.name);
         const found = fs.readdirSync(algDir, { withFileTypes: true });
-        const scan = {
+        const extras: Array<[number, string, EntryKind]> = [];
+        const scan: LinkTreeScan["algorithms"][number] = {
+          extras,
           name: alg.name,
           entries: found.map((e) => e.name),
           kinds: found.map((e) => kindOf(e)[0]).join(""),
@@ -158,19 +161,26 @@ export function fileIoWorker(fs: typeof Fs, path: typeof Path, port: MessagePort
           order: new Float64Array(found.length),
         };
         found.forEach((entry, i) => {
-          const link = entry.isDirectory() ? readText(path.join(algDir, entry.name, "link")) : undefined;
+          if (!entry.isDirectory()) {
+            scan.texts.push("");
+            scan.links += "-";
+            return;
+          }
+          // The folder is listed, not only its link opened: whatever else it holds is reported (a
+          // `link.orig` must not sit there unseen, and a folder holding one cannot be removed empty).
+          const dir = path.join(algDir, entry.name);
+          const inside = listIfThere(dir);
+          let link: ReturnType<typeof readText>;
+          for (const e of inside ?? []) {
+            if (e.name === "link" && e.isFile()) link = readText(path.join(dir, "link"));
+            else extras.push([i, e.name, kindOf(e)]);
+          }
           scan.texts.push(link ? link.text.trim() : "");
           if (link) {
             scan.mtimes[i] = link.mtimeMs;
             scan.order[i] = link.ino;
           }
-          scan.links += link
-            ? "L"
-            : !entry.isDirectory()
-              ? "-"
-              : isEmptyDir(path.join(algDir, entry.name))
-                ? "E"
-                : "N";
+          scan.links += link ? "L" : inside?.length === 0 ? "E" : "N";
         });
         algorithms.push(scan);
       }
@@ -178,7 +188,9 @@ export function fileIoWorker(fs: typeof Fs, path: typeof Path, port: MessagePort
     },
     scanBlobFolder: (dir: string) => {
       const found = fs.readdirSync(at(dir), { withFileTypes: true });
+      const extras: Array<[number, string, EntryKind]> = [];
       const scan: BlobFolderScan = {
+        extras,
         entries: found.map((e) => e.name),
         kinds: found.map((e) => kindOf(e)[0]).join(""),
         data: "",
@@ -192,12 +204,22 @@ export function fileIoWorker(fs: typeof Fs, path: typeof Path, port: MessagePort
           return;
         }
         const blobDir = path.join(at(dir), entry.name);
+        const inside = listIfThere(blobDir);
+        let hasData = false;
+        for (const e of inside ?? []) {
+          if (e.name === "data") hasData = true;
+          else extras.push([i, e.name, kindOf(e)]);
+        }
+        if (!hasData) {
+          scan.data += inside?.length === 0 ? "E" : "N";
+          return;
+        }
         let data: Fs.Stats;
         try {
           data = fs.lstatSync(path.join(blobDir, "data"));
         } catch (error) {
           if (!gone(error)) throw error;
-          scan.data += isEmptyDir(blobDir) ? "E" : "N";
+          scan.data += "N"; // gone since the listing: a writer is at work here
           return;
         }
         scan.data += data.isFile() ? "F" : data.isSymbolicLink() ? "S" : "O";
@@ -217,14 +239,6 @@ export function fileIoWorker(fs: typeof Fs, path: typeof Path, port: MessagePort
     read: (file: string) => new Uint8Array(fs.readFileSync(at(file))),
     remove: ({ files, upTo, strays }: RemoveJob) => {
       let removedFiles = 0;
-      for (const stray of strays ?? []) {
-        try {
-          if (fs.lstatSync(at(stray)).isDirectory()) continue;
-          fs.unlinkSync(at(stray));
-        } catch (error) {
-          if (!gone(error)) throw error;
-        }
-      }
       for (const file of files) {
         try {
           // unlink never follows a symbolic link and refuses folders: nothing outside the tree is reachable.
@@ -235,6 +249,11 @@ export function fileIoWorker(fs: typeof Fs, path: typeof Path, port: MessagePort
         }
       }
       const dirs = new Set<string>(files.length === 0 ? [upTo] : []);
+      const straysIn = new Map<string, string[]>();
+      for (const stray of strays ?? []) {
+        const dir = path.dirname(stray);
+        straysIn.set(dir, [...(straysIn.get(dir) ?? []), stray]);
+      }
       for (const file of [...files, ...(strays ?? [])]) {
         for (
           let dir = path.dirname(file);
@@ -244,9 +263,24 @@ export function fileIoWorker(fs: typeof Fs, path: typeof Path, port: MessagePort
           dirs.add(dir);
       }
       let removedDirs = 0;
-      // A folder's path is longer than its parent's: longest first is deepest first.
-      for (const dir of [...dirs].sort((a, b) => b.length - a.length))
+      // A folder's path is longer than its parent's: longest first is deepest first. A folder's strays go
+      // only when they are all it holds, so it goes with them; otherwise they stay with it (kept).
+      for (const dir of [...dirs].sort((a, b) => b.length - a.length)) {
+        const mine = straysIn.get(dir);
+        if (mine) {
+          const names = new Set(mine.map((s) => path.basename(s)));
+          const inside = listIfThere(at(dir)) ?? [];
+          if (!inside.every((e) => names.has(e.name) && !e.isDirectory())) continue;
+          for (const stray of mine) {
+            try {
+              fs.unlinkSync(at(stray));
+            } catch (error) {
+              if (!gone(error)) throw error;
+            }
+          }
+        }
         if (removeEmptyDir(at(dir))) removedDirs++;
+      }
       return { files: removedFiles, dirs: removedDirs };
     },
     removeTree: (dir: string) => {
