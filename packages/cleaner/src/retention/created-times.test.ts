@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { configCreatedMs, newestKnown, schema1CreatedMs } from "./read-registry-created-times.js";
+import { configCreatedMs, newestKnown, schema1CreatedMs } from "./created-times.js";
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 
