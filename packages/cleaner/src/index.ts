@@ -138,6 +138,18 @@ export {
   type VerifyBlobOptions,
   verifyBlobDigests,
 } from "./plan/check-storage.js";
+export {
+  type GraphEdge,
+  imageContents,
+  type ManifestGraph,
+  type ManifestLookup,
+  manifestLookup,
+  reachableFromTags,
+  referrersBySubject,
+  repositoryGraph,
+  revisionBlobs,
+  walkReachable,
+} from "./plan/manifest-graph.js";
 export { DEFAULT_PLAN_OPTIONS, planDeletion, referrerTagSubject } from "./plan/plan-deletion.js";
 export { parsePlanJson, planJsonChunks, readPlanFile } from "./plan/plan-json.js";
 export { actionFiles, actionPath, actionStrays, ownDir } from "./plan/plan-paths.js";

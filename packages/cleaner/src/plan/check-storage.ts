@@ -2,10 +2,11 @@ import { createHash } from "node:crypto";
 import pLimit from "p-limit";
 import { type Digest, parseDigest } from "../model/digest.js";
 import type { Finding, Inventory, RepositoryInventory } from "../model/inventory.js";
-import { isManifestProblem, type ManifestInfo } from "../model/manifest.js";
+import { isManifestProblem } from "../model/manifest.js";
 import { pathFor } from "../storage/storage-paths.js";
 import type { Store } from "../stores/store.js";
 import { type StoreTarget, useStore } from "../stores/use-store.js";
+import { manifestLookup, reachableFromTags, repositoryGraph } from "./manifest-graph.js";
 
 /**
  * Why a tag cannot be pulled whole from storage. Each code names the first thing a registry would fail on
@@ -92,24 +93,13 @@ interface RepoIndex {
   repo: RepositoryInventory;
   revisions: Set<Digest>;
   layers: Set<Digest>;
-  /** Manifests whose `subject` is the key: they live as long as their subject (as the planner keeps them). */
-  referrers: Map<Digest, Digest[]>;
 }
 
-function indexRepository(
-  repo: RepositoryInventory,
-  manifest: (d: Digest) => ManifestInfo | undefined,
-): RepoIndex {
-  const referrers = new Map<Digest, Digest[]>();
-  for (const r of repo.revisions) {
-    const subject = manifest(r.digest)?.subject;
-    if (subject) referrers.set(subject, [...(referrers.get(subject) ?? []), r.digest]);
-  }
+function indexRepository(repo: RepositoryInventory): RepoIndex {
   return {
     repo,
     revisions: new Set(repo.revisions.map((r) => r.digest)),
     layers: new Set(repo.layers.map((l) => l.digest)),
-    referrers,
   };
 }
 
@@ -119,10 +109,7 @@ function indexRepository(
  * lists what nothing needs: untagged revisions, unused layer links, unlinked blobs.
  */
 export function checkInventory(inventory: Inventory): CheckReport {
-  const parsed = (d: Digest): ManifestInfo | undefined => {
-    const m = inventory.manifests.get(d);
-    return m && !isManifestProblem(m) ? m : undefined;
-  };
+  const parsed = manifestLookup(inventory);
   const tags: TagCheck[] = [];
   const orphanRevisions: Orphan[] = [];
   const orphanLayers: Orphan[] = [];
@@ -130,7 +117,7 @@ export function checkInventory(inventory: Inventory): CheckReport {
   const blobBytes = (d: Digest) => inventory.blobs.get(d)?.size ?? 0;
 
   for (const repo of inventory.repositories) {
-    const ix = indexRepository(repo, parsed);
+    const ix = indexRepository(repo);
     // Problems of a manifest and everything under it, computed once per repository: tags share subtrees.
     const memo = new Map<Digest, CheckProblem[]>();
     const checkManifest = (digest: Digest, parent: Digest | undefined): CheckProblem[] => {
@@ -164,15 +151,9 @@ export function checkInventory(inventory: Inventory): CheckReport {
       });
     }
 
-    // Reachable: what tags name, their index children and the referrers of anything reachable.
-    const reached = new Set<Digest>();
-    const queue = repo.tags.flatMap((t) => (t.current ? [t.current] : []));
-    while (queue.length > 0) {
-      const d = queue.pop() as Digest;
-      if (reached.has(d)) continue;
-      reached.add(d);
-      queue.push(...(parsed(d)?.children ?? []), ...(ix.referrers.get(d) ?? []));
-    }
+    // Reachable: what tags name, their index children and the referrers of anything reachable (referrers
+    // live as long as their subject, as the planner keeps them).
+    const reached = reachableFromTags(repo, repositoryGraph(repo, parsed));
     const used = new Set<Digest>();
     for (const r of repo.revisions) {
       linked.add(r.digest);

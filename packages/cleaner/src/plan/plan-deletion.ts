@@ -6,7 +6,6 @@ import {
   TagNotFoundError,
 } from "../model/errors.js";
 import type { Inventory, RepositoryInventory } from "../model/inventory.js";
-import { isManifestProblem, type ManifestInfo } from "../model/manifest.js";
 import type {
   KeptNote,
   Plan,
@@ -17,6 +16,13 @@ import type {
 } from "../model/plan.js";
 import { isRepositoryComponent, validateRepositoryName, validateTag } from "../model/reference.js";
 import { BLOBS_ROOT, pathFor, REPOSITORIES_ROOT } from "../storage/storage-paths.js";
+import {
+  type ManifestLookup,
+  manifestLookup,
+  repositoryGraph,
+  revisionBlobs,
+  walkReachable,
+} from "./manifest-graph.js";
 import { ownDir } from "./plan-paths.js";
 
 const HOUR = 3_600_000;
@@ -67,10 +73,7 @@ export function planDeletion(
   if (requests.length === 0)
     throw new InvalidRequestError("nothing to delete: give a repository, a tag, a digest, --untagged or gc");
   const graceLimit = opts.nowMs - opts.graceMs;
-  const manifest = (d: Digest): ManifestInfo | undefined => {
-    const m = inventory.manifests.get(d);
-    return m && !isManifestProblem(m) ? m : undefined;
-  };
+  const manifest = manifestLookup(inventory);
 
   const work = new Map<string, RepoWork>();
   for (const repo of inventory.repositories) {
@@ -184,21 +187,13 @@ function finishPlaceholders(work: Map<string, RepoWork>, placeholders: Set<Diges
 }
 
 /** The scope → keep → delete fixpoint of one repository. */
-function resolveRepository(
-  w: RepoWork,
-  manifest: (d: Digest) => ManifestInfo | undefined,
-  keptNotes: KeptNote[],
-): void {
+function resolveRepository(w: RepoWork, manifest: ManifestLookup, keptNotes: KeptNote[]): void {
   if (w.scope.size === 0 && w.deletedTags.size === 0) {
     w.kept = new Set(w.revisions);
     w.conservative = [...w.revisions].some((d) => !manifest(d));
     return;
   }
-  const referrers = new Map<Digest, Digest[]>();
-  for (const d of w.revisions) {
-    const subject = manifest(d)?.subject;
-    if (subject) referrers.set(subject, [...(referrers.get(subject) ?? []), d]);
-  }
+  const graph = repositoryGraph(w.repo, manifest, w.revisions);
   const tagsBySubject = new Map<Digest, string[]>();
   for (const t of w.repo.tags) {
     const subject = referrerTagSubject(t.name);
@@ -218,25 +213,26 @@ function resolveRepository(
     }
     // Keep everything reachable from what stays: kept tags and manifests the request does not touch.
     keptBy.clear();
-    const queue: Digest[] = [];
-    const keep = (d: Digest, why: string) => {
-      if (!w.revisions.has(d) || keptBy.has(d)) return;
+    const roots: Digest[] = [];
+    const keep = (d: Digest, why: string): boolean => {
+      if (!w.revisions.has(d) || keptBy.has(d)) return false;
       keptBy.set(d, why);
-      queue.push(d);
+      return true;
+    };
+    const keepRoot = (d: Digest, why: string) => {
+      if (keep(d, why)) roots.push(d);
     };
     for (const t of w.repo.tags) {
       if (w.deletedTags.has(t.name)) continue;
-      if (t.current) keep(t.current, `tagged '${t.name}'`);
+      if (t.current) keepRoot(t.current, `tagged '${t.name}'`);
       else
         for (const d of t.index)
-          keep(d, `in the history of tag '${t.name}', whose current link cannot be read`);
+          keepRoot(d, `in the history of tag '${t.name}', whose current link cannot be read`);
     }
-    for (const d of w.revisions) if (!w.scope.has(d)) keep(d, "not in the request's scope");
-    while (queue.length > 0) {
-      const d = queue.pop() as Digest;
-      for (const child of manifest(d)?.children ?? []) keep(child, `child of the kept index ${d}`);
-      for (const r of referrers.get(d) ?? []) keep(r, `referrer of the kept manifest ${d}`);
-    }
+    for (const d of w.revisions) if (!w.scope.has(d)) keepRoot(d, "not in the request's scope");
+    walkReachable(graph, roots, (d, from, edge) =>
+      keep(d, edge === "child" ? `child of the kept index ${from}` : `referrer of the kept manifest ${from}`),
+    );
     // Whatever is deleted drags its children, referrers and referrer tags into scope.
     let grew = false;
     for (const [d] of w.scope) {
@@ -247,7 +243,7 @@ function resolveRepository(
           grew = true;
         }
       }
-      for (const r of referrers.get(d) ?? []) {
+      for (const r of graph.referrers.get(d) ?? []) {
         if (!w.scope.has(r)) {
           w.scope.set(r, `referrer of the deleted manifest ${d}`);
           grew = true;
@@ -311,7 +307,7 @@ function buildPlan(
   opts: PlanOptions,
   work: Map<string, RepoWork>,
   keptNotes: KeptNote[],
-  manifest: (d: Digest) => ManifestInfo | undefined,
+  manifest: ManifestLookup,
 ): Plan {
   const graceLimit = opts.nowMs - opts.graceMs;
   const placeholders = inventory.placeholders;
@@ -369,9 +365,7 @@ function buildPlan(
     const deletedBlobs = new Set<Digest>();
     for (const r of w.repo.revisions) {
       const m = manifest(r.digest);
-      referencedBefore.add(r.digest);
-      for (const s of r.signatures) referencedBefore.add(s);
-      for (const b of m?.blobs ?? []) referencedBefore.add(b);
+      for (const b of revisionBlobs(r, manifest)) referencedBefore.add(b);
       if (w.deleted.has(r.digest)) {
         for (const b of m?.blobs ?? []) deletedBlobs.add(b);
         const action: PlanAction & { type: "revision" } = {

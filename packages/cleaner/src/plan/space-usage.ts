@@ -1,7 +1,7 @@
 import type { Digest } from "../model/digest.js";
 import type { Inventory } from "../model/inventory.js";
-import { isManifestProblem } from "../model/manifest.js";
 import type { Plan } from "../model/plan.js";
+import { manifestLookup, revisionBlobs } from "./manifest-graph.js";
 
 /** Disk use of one repository. Bytes are blob sizes on disk. */
 export interface RepositorySpace {
@@ -33,16 +33,12 @@ export interface SpaceReport {
  * (typically `gc --delete-untagged`) would free. Pure: pass the plan in.
  */
 export function summarizeSpace(inventory: Inventory, gcPlan?: Plan): SpaceReport {
+  const manifest = manifestLookup(inventory);
   const users = new Map<Digest, Set<string>>();
   const named = new Map<string, Set<Digest>>();
   for (const repo of inventory.repositories) {
     const mine = new Set<Digest>();
-    for (const r of repo.revisions) {
-      mine.add(r.digest);
-      for (const s of r.signatures) mine.add(s);
-      const m = inventory.manifests.get(r.digest);
-      if (m && !isManifestProblem(m)) for (const b of m.blobs) mine.add(b);
-    }
+    for (const r of repo.revisions) for (const b of revisionBlobs(r, manifest)) mine.add(b);
     for (const l of repo.layers) mine.add(l.digest);
     named.set(repo.name, mine);
     for (const d of mine) {

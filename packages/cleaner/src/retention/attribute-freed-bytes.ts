@@ -1,7 +1,7 @@
 import type { Digest } from "../model/digest.js";
 import type { Inventory } from "../model/inventory.js";
-import { isManifestProblem } from "../model/manifest.js";
 import type { Plan } from "../model/plan.js";
+import { imageContents, manifestLookup } from "../plan/manifest-graph.js";
 import type { Decision } from "./policy.js";
 
 /**
@@ -11,16 +11,11 @@ import type { Decision } from "./policy.js";
 export function attributeFreedBytes(decisions: Decision[], plan: Plan, inventory: Inventory): Decision[] {
   const freed = new Map<Digest, number>();
   for (const a of plan.actions) if (a.type === "blob") freed.set(a.digest, a.bytes);
-  const blobsOf = (digest: Digest, into: Set<Digest>, depth = 0): Set<Digest> => {
-    into.add(digest);
-    const m = inventory.manifests.get(digest);
-    if (!m || isManifestProblem(m) || depth > 4) return into;
-    for (const b of m.blobs) into.add(b);
-    for (const c of m.children) blobsOf(c, into, depth + 1);
-    return into;
-  };
+  const manifest = manifestLookup(inventory);
   const used = decisions.map((d) =>
-    d.action === "delete" && d.digest ? [...blobsOf(d.digest, new Set())].filter((b) => freed.has(b)) : [],
+    d.action === "delete" && d.digest
+      ? [...imageContents(manifest, d.digest)].filter((b) => freed.has(b))
+      : [],
   );
   const users = new Map<Digest, Set<Digest>>();
   decisions.forEach((d, i) => {

@@ -1,8 +1,8 @@
 import semver from "semver";
 import type { Digest } from "../model/digest.js";
 import type { Inventory, RepositoryInventory, TagInfo } from "../model/inventory.js";
-import { isManifestProblem } from "../model/manifest.js";
 import type { PlanRequest } from "../model/plan.js";
+import { manifestLookup, repositoryGraph, walkReachable } from "../plan/manifest-graph.js";
 import { referrerTagSubject } from "../plan/plan-deletion.js";
 import { compilePattern, compileSelector, patternText } from "./name-matcher.js";
 import type {
@@ -319,32 +319,20 @@ function planUntagged(
       if (c.kind === "digests")
         for (const d of c.digests)
           allowed.set(d, `rule '${r.name}': digest in ${c.source ?? "the allow-list"}`);
-  const manifest = (d: Digest) => {
-    const m = inventory.manifests.get(d);
-    return m && !isManifestProblem(m) ? m : undefined;
-  };
+  const manifest = manifestLookup(inventory);
   const tagged = new Set(repo.tags.flatMap((t) => (t.current ? [t.current] : [])));
   // What tagged manifests reach (index children, referrers) follows its parent, not the untagged rule.
   const reached = new Map<Digest, string>();
-  const referrers = new Map<Digest, Digest[]>();
-  for (const r of repo.revisions) {
-    const s = manifest(r.digest)?.subject;
-    if (s) referrers.set(s, [...(referrers.get(s) ?? []), r.digest]);
-  }
-  const queue = [...tagged];
-  while (queue.length > 0) {
-    const d = queue.pop() as Digest;
-    for (const child of manifest(d)?.children ?? [])
-      if (!reached.has(child)) {
-        reached.set(child, `child of the tagged index ${d}: follows its parent`);
-        queue.push(child);
-      }
-    for (const r of referrers.get(d) ?? [])
-      if (!reached.has(r)) {
-        reached.set(r, `referrer of the tagged manifest ${d}: follows its subject`);
-        queue.push(r);
-      }
-  }
+  walkReachable(repositoryGraph(repo, manifest), tagged, (d, from, edge) => {
+    if (reached.has(d)) return false;
+    reached.set(
+      d,
+      edge === "child"
+        ? `child of the tagged index ${from}: follows its parent`
+        : `referrer of the tagged manifest ${from}: follows its subject`,
+    );
+    return true;
+  });
   const limit = options.nowMs - minAgeMs;
   const candidates: Digest[] = [];
   let allowListed = false;

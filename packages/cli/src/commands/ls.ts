@@ -2,7 +2,9 @@ import {
   type Digest,
   InvalidRequestError,
   type Inventory,
+  imageContents,
   isManifestProblem,
+  manifestLookup,
   readCreatedTimes,
   readRegistryCreatedTimes,
 } from "@regsweep/cleaner";
@@ -49,18 +51,10 @@ export function lsRows(
   createdAt: ReadonlyMap<Digest, number> = new Map(),
 ): LsRow[] {
   const match = pattern ? picomatch(pattern) : () => true;
-  const imageSize = (digest: string, seen = new Set<string>()): number => {
-    if (seen.has(digest)) return 0;
-    seen.add(digest);
-    const m = inventory.manifests.get(digest as `sha256:${string}`);
-    let size = inventory.blobs.get(digest as `sha256:${string}`)?.size ?? 0;
-    if (!m || isManifestProblem(m)) return size;
-    for (const b of m.blobs) {
-      if (seen.has(b)) continue;
-      seen.add(b);
-      size += inventory.blobs.get(b)?.size ?? 0;
-    }
-    for (const c of m.children) size += imageSize(c, seen);
+  const manifest = manifestLookup(inventory);
+  const imageSize = (digest: Digest): number => {
+    let size = 0;
+    for (const d of imageContents(manifest, digest)) size += inventory.blobs.get(d)?.size ?? 0;
     return size;
   };
   const rows: LsRow[] = [];
