@@ -93,6 +93,12 @@ export interface Inventory {
   /** Empty directories under repositories/ and blobs/, root-relative (what `--prune` removes). */
   emptyDirs: string[];
   /**
+   * A repository's own folders (`_uploads`, `_manifests`, `_manifests/tags`, `_layers`, `_manifests/revisions`)
+   * that are there and empty: removed only with their repository, and only when there, so that a second
+   * deletion of a repository finds nothing to plan.
+   */
+  skeletonDirs?: string[];
+  /**
    * regsweep placeholder manifests and their config blobs (see `placeholder.ts`): a tag on one is finished
    * off by the next plan, and their blobs and layer links go whatever their age.
    */

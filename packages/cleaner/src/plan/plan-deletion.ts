@@ -525,19 +525,12 @@ function buildPlan(
     ancestors(ownDir(a), pruneDirs);
   }
   // A removed repository also loses the skeleton folders the registry made in it (an emptied `_uploads/`,
-  // `_manifests/tags/`…): removed only if empty, so an upload in flight keeps its folders.
-  for (const name of repositoriesRemoved) {
-    const repo = pathFor({ kind: "repository", repository: name });
-    for (const sub of ["_uploads", "_layers/sha256", "_manifests/revisions/sha256", "_manifests/tags"]) {
-      const dir = `${repo}/${sub}`;
-      pruneDirs.add(dir);
-      ancestors(`${dir}/x`, pruneDirs);
-    }
-  }
-  // And the layout's folders in it that hold nothing but strays (a link folder left with only a `link.orig`).
+  // `_manifests/tags/`…) and the layout's folders in it that hold nothing but strays (a link folder left with
+  // only a `link.orig`): those that are there (removed only if empty, so an upload in flight keeps its
+  // folders), so that a second run finds nothing to plan.
   for (const name of repositoriesRemoved) {
     const repo = `${pathFor({ kind: "repository", repository: name })}/`;
-    for (const dir of straysIn.keys()) {
+    for (const dir of [...inventory.emptyDirs, ...(inventory.skeletonDirs ?? []), ...straysIn.keys()]) {
       if (!dir.startsWith(repo)) continue;
       pruneDirs.add(dir);
       ancestors(`${dir}/x`, pruneDirs);
@@ -548,6 +541,20 @@ function buildPlan(
     pruneDirs.add(d);
     ancestors(d, pruneDirs);
   }
+  // A folder holding something regsweep keeps (an odd folder, a symbolic link it never removes) can never be
+  // emptied: no prune for it, nor its strays, which stay with it (every run would plan it again).
+  const strayPaths = new Set(inventory.strays ?? []);
+  const holdsKept = new Set<string>();
+  for (const f of inventory.findings) {
+    if (!f.code.startsWith("entry.") || strayPaths.has(f.path)) continue;
+    for (
+      let dir = f.path.slice(0, f.path.lastIndexOf("/"));
+      dir.includes("/");
+      dir = dir.slice(0, dir.lastIndexOf("/"))
+    )
+      holdsKept.add(dir);
+  }
+  for (const dir of holdsKept) pruneDirs.delete(dir);
   const depth = (p: string) => p.split("/").length;
   const pruneActions: PlanAction[] = [...pruneDirs]
     .sort((a, b) => depth(b) - depth(a) || (a < b ? -1 : 1))

@@ -139,6 +139,7 @@ interface DigestLink {
 class TreeReader {
   private readonly findings: Finding[] = [];
   private readonly emptyDirs: string[] = [];
+  private readonly skeletonDirs: string[] = [];
   private readonly strays: string[] = [];
   /**
    * One string per digest: the same digest turns up in many links and manifests, and on a 175k-blob
@@ -189,6 +190,7 @@ class TreeReader {
       manifests,
       findings: this.findings.sort(byPath),
       emptyDirs: this.emptyDirs.sort(),
+      skeletonDirs: this.skeletonDirs.sort(),
       placeholders,
       strays: this.strays.sort(),
     };
@@ -272,6 +274,19 @@ class TreeReader {
     return listings.map((l, i) => settled(this.store, l, dirs[i] as string) ?? []);
   }
 
+  /**
+   * `list`, noting a folder that is there and empty (a repository's skeleton the registry made: what
+   * deleting the repository removes, and only if it is there, so a second run plans nothing).
+   */
+  private async listNotingEmpty(dirs: string[]): Promise<StoreEntry[][]> {
+    const listings = await this.store.list(dirs);
+    return listings.map((l, i) => {
+      const entries = settled(this.store, l, dirs[i] as string);
+      if (entries?.length === 0) this.skeletonDirs.push(dirs[i] as string);
+      return entries ?? [];
+    });
+  }
+
   /** Repository names, with what the walk meets on the way as findings. */
   private async findRepositories(): Promise<string[]> {
     const found = await findRepositories(this.store, {
@@ -302,14 +317,21 @@ class TreeReader {
    */
   private async readLinkSets(
     roots: Array<{ dir: string; repository: string }>,
-    /** Folders a link folder may hold besides `link` (a revision's `signatures`). */
-    subfolders: ReadonlySet<string> = NO_SUBFOLDERS,
+    options: {
+      /** Folders a link folder may hold besides `link` (a revision's `signatures`). */
+      subfolders?: ReadonlySet<string>;
+      /** Note a root that is there and empty (a repository's `_layers`, `revisions`: see `skeletonDirs`). */
+      noteEmptyRoot?: boolean;
+    } = {},
   ): Promise<DigestLink[][]> {
+    const subfolders = options.subfolders ?? NO_SUBFOLDERS;
     const scans = await this.scans.scanLinkTrees(roots.map((r) => r.dir));
     return scans.map((outcome, set) => {
       const { dir: root, repository } = roots[set] as { dir: string; repository: string };
       const links: DigestLink[] = [];
       const scan = settled(this.store, outcome, root);
+      if (options.noteEmptyRoot && scan?.algorithms.length === 0 && (scan.others?.length ?? 0) === 0)
+        this.skeletonDirs.push(root);
       for (const [name, kind] of scan?.others ?? [])
         this.stray(`${root}/${name}`, kind, "where <algorithm> folders belong", repository);
       for (const alg of scan?.algorithms ?? []) {
@@ -393,11 +415,11 @@ class TreeReader {
     const folders = (kind: "revisions-dir" | "layers-dir" | "tags-dir" | "uploads-dir" | "manifests-dir") =>
       names.map((repository) => ({ dir: folderFor({ kind, repository }), repository }));
     const [revisionSets, layerSets, tagLists, uploadLists, manifestsLists] = await Promise.all([
-      this.readLinkSets(folders("revisions-dir"), REVISION_SUBFOLDERS),
-      this.readLinkSets(folders("layers-dir")),
-      this.list(folders("tags-dir").map((u) => u.dir)),
-      this.list(folders("uploads-dir").map((u) => u.dir)),
-      this.list(folders("manifests-dir").map((u) => u.dir)),
+      this.readLinkSets(folders("revisions-dir"), { subfolders: REVISION_SUBFOLDERS, noteEmptyRoot: true }),
+      this.readLinkSets(folders("layers-dir"), { noteEmptyRoot: true }),
+      this.listNotingEmpty(folders("tags-dir").map((u) => u.dir)),
+      this.listNotingEmpty(folders("uploads-dir").map((u) => u.dir)),
+      this.listNotingEmpty(folders("manifests-dir").map((u) => u.dir)),
     ]);
     manifestsLists.forEach((list, r) => {
       const repository = names[r] as string;
