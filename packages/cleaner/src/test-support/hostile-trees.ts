@@ -227,7 +227,8 @@ export const hostileCases: HostileCase[] = [
 
 /**
  * Every entry under a folder (root-relative) with what it is: a file's content hash (no mtime: two trees
- * built apart are compared), a symbolic link's target, or `dir`. Symbolic links are never followed.
+ * built apart are compared), a symbolic link's target, `dir`, or `special file` (a FIFO is never opened).
+ * Symbolic links are never followed.
  */
 export async function treeShape(root: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
@@ -240,7 +241,8 @@ export async function treeShape(root: string): Promise<Map<string, string>> {
       else if (info.isDirectory()) {
         out.set(rel, "dir");
         await walk(path);
-      } else
+      } else if (!info.isFile()) out.set(rel, "special file");
+      else
         out.set(
           rel,
           createHash("sha256")
