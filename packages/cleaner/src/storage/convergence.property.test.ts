@@ -258,11 +258,7 @@ async function resolves(root: string, repository: string, digest: Digest): Promi
  * One run as the CLI makes it. A request for a repository or tag that is not there (a spec's repository
  * with nothing in it, one the first run removed) is left out: the CLI says so and does nothing.
  */
-async function run(
-  root: string,
-  requests: PlanRequest[],
-  again = false,
-): Promise<{ plan?: Plan; skipped: string[] }> {
+async function run(root: string, requests: PlanRequest[]): Promise<{ plan?: Plan; skipped: string[] }> {
   const inventory = await readStorageInventory(root);
   const present = (r: PlanRequest) => {
     const repo = "repository" in r ? inventory.repositories.find((x) => x.name === r.repository) : undefined;
