@@ -100,6 +100,7 @@ export {
 } from "./model/manifest.js";
 export { MANIFEST_MEDIA_TYPES, MediaType } from "./model/media-types.js";
 export type {
+  KeptCode,
   KeptNote,
   Plan,
   PlanAction,

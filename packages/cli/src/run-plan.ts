@@ -210,7 +210,11 @@ function youngKeptHint(
   serving: ServingRegistry[],
   options: DestructiveOptions,
 ): string | undefined {
-  if (plan.options.graceMs === 0 || !plan.kept.some((k) => /grace period/.test(k.reason))) return undefined;
+  if (
+    plan.options.graceMs === 0 ||
+    !plan.kept.some((k) => k.code === "kept.grace" || k.code === "kept.grace-blob")
+  )
+    return undefined;
   if (serving.length > 0)
     return options.live
       ? "young data may be a push in flight; to delete it anyway add --grace 0 (a push still in flight then fails and retries)"

@@ -1,7 +1,7 @@
 import pLimit from "p-limit";
 import type { Digest } from "../model/digest.js";
 import { InvalidRequestError } from "../model/errors.js";
-import type { Plan, PlanAction, TagMethod } from "../model/plan.js";
+import type { KeptNote, Plan, PlanAction, TagMethod } from "../model/plan.js";
 import type { ApplyReport, SkipCode, SkippedAction } from "../storage/apply-plan.js";
 import {
   deleteTagByPlaceholder,
@@ -218,10 +218,10 @@ export async function applyOnlinePlan(
   );
   report.staleRepositories = [...stale.keys()].sort();
 
-  const keptReasons = new Map<string, string[]>();
+  const keptNotes = new Map<string, KeptNote[]>();
   for (const k of plan.kept ?? []) {
     const key = `${k.repository}@${k.digest}`;
-    keptReasons.set(key, [...(keptReasons.get(key) ?? []), k.reason]);
+    keptNotes.set(key, [...(keptNotes.get(key) ?? []), k]);
   }
   const schema1 = new Set(
     plan.findings.flatMap((f) => (f.code === "manifest.schema1" ? [`${f.repository}@${f.digest}`] : [])),
@@ -371,8 +371,8 @@ export async function applyOnlinePlan(
         }
         // Deleting by digest deletes the manifest: only when the plan deletes it too, or (forced) when nothing
         // but other tags keeps it. A child of a kept index or a referrer of a kept manifest never goes.
-        const keptFor = keptReasons.get(`${action.repository}@${digest}`) ?? [];
-        const keptOtherwise = keptFor.filter((r) => !r.startsWith("kept: tagged"));
+        const keptFor = keptNotes.get(`${action.repository}@${digest}`) ?? [];
+        const keptOtherwise = keptFor.filter((k) => k.code !== "kept.tagged").map((k) => k.reason);
         if (!plannedRevisions.has(`${action.repository}@${digest}`) && keptOtherwise.length > 0) {
           skip(
             index,

@@ -80,7 +80,7 @@ export function tagMethodContext(
   );
   const keptOtherwise = new Map<string, string[]>();
   for (const k of plan.kept ?? []) {
-    if (k.reason.startsWith("kept: tagged")) continue;
+    if (k.code === "kept.tagged") continue;
     const key = `${k.repository}@${k.digest}`;
     keptOtherwise.set(key, [...(keptOtherwise.get(key) ?? []), k.reason]);
   }

@@ -104,10 +104,27 @@ export type PlanAction =
  */
 export type TagMethod = "tag-delete" | "placeholder" | "digest";
 
-/** A manifest the plan keeps although the request touched it, and why (children, referrers, grace). */
+/**
+ * Why the plan keeps something the request touched: a kept tag names it (`kept.tagged`), it is in the history
+ * of a tag whose current link cannot be read (`kept.tag-history`), a kept index names it (`kept.child`), it
+ * refers to a kept manifest (`kept.referrer`), or it is younger than the grace period: an untagged manifest
+ * (`kept.grace`) or an unreferenced blob (`kept.grace-blob`).
+ */
+export type KeptCode =
+  | "kept.tagged"
+  | "kept.tag-history"
+  | "kept.child"
+  | "kept.referrer"
+  | "kept.grace"
+  | "kept.grace-blob";
+
+/** A manifest (or, with an empty repository, a blob) the plan keeps although the request touched it, and why. */
 export interface KeptNote {
   repository: string;
   digest: Digest;
+  /** What callers decide by; absent only in plans written before codes existed (read as "kept otherwise"). */
+  code: KeptCode;
+  /** The same for people. */
   reason: string;
 }
 

@@ -7,6 +7,7 @@ import {
 } from "../model/errors.js";
 import type { Inventory, RepositoryInventory } from "../model/inventory.js";
 import type {
+  KeptCode,
   KeptNote,
   Plan,
   PlanAction,
@@ -112,6 +113,7 @@ export function planDeletion(
         keptNotes.push({
           repository: w.repo.name,
           digest: r.digest,
+          code: "kept.grace",
           reason: "untagged but younger than the grace period (may be a push in flight)",
         });
         continue;
@@ -200,7 +202,8 @@ function resolveRepository(w: RepoWork, manifest: ManifestLookup, keptNotes: Kep
     if (subject) tagsBySubject.set(subject, [...(tagsBySubject.get(subject) ?? []), t.name]);
   }
 
-  const keptBy = new Map<Digest, string>();
+  // Why each manifest that stays stays; out of the request's scope has no code (it is never a note).
+  const keptBy = new Map<Digest, { code?: KeptCode; why: string }>();
   for (;;) {
     for (const t of w.repo.tags) {
       if (!w.deletedTags.has(t.name)) continue;
@@ -214,24 +217,30 @@ function resolveRepository(w: RepoWork, manifest: ManifestLookup, keptNotes: Kep
     // Keep everything reachable from what stays: kept tags and manifests the request does not touch.
     keptBy.clear();
     const roots: Digest[] = [];
-    const keep = (d: Digest, why: string): boolean => {
+    const keep = (d: Digest, code: KeptCode | undefined, why: string): boolean => {
       if (!w.revisions.has(d) || keptBy.has(d)) return false;
-      keptBy.set(d, why);
+      keptBy.set(d, code ? { code, why } : { why });
       return true;
     };
-    const keepRoot = (d: Digest, why: string) => {
-      if (keep(d, why)) roots.push(d);
+    const keepRoot = (d: Digest, code: KeptCode | undefined, why: string) => {
+      if (keep(d, code, why)) roots.push(d);
     };
     for (const t of w.repo.tags) {
       if (w.deletedTags.has(t.name)) continue;
-      if (t.current) keepRoot(t.current, `tagged '${t.name}'`);
+      if (t.current) keepRoot(t.current, "kept.tagged", `tagged '${t.name}'`);
       else
         for (const d of t.index)
-          keepRoot(d, `in the history of tag '${t.name}', whose current link cannot be read`);
+          keepRoot(
+            d,
+            "kept.tag-history",
+            `in the history of tag '${t.name}', whose current link cannot be read`,
+          );
     }
-    for (const d of w.revisions) if (!w.scope.has(d)) keepRoot(d, "not in the request's scope");
+    for (const d of w.revisions) if (!w.scope.has(d)) keepRoot(d, undefined, "not in the request's scope");
     walkReachable(graph, roots, (d, from, edge) =>
-      keep(d, edge === "child" ? `child of the kept index ${from}` : `referrer of the kept manifest ${from}`),
+      edge === "child"
+        ? keep(d, "kept.child", `child of the kept index ${from}`)
+        : keep(d, "kept.referrer", `referrer of the kept manifest ${from}`),
     );
     // Whatever is deleted drags its children, referrers and referrer tags into scope.
     let grew = false;
@@ -259,10 +268,10 @@ function resolveRepository(w: RepoWork, manifest: ManifestLookup, keptNotes: Kep
     if (!grew) break;
   }
   for (const [d, why] of w.scope) {
-    if (keptBy.has(d)) {
-      const reason = keptBy.get(d) as string;
-      if (reason !== "not in the request's scope")
-        keptNotes.push({ repository: w.repo.name, digest: d, reason: `kept: ${reason}` });
+    const kept = keptBy.get(d);
+    if (kept) {
+      if (kept.code)
+        keptNotes.push({ repository: w.repo.name, digest: d, code: kept.code, reason: `kept: ${kept.why}` });
     } else {
       w.deleted.set(d, why);
     }
@@ -471,11 +480,14 @@ function buildPlan(
   }
   if (graceBlobs.length > 0) {
     keptNotes.push(
-      ...graceBlobs.map((digest) => ({
-        repository: "",
-        digest,
-        reason: "unreferenced blob younger than the grace period",
-      })),
+      ...graceBlobs.map(
+        (digest): KeptNote => ({
+          repository: "",
+          digest,
+          code: "kept.grace-blob",
+          reason: "unreferenced blob younger than the grace period",
+        }),
+      ),
     );
   }
   const digestOrder = (a: PlanAction, b: PlanAction) =>
