@@ -1,0 +1,429 @@
+// regsweep gc vs upstream `registry garbage-collect --delete-untagged` on object storage: a real S3 server
+// (OpenStack Swift with s3api, started here and stopped here), one synthetic tree per size uploaded once per
+// contender (a bucket each), every request counted by operation through a proxy in front of the endpoint.
+// A benchmark script, not a test: `pnpm --filter @regsweep/cleaner bench:s3 -- --manifests 10000`.
+//
+// Per size (N/4, N/2, N unless --sizes): write the tree to disk (make-tree.mjs), run regsweep's dry run on
+// the disk store (the memory baseline), upload it into two buckets in parallel, then
+//   1. regsweep gc -m dry run, and the real run (the library on an S3Store, as the CLI runs it);
+//   2. upstream registry garbage-collect --delete-untagged with its s3 driver, capped at --upstream-cap-min;
+//   3. the disk store's real run on the same tree (memory baseline);
+//   4. judge both buckets: tags whose manifest, index children or blobs are gone (checkInventory over the
+//      bucket read back), and multi-arch tags whose children are gone (by key).
+// Options: --manifests N (10000) --sizes a,b,c --upstream-cap-min M (10) --registry PATH --tmp DIR
+//          --upload-concurrency C (64) --skip-upstream
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import pLimit from "p-limit";
+import { makeTree } from "./make-tree.mjs";
+import { startCountingProxy } from "./s3-counting-proxy.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, "../../..");
+const { values: args } = parseArgs({
+  // pnpm passes a literal "--" through to the script.
+  args: process.argv.slice(2).filter((a) => a !== "--"),
+  options: {
+    manifests: { type: "string", default: "10000" },
+    sizes: { type: "string" },
+    "upstream-cap-min": { type: "string", default: "10" },
+    registry: { type: "string" },
+    tmp: { type: "string", default: tmpdir() },
+    "upload-concurrency": { type: "string", default: "64" },
+    "skip-upstream": { type: "boolean", default: false },
+  },
+});
+const N = Number(args.manifests);
+const sizes = args.sizes
+  ? args.sizes.split(",").map(Number)
+  : [...new Set([Math.round(N / 4), Math.round(N / 2), N])];
+const capMs = Number(args["upstream-cap-min"]) * 60_000;
+const registry =
+  args.registry ??
+  [join(repoRoot, ".cache/registries/2.8.2/registry"), "/usr/bin/docker-registry"].find((p) => existsSync(p));
+if (!registry) throw new Error("no registry binary: run scripts/setup.sh or pass --registry");
+for (const built of ["packages/cleaner/dist/index.js", "packages/testbed/dist/index.js"]) {
+  if (!existsSync(join(repoRoot, built)))
+    throw new Error("build first: pnpm --filter @regsweep/testbed --filter @regsweep/cleaner build");
+}
+const { createS3Client } = await import("../dist/index.js");
+const { startSwiftServer } = await import("@regsweep/testbed");
+
+const log = (msg) => process.stderr.write(`[s3-bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+const work = await mkdtemp(join(args.tmp, "regsweep-s3bench-"));
+/** Child process groups alive now, so a Ctrl-C or the cap can end them (and only them). */
+const running = new Set();
+let swift;
+let proxy;
+let stopping = false;
+const shutDown = async () => {
+  for (const pid of running) {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {}
+  }
+  await proxy?.close().catch(() => {});
+  await swift?.stop().catch(() => {});
+  await rm(work, { recursive: true, force: true });
+};
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping Swift and every step`);
+    shutDown().finally(() => process.exit(130));
+  });
+}
+
+/** Runs a command under /usr/bin/time -v in its own process group: wall time, peak RSS, stdout. */
+async function measure(label, command, commandArgs, { env, timeoutMs } = {}) {
+  const timeFile = join(work, `time-${label.replace(/\W+/g, "_")}.txt`);
+  const started = performance.now();
+  const child = spawn("/usr/bin/time", ["-v", "-o", timeFile, command, ...commandArgs], {
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: env ?? process.env,
+  });
+  running.add(child.pid);
+  const out = [];
+  const err = [];
+  child.stdout.on("data", (c) => out.push(c));
+  child.stderr.on("data", (c) => err.push(c));
+  let capped = false;
+  const timer =
+    timeoutMs &&
+    setTimeout(() => {
+      capped = true;
+      log(`${label}: over ${timeoutMs / 60_000} min, stopping it`);
+      // Its own children first, so /usr/bin/time still writes their peak RSS; then the whole group.
+      const kids = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, "utf8").trim().split(/\s+/);
+      for (const kid of kids.filter(Boolean)) {
+        try {
+          process.kill(Number(kid), "SIGKILL");
+        } catch {}
+      }
+      setTimeout(() => {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {}
+      }, 2_000).unref();
+    }, timeoutMs);
+  const code = await new Promise((ok) => child.on("close", (c, s) => ok(c ?? s)));
+  clearTimeout(timer);
+  running.delete(child.pid);
+  const wallMs = performance.now() - started;
+  const timeText = await readFile(timeFile, "utf8").catch(() => "");
+  const rssKb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(timeText)?.[1] ?? Number.NaN);
+  const stdout = Buffer.concat(out).toString("utf8");
+  if (code !== 0 && !capped) {
+    throw new Error(`${label} exited with ${code}:\n${Buffer.concat(err).toString("utf8").slice(-3000)}`);
+  }
+  return { wallMs, rssKb, stdout, capped };
+}
+const lastJson = (text) => JSON.parse(text.trim().split("\n").at(-1));
+
+async function walkFiles(root) {
+  const files = [];
+  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) files.push(relative(root, join(entry.parentPath, entry.name)));
+  }
+  return files;
+}
+
+/** Every key of a bucket (straight to Swift, not counted). */
+async function allKeys(client, bucket) {
+  const keys = new Set();
+  let token;
+  do {
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) keys.add(o.Key);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return keys;
+}
+
+/** Tagged multi-arch indexes with a child whose revision link or blob data is gone (what `gc -m` breaks). */
+function brokenMultiArch(keys, meta) {
+  let broken = 0;
+  for (const t of meta.multiArchTags) {
+    const gone = t.children.some((child) => {
+      const hex = child.slice(7);
+      return (
+        !keys.has(
+          `${PREFIX}docker/registry/v2/repositories/${t.repository}/_manifests/revisions/sha256/${hex}/link`,
+        ) || !keys.has(`${PREFIX}docker/registry/v2/blobs/sha256/${hex.slice(0, 2)}/${hex}/data`)
+      );
+    });
+    if (gone) broken++;
+  }
+  return { multiArchTags: meta.multiArchTags.length, broken };
+}
+
+/** The registry's rootdirectory in the buckets (`/reg`): keys start with `reg/`. */
+const PREFIX = "reg/";
+const results = { manifests: N, sizes, registry, startedAt: new Date().toISOString(), runs: [] };
+
+try {
+  log(`work dir ${work}; starting Swift`);
+  let t = performance.now();
+  swift = await startSwiftServer();
+  log(`Swift at ${swift.endpoint} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  proxy = await startCountingProxy(swift.endpoint);
+  const credentials = { accessKeyId: swift.accessKey, secretAccessKey: swift.secretKey };
+  const direct = createS3Client({
+    bucket: "",
+    prefix: "",
+    region: swift.region,
+    endpoint: swift.endpoint,
+    credentials,
+  });
+  const target = (bucket, endpoint) => ({
+    bucket,
+    prefix: PREFIX,
+    region: swift.region,
+    endpoint,
+    credentials,
+  });
+  const nodeStep = (label, script, mode, arg) =>
+    measure(label, process.execPath, ["--expose-gc", join(here, script), mode, arg]);
+
+  for (const n of sizes) {
+    const run = { manifests: n };
+    results.runs.push(run);
+    const root = join(work, `tree-${n}`);
+    t = performance.now();
+    const meta = makeTree(root, { manifests: n });
+    run.tree = { ...meta, multiArchTags: meta.multiArchTags.length };
+    log(
+      `${n}: wrote ${meta.manifests} manifests, ${meta.blobs} blobs, ${meta.files} files in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    );
+
+    log(`${n}: disk store dry run (memory baseline)`);
+    const diskDry = await nodeStep(`disk-dry-${n}`, "run-one.mjs", "dry", root);
+    run.diskDry = { wallMs: diskDry.wallMs, rssKb: diskDry.rssKb, ...lastJson(diskDry.stdout) };
+
+    const files = await walkFiles(root);
+    const buckets = { regsweep: `bench-${n}-regsweep`, upstream: `bench-${n}-upstream` };
+    const contenders = args["skip-upstream"] ? ["regsweep"] : ["regsweep", "upstream"];
+    t = performance.now();
+    const limit = pLimit(Number(args["upload-concurrency"]));
+    for (const c of contenders) await direct.send(new CreateBucketCommand({ Bucket: buckets[c] }));
+    await Promise.all(
+      files.map((rel) =>
+        limit(async () => {
+          const body = await readFile(join(root, rel));
+          for (const c of contenders) {
+            await direct.send(
+              new PutObjectCommand({ Bucket: buckets[c], Key: `${PREFIX}${rel}`, Body: body }),
+            );
+          }
+        }),
+      ),
+    );
+    run.uploadMs = performance.now() - t;
+    log(
+      `${n}: uploaded ${files.length} objects into ${contenders.length} bucket(s) in ${(run.uploadMs / 1000).toFixed(1)} s`,
+    );
+    proxy.take();
+
+    log(`${n}: regsweep gc -m dry run`);
+    const dry = await nodeStep(
+      `s3-dry-${n}`,
+      "s3-run-one.mjs",
+      "dry",
+      JSON.stringify(target(buckets.regsweep, proxy.endpoint)),
+    );
+    run.dry = { wallMs: dry.wallMs, rssKb: dry.rssKb, ...lastJson(dry.stdout), requests: proxy.take() };
+
+    log(`${n}: regsweep gc -m real run`);
+    const real = await nodeStep(
+      `s3-real-${n}`,
+      "s3-run-one.mjs",
+      "real",
+      JSON.stringify(target(buckets.regsweep, proxy.endpoint)),
+    );
+    run.real = { wallMs: real.wallMs, rssKb: real.rssKb, ...lastJson(real.stdout), requests: proxy.take() };
+
+    if (!args["skip-upstream"]) {
+      log(`${n}: upstream garbage-collect --delete-untagged (capped at ${capMs / 60_000} min)`);
+      const config = join(work, `config-${n}.yml`);
+      await writeFile(
+        config,
+        [
+          "version: 0.1",
+          "log: {level: error}",
+          "storage:",
+          "  s3:",
+          `    region: ${swift.region}`,
+          `    regionendpoint: ${proxy.endpoint}`,
+          `    bucket: ${buckets.upstream}`,
+          `    accesskey: "${swift.accessKey}"`,
+          `    secretkey: "${swift.secretKey}"`,
+          "    secure: false",
+          "    v4auth: true",
+          "    rootdirectory: /reg",
+          "  delete: {enabled: true}",
+          "  maintenance: {uploadpurging: {enabled: false}}",
+          "",
+        ].join("\n"),
+      );
+      // The 2.8 s3 driver panics on a custom CA bundle it cannot load into its transport.
+      const { AWS_CA_BUNDLE: _, ...env } = process.env;
+      const up = await measure(`upstream-${n}`, registry, ["garbage-collect", "--delete-untagged", config], {
+        env,
+        timeoutMs: capMs,
+      });
+      run.upstream = {
+        wallMs: up.wallMs,
+        rssKb: up.rssKb,
+        capped: up.capped,
+        summaryLine:
+          up.stdout
+            .trim()
+            .split("\n")
+            .findLast((l) => /blobs marked/.test(l)) ?? "",
+        manifestsEligible: (up.stdout.match(/manifest eligible for deletion/g) ?? []).length,
+        requests: proxy.take(),
+      };
+    }
+
+    log(`${n}: disk store real run (memory baseline)`);
+    const diskReal = await nodeStep(`disk-real-${n}`, "run-one.mjs", "real", root);
+    run.diskReal = { wallMs: diskReal.wallMs, rssKb: diskReal.rssKb, ...lastJson(diskReal.stdout) };
+    await rm(root, { recursive: true, force: true });
+
+    log(`${n}: judging the buckets`);
+    run.judge = {};
+    for (const c of contenders) {
+      const check = await nodeStep(
+        `check-${c}-${n}`,
+        "s3-run-one.mjs",
+        "check",
+        JSON.stringify(target(buckets[c], swift.endpoint)),
+      );
+      const keys = await allKeys(direct, buckets[c]);
+      run.judge[c] = {
+        ...lastJson(check.stdout).check,
+        objects: keys.size,
+        multiArch: brokenMultiArch(keys, meta),
+      };
+    }
+    run.judge.objectsBefore = files.length;
+  }
+  results.finishedAt = new Date().toISOString();
+  printTables(results);
+  const resultsFile = join(args.tmp, `regsweep-s3bench-results-${Date.now()}.json`);
+  await writeFile(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nresults: ${resultsFile}`);
+} finally {
+  if (!stopping) await shutDown();
+}
+
+function printTables(r) {
+  const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
+  const mb = (kb) => `${(kb / 1024).toFixed(0)} MiB`;
+  const row = (cells, w = 16) =>
+    console.log(cells.map((c, i) => String(c).padEnd(i === 0 ? 36 : w)).join(""));
+  const ops = (req) =>
+    Object.entries(req.byOperation)
+      .map(([op, k]) => `${op} ${k}`)
+      .join(", ");
+  for (const run of r.runs) {
+    const { tree, dry, real, upstream: up, diskDry, diskReal, judge } = run;
+    console.log(
+      `\n== ${tree.manifests} manifests in ${tree.repositories} repositories, ${tree.tags} tags (${tree.multiArchTags} multi-arch), ` +
+        `${tree.blobs} blobs, ${tree.files} objects (uploaded in ${s(run.uploadMs)}) — Swift s3api, upstream ${r.registry}`,
+    );
+    row(["step", "wall", "requests", "req/manifest", "peak RSS", "detail"]);
+    const per = (k) => (k / tree.manifests).toFixed(2);
+    row([
+      "regsweep gc -m dry run (S3)",
+      s(dry.wallMs),
+      dry.requests.total,
+      per(dry.requests.total),
+      mb(dry.rssKb),
+      `read ${s(dry.readMs)}, plan ${s(dry.planMs)}`,
+    ]);
+    row([
+      "regsweep gc -m real run (S3)",
+      s(real.wallMs),
+      real.requests.total,
+      per(real.requests.total),
+      mb(real.rssKb),
+      `read ${s(real.readMs)}, plan ${s(real.planMs)}, apply ${s(real.applyMs)}`,
+    ]);
+    if (up) {
+      row([
+        `upstream garbage-collect -m (S3)${up.capped ? " CAPPED" : ""}`,
+        `${up.capped ? ">" : ""}${s(up.wallMs)}`,
+        `${up.capped ? ">" : ""}${up.requests.total}`,
+        per(up.requests.total),
+        mb(up.rssKb),
+        up.capped ? `stopped at the ${capMs / 60_000} min cap` : up.summaryLine,
+      ]);
+    }
+    row(["regsweep gc -m dry run (disk store)", s(diskDry.wallMs), "", "", mb(diskDry.rssKb), ""]);
+    row(["regsweep gc -m real run (disk store)", s(diskReal.wallMs), "", "", mb(diskReal.rssKb), ""]);
+    console.log(`  requests, regsweep dry:  ${ops(dry.requests)}`);
+    console.log(`  requests, regsweep real: ${ops(real.requests)}`);
+    if (up) console.log(`  requests, upstream:      ${ops(up.requests)}`);
+    const errors = [dry, real, up].filter(Boolean).map((x) => x.requests.serverErrors);
+    if (errors.some((e) => e > 0))
+      console.log(`  answers >= 500 (dry, real, upstream): ${errors.join(", ")}`);
+    console.log("");
+    row(["after the real run", "regsweep", "upstream"]);
+    const j = (c, f) => (judge[c] ? f(judge[c]) : "–");
+    row(["manifests deleted", real.summary.manifests, up ? up.manifestsEligible : "–"]);
+    row([
+      "tags broken (checkInventory)",
+      j("regsweep", (x) => `${x.brokenTags}/${x.tags}`),
+      j("upstream", (x) => `${x.brokenTags}/${x.tags}`),
+    ]);
+    row([
+      "multi-arch tags with a child gone",
+      j("regsweep", (x) => `${x.multiArch.broken}/${x.multiArch.multiArchTags}`),
+      j("upstream", (x) => `${x.multiArch.broken}/${x.multiArch.multiArchTags}`),
+    ]);
+    row([
+      `objects left (before: ${judge.objectsBefore})`,
+      j("regsweep", (x) => x.objects),
+      j("upstream", (x) => x.objects),
+    ]);
+    row(["orphan blobs left", j("regsweep", (x) => x.orphanBlobs), j("upstream", (x) => x.orphanBlobs)]);
+    const x = (a, b) => `${(a / b).toFixed(1)}x`;
+    if (up) {
+      console.log(
+        `\n  upstream / regsweep real: wall ${up.capped ? ">" : ""}${x(up.wallMs, real.wallMs)}, requests ${up.capped ? ">" : ""}${x(up.requests.total, real.requests.total)}` +
+          `   regsweep S3 / disk peak RSS: dry ${x(dry.rssKb, diskDry.rssKb)}, real ${x(real.rssKb, diskReal.rssKb)}`,
+      );
+    } else {
+      console.log(
+        `\n  regsweep S3 / disk peak RSS: dry ${x(dry.rssKb, diskDry.rssKb)}, real ${x(real.rssKb, diskReal.rssKb)}`,
+      );
+    }
+  }
+  console.log("\nLinearity (per manifest):");
+  row(["manifests", "regsweep real", "req", "upstream", "req", "RSS S3 / disk"], 18);
+  for (const run of r.runs) {
+    const n = run.tree.manifests;
+    const us = (ms) => `${((ms * 1000) / n).toFixed(0)} µs`;
+    const q = (k) => (k / n).toFixed(2);
+    row(
+      [
+        n,
+        us(run.real.wallMs),
+        q(run.real.requests.total),
+        run.upstream ? `${run.upstream.capped ? ">" : ""}${us(run.upstream.wallMs)}` : "–",
+        run.upstream ? q(run.upstream.requests.total) : "–",
+        `${mb(run.real.rssKb)} / ${mb(run.diskReal.rssKb)}`,
+      ],
+      18,
+    );
+  }
+}
