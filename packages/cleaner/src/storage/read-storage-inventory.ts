@@ -130,6 +130,11 @@ interface DigestLink {
   digest: Digest;
   mtimeMs: number;
   ino: number;
+  /**
+   * False when the scan says the link folder holds none of the subfolders asked about (a revision without
+   * `signatures/`): nothing to read below it. On object storage that spares a listing per revision.
+   */
+  mayHoldSubfolders: boolean;
 }
 
 /**
@@ -374,6 +379,10 @@ class TreeReader {
             digest: this.intern(digest),
             mtimeMs: alg.mtimes[i] as number,
             ino: alg.order[i] as number,
+            // A scan without extras says nothing about subfolders: look.
+            mayHoldSubfolders:
+              alg.extras === undefined ||
+              (extras.get(i) ?? []).some(([name, kind]) => kind === "dir" && subfolders.has(name)),
           });
         });
       }
@@ -433,6 +442,7 @@ class TreeReader {
 
     // Second level: what hangs below revisions (schema1 signatures), tags and uploads.
     const revisions = revisionSets.flatMap((links, r) => links.map((link) => ({ r, link })));
+    const signed = revisions.filter(({ link }) => link.mayHoldSubfolders);
     const tags = tagLists.flatMap((list, r) => {
       const repository = names[r] as string;
       return list.flatMap(({ name: tag, kind }) => {
@@ -471,7 +481,7 @@ class TreeReader {
       uploadDirs,
     ] = await Promise.all([
       this.readLinkSets(
-        revisions.map(({ r, link }) => {
+        signed.map(({ r, link }) => {
           const repository = names[r] as string;
           return { dir: folderFor({ kind: "signatures-dir", repository, digest: link.digest }), repository };
         }),
@@ -497,12 +507,13 @@ class TreeReader {
       layers: (layerSets[r] ?? []).map((l) => ({ digest: l.digest, linkedAtMs: l.mtimeMs, ino: l.ino })),
       uploads: [],
     }));
-    revisions.forEach(({ r, link }, i) => {
+    const signaturesOf = new Map(signed.map(({ link }, i) => [link, signatureSets[i] ?? []]));
+    revisions.forEach(({ r, link }) => {
       repositories[r]?.revisions.push({
         digest: link.digest,
         linkedAtMs: link.mtimeMs,
         ino: link.ino,
-        signatures: (signatureSets[i] ?? []).map((s) => s.digest),
+        signatures: (signaturesOf.get(link) ?? []).map((s) => s.digest),
       });
     });
     tags.forEach((t, i) => {

@@ -265,6 +265,17 @@ export function runStoreContract(name: string, make: () => Promise<ContractStore
         expect(order.map((i) => entries[i])).toEqual([hex, other]);
         expect(order.map((i) => alg.texts[i])).toEqual([`sha256:${hex}`, `sha256:${other}`]);
         expect(order.map((i) => alg.links[i])).toEqual(["L", "L"]);
+        // What a link folder holds besides its link, the reader's only sign of a revision's signatures:
+        // without it, it would have to look below every revision (a listing each on object storage).
+        await store.put(`links/sha256/${other}/signatures/sha256/${hex}/link`, [`sha256:${hex}`]);
+        await store.put(`links/sha256/${hex}/link.orig`, ["x"]);
+        const [again] = await store.scans.scanLinkTrees(["links"]);
+        const alg2 = (again as LinkTreeScan).algorithms[0] as LinkTreeScan["algorithms"][number];
+        const named = (alg2.extras ?? []).map(([i, extra, kind]) => [alg2.entries[i], extra, kind]);
+        expect(named.sort()).toEqual([
+          [hex, "link.orig", "file"],
+          [other, "signatures", "dir"],
+        ]);
         const [blobs] = await store.scans.scanBlobFolders(["blobs/sha256/aa"]);
         expect(blobs).toMatchObject({ entries: [hex], data: "F" });
         expect((blobs as { sizes: Float64Array }).sizes[0]).toBe(5);

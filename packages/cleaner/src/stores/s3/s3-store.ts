@@ -23,6 +23,7 @@ import type {
   StoreDeleted,
   StoreDeleteJob,
   StoreEntry,
+  StoreEntryKind,
   StoreFailure,
   StoreLayoutScans,
   StoreOutcome,
@@ -576,7 +577,12 @@ export class S3Store implements Store {
       return this.failure(root, error);
     }
     if (keys.length === 0) return { missing: true };
-    type Entry = { kind: "f" | "d"; link?: { size: number; mtimeMs: number }; more: boolean };
+    type Entry = {
+      kind: "f" | "d";
+      link?: { size: number; mtimeMs: number };
+      /** What the folder holds besides its `link` file: first path segment → kind. */
+      extras?: Map<string, StoreEntryKind>;
+    };
     const algs = new Map<string, Map<string, Entry>>();
     for (const k of keys) {
       const [alg, name, ...rest] = k.rel.split("/");
@@ -586,10 +592,14 @@ export class S3Store implements Store {
         entries = new Map();
         algs.set(alg, entries);
       }
-      const entry = entries.get(name) ?? { kind: rest.length === 0 ? "f" : "d", more: false };
+      const entry: Entry = entries.get(name) ?? { kind: rest.length === 0 ? "f" : "d" };
       if (rest.length > 0) entry.kind = "d";
       if (rest.length === 1 && rest[0] === "link") entry.link = { size: k.size, mtimeMs: k.mtimeMs };
-      else if (rest.length > 0) entry.more = true;
+      else if (rest.length > 0) {
+        // A key below a segment makes the segment a folder (a revision's `signatures/`, a `link/x`).
+        entry.extras ??= new Map();
+        entry.extras.set(rest[0] as string, rest.length > 1 ? "dir" : "file");
+      }
       entries.set(name, entry);
     }
     const reads: Array<{ path: string; apply: (text: string) => void }> = [];
@@ -604,10 +614,12 @@ export class S3Store implements Store {
         texts: [],
         mtimes: new Float64Array(names.length),
         order: new Float64Array(names.length),
+        extras: [],
       };
       names.forEach((name, i) => {
         const entry = entries.get(name) as Entry;
         scan.kinds += entry.kind;
+        for (const [extra, kind] of entry.extras ?? []) scan.extras?.push([i, extra, kind]);
         const expected = `${alg}:${name}`;
         if (entry.kind === "d" && entry.link) {
           scan.links += "L";
