@@ -71,6 +71,7 @@ export {
   PlanFileError,
   RegsweepError,
   type RegsweepErrorCode,
+  RepeatingSkipsError,
   RepositoryNotFoundError,
   StaleCacheError,
   StalePlanError,

@@ -11,7 +11,7 @@ export const ExitCode = {
   precondition: 3,
   /** Reading or writing failed: the disk, the network, the registry. */
   io: 4,
-  /** The apply finished but skipped or failed some actions. */
+  /** The apply finished but skipped some actions that a re-run can carry out (the tree changed meanwhile). */
   partial: 5,
   /** The saved plan no longer matches the registry. */
   stale: 6,
@@ -25,9 +25,9 @@ export const EXIT_CODE_HELP = `Exit codes:
   0  success (a dry run that found something to delete is a success too)
   1  internal error (a bug: please report it with -v output)
   2  usage error: bad flags, invalid reference or duration, missing --yes without a terminal
-  3  precondition failed: not a storage tree, no such repository/tag/manifest, tree locked by another run or served by a running registry, a folder of the tree is a symbolic link
+  3  precondition failed: not a storage tree, no such repository/tag/manifest, tree locked by another run or served by a running registry, a folder of the tree is a symbolic link, or an apply skipped what every re-run would skip again until the entries named are fixed
   4  I/O failure on the storage tree or the registry
-  5  partial apply: some actions were skipped because the tree changed (see the report)
+  5  partial apply: some actions were skipped because the tree changed; a re-run gets further (see the report)
   6  stale plan: the saved plan no longer matches the tree`;
 
 /** Every library error code's exit code: `satisfies` makes a code left out a compile error. */
@@ -48,6 +48,7 @@ const BY_CODE = {
   "storage.symlink": ExitCode.precondition,
   "storage.io": ExitCode.io,
   "plan.stale": ExitCode.stale,
+  "plan.blocked": ExitCode.precondition,
   "registry.delete-disabled": ExitCode.precondition,
   "registry.auth": ExitCode.io,
   "registry.unreachable": ExitCode.io,
@@ -80,6 +81,8 @@ export function hintFor(error: unknown): string | undefined {
       return "regsweep evicts what it deletes from the registry's redis (the redis: section of its config): check that address and password";
     case "storage.symlink":
       return "regsweep never deletes through a symbolic link: point --storage at the real tree (bind-mount a folder that lives elsewhere instead of linking it)";
+    case "plan.blocked":
+      return "the rest of the plan was carried out; fix the entries named above, then run the same command again";
     case "storage.locked":
       return "wait for the other regsweep run to finish; if none is running, remove the lock file named above";
     case "repository.not-found":

@@ -1,4 +1,5 @@
 import {
+  type ApplyReport,
   applyPlan,
   clearStaleLock,
   InvalidRequestError,
@@ -7,6 +8,7 @@ import {
   type Plan,
   type PlanRequest,
   planDeletion,
+  RepeatingSkipsError,
 } from "@regsweep/cleaner";
 import { SingleBar } from "cli-progress";
 import { RegistryServingError } from "./cli-errors.js";
@@ -185,7 +187,19 @@ export async function presentAndApply(
     );
     return ExitCode.partial;
   }
-  return report.skipped.length > 0 ? ExitCode.partial : ExitCode.ok;
+  return exitForSkips(report);
+}
+
+/**
+ * Exit 5 only when a re-run can get further (the tree changed meanwhile); when every skip would repeat, it
+ * is a precondition the operator must fix, named with its path.
+ */
+export function exitForSkips(report: Pick<ApplyReport, "skipped">): number {
+  if (report.skipped.length === 0) return ExitCode.ok;
+  const fixes = report.skipped.flatMap((s) => (s.fix ? [s.fix] : []));
+  if (fixes.length < report.skipped.length) return ExitCode.partial;
+  const unique = [...new Map(fixes.map((f) => [f.path, f])).values()];
+  throw new RepeatingSkipsError(unique);
 }
 
 /**

@@ -14,6 +14,7 @@ export type ToolErrorCode =
   | "policy.invalid"
   | "plan.invalid"
   | "plan.stale"
+  | "plan.blocked"
   | "repository.not-found"
   | "tag.not-found"
   | "manifest.not-found"
@@ -99,6 +100,22 @@ export class InvalidRequestError extends RegsweepError {
 export class StalePlanError extends RegsweepError {
   constructor(message: string) {
     super("plan.stale", message);
+  }
+}
+
+/**
+ * What an apply skipped would be skipped again by every re-run until the operator fixes the entries named
+ * (e.g. a signature link below a folder that is no revision keeps a blob the plan deletes); the rest of the
+ * plan was carried out.
+ */
+export class RepeatingSkipsError extends RegsweepError {
+  constructor(readonly fixes: ReadonlyArray<{ path: string; what: string }>) {
+    const shown = fixes.slice(0, 5).map((f) => `\n  ${f.path}: ${f.what}`);
+    const more = fixes.length > 5 ? `\n  … and ${fixes.length - 5} more` : "";
+    super(
+      "plan.blocked",
+      `${fixes.length} skipped action${fixes.length === 1 ? "" : "s"} would be skipped again by every re-run until this is fixed:${shown.join("")}${more}`,
+    );
   }
 }
 

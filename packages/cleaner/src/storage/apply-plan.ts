@@ -10,7 +10,13 @@ import { type StoreTarget, useStore } from "../stores/use-store.js";
 import { collectGarbage } from "../util/collect-garbage.js";
 import { Journal } from "./journal.js";
 import { pathFor } from "./storage-paths.js";
-import { describeChange, liveLinks, type RepositoryChange, staleRepositories } from "./storage-rechecks.js";
+import {
+  describeChange,
+  type LiveLinks,
+  liveLinks,
+  type RepositoryChange,
+  staleRepositories,
+} from "./storage-rechecks.js";
 import { checkTreeSkeleton } from "./storage-skeleton.js";
 
 /** Why an action was not carried out, as data (the `why` sentence is for people). */
@@ -21,6 +27,11 @@ export type SkipCode =
   | "tag.moved"
   /** A repository links the blob again since the plan was made. */
   | "blob.relinked"
+  /**
+   * A link no inventory reads as a repository's names the blob (a signature link below a revision folder
+   * without its link): kept, and every run would plan it again until the operator fixes `fix.path`.
+   */
+  | "blob.linked-unread"
   /** Online, a registry that deletes tags only by digest would also untag kept tags (a forced delete would help). */
   | "tag.shares-digest"
   /** Online, deleting the tag by digest would delete a manifest the plan keeps. */
@@ -47,6 +58,11 @@ export interface SkippedAction {
   why: string;
   /** What a caller can act on, e.g. `tag.shares-digest` (a cascading delete would help). */
   code: SkipCode;
+  /**
+   * Set when a re-run would skip it again: what the operator must fix first (root-relative path, and what
+   * to do there). Without it, a re-run plans afresh and gets further.
+   */
+  fix?: { path: string; what: string };
 }
 
 /** What an apply did. */
@@ -129,7 +145,7 @@ export async function applyPlan(
     const actionAt = (index: number) => plan.actions[index] as PlanAction;
 
     /** Removes one group's actions (all independent of each other), adding the indexes done to `finished`. */
-    const runGroup = async (items: number[], live: Set<string> | undefined, finished: number[]) => {
+    const runGroup = async (items: number[], live: LiveLinks | undefined, finished: number[]) => {
       let ready = items.filter((index) => {
         const action = actionAt(index);
         if ("repository" in action && stale.has(action.repository)) {
@@ -141,7 +157,21 @@ export async function applyPlan(
           );
           return false;
         }
-        if (action.type === "blob" && live?.has(action.digest)) {
+        const unread = action.type === "blob" ? live?.unread.get(action.digest) : undefined;
+        if (unread) {
+          const folder = unread.slice(0, unread.lastIndexOf("/signatures/"));
+          const what = `remove ${folder} if its manifest is gone (it has no link of its own), or restore its link`;
+          report.skipped.push({
+            index,
+            action,
+            why: `kept: ${unread} names it, a signature link below a folder that is no revision of the repository (${what})`,
+            code: "blob.linked-unread",
+            fix: { path: folder, what },
+          });
+          tick();
+          return false;
+        }
+        if (action.type === "blob" && live?.live.has(action.digest)) {
           skip(index, action, "a repository links it again since the plan was made", "blob.relinked");
           return false;
         }

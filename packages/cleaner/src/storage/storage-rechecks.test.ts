@@ -7,8 +7,14 @@ import type { PlanRequest } from "../model/plan.js";
 import { planDeletion } from "../plan/plan-deletion.js";
 import { parsePlanJson, planJsonChunks } from "../plan/plan-json.js";
 import { openFsStore } from "../stores/fs/open-fs-store.js";
-import { hostileBaseSpec, hostileCases, hostileImages as I } from "../test-support/hostile-trees.js";
+import {
+  addUnreadSignatureLink,
+  hostileBaseSpec,
+  hostileCases,
+  hostileImages as I,
+} from "../test-support/hostile-trees.js";
 import { useStorageTree } from "../test-support/storage-tree.js";
+import { applyPlan } from "./apply-plan.js";
 import { readStorageInventory } from "./read-storage-inventory.js";
 import { pathFor } from "./storage-paths.js";
 import { staleRepositories } from "./storage-rechecks.js";
@@ -166,5 +172,26 @@ describe("stray entries in a plan", { timeout: 30_000 }, () => {
       if (layerLink?.type === "layer-link") layerLink.strays = [forged];
       expect(() => parsePlanJson([...planJsonChunks(edited)].join("")), forged).toThrow(/stray/);
     }
+  });
+});
+
+describe("a skip that every re-run would repeat", { timeout: 30_000 }, () => {
+  it("a blob named only by a signature link below a folder that is no revision: kept, with what to fix, planned again next time", async () => {
+    const root = await useStorageTree(hostileBaseSpec);
+    const { folder, blob } = await addUnreadSignatureLink(root);
+    const plan = await planOf(root);
+    expect(plan.actions.some((a) => a.type === "blob" && a.digest === blob)).toBe(true);
+    const report = await applyPlan(root, plan);
+    expect(report.skipped.map((s) => [s.code, s.fix?.path])).toEqual([["blob.linked-unread", folder]]);
+    expect(report.skipped[0]?.why).toContain(folder);
+    // The same run again plans the same deletion: only the operator can end it.
+    const again = await planOf(root);
+    expect(again.actions.filter((a) => a.type !== "prune")).toEqual(
+      plan.actions.filter((a) => a.type === "blob" && a.digest === blob),
+    );
+    await rm(join(root, folder), { recursive: true });
+    const fixed = await applyPlan(root, await planOf(root));
+    expect(fixed.skipped).toEqual([]);
+    expect((await planOf(root)).actions).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import type { Digest } from "../model/digest.js";
+import { type Digest, isDigest } from "../model/digest.js";
 import type { RepositoryInventory } from "../model/inventory.js";
 import type { Plan, RepositorySnapshot } from "../model/plan.js";
 import { settled } from "../stores/outcome.js";
@@ -124,13 +124,29 @@ function firstChange(
   return undefined;
 }
 
+/** What links blobs right now (see `liveLinks`). */
+export interface LiveLinks {
+  /** Blobs some repository links through a layer link, a revision link or a manifest's signature link. */
+  live: Set<string>;
+  /**
+   * Of those, blobs linked only through a link no inventory reads as a repository's (a signature link below
+   * a revision folder without its own link, or not named as a digest), with that link's path: the plan will
+   * delete them again on every run until the operator fixes that folder.
+   */
+  unread: Map<string, string>;
+}
+
 /**
  * Which of `blobs` some repository links right now (revisions, layers, schema1 signatures), read fresh
  * before blobs go. Only folders named after one of them have their link checked: an API delete leaves the
  * emptied folder behind, and a folder without its link links nothing (as `linkedblobstore.go` sees it).
+ * A signature link below any revision folder counts (never delete what a link names), but one below a folder
+ * that is no revision is reported as `unread`.
  */
-export async function liveLinks(store: Store, blobs: ReadonlySet<string>): Promise<Set<string>> {
+export async function liveLinks(store: Store, blobs: ReadonlySet<string>): Promise<LiveLinks> {
   const live = new Set<string>();
+  const counted = new Set<string>();
+  const unread = new Map<string, string>();
   const repositories = (await findRepositories(store)).map((r) => r.name);
   await forEachLimited(chunks(repositories, 8), 3, async (round) => {
     const revisionDirs = round.map((repository) => folderFor({ kind: "revisions-dir", repository }));
@@ -149,7 +165,23 @@ export async function liveLinks(store: Store, blobs: ReadonlySet<string>): Promi
       allRevisions.map((r) => `${r.dir}/signatures`),
       blobs,
     );
-    for (const list of [layers, revisions, signatures]) for (const { digest } of list) live.add(digest);
+    for (const list of [layers, revisions]) for (const { digest } of list) counted.add(digest);
+    // Is the revision folder above each signature link a revision (a digest's name, its link there)?
+    const holders = signatures.map((s) => s.dir.slice(0, s.dir.lastIndexOf("/signatures/")));
+    const holderLinks = await store.stat(holders.map((h) => `${h}/link`));
+    signatures.forEach((sig, i) => {
+      const holder = holders[i] as string;
+      const name = holder.split("/").slice(-2).join(":");
+      const read = isDigest(name) && settled(store, holderLinks[i], `${holder}/link`)?.kind === "file";
+      if (read) counted.add(sig.digest);
+      else unread.set(sig.digest, `${sig.dir}/link`);
+    });
   });
-  return live;
+  for (const digest of counted) live.add(digest);
+  for (const digest of unread.keys()) {
+    live.add(digest);
+    // A blob some other link names after all is no operator's problem: a re-run keeps it.
+    if (counted.has(digest)) unread.delete(digest);
+  }
+  return { live, unread };
 }

@@ -267,3 +267,19 @@ export function withoutHostile(shape: Map<string, string>, hostile: string[]): R
   }
   return out;
 }
+
+/**
+ * A signature link below a revision folder without its own link (what an API delete of a schema1 manifest
+ * leaves on 2.x), naming a blob nothing else needs: gc plans to delete the blob, apply keeps it (a link names
+ * it), and every re-run would do the same until the operator removes `folder`.
+ */
+export async function addUnreadSignatureLink(root: string): Promise<{ folder: string; blob: Digest }> {
+  const signature = layer("hostile orphaned schema1 signature");
+  const blob = signature.digest as Digest;
+  const data = pathFor({ kind: "blob-data", digest: blob });
+  await mkdir(dirname(join(root, data)), { recursive: true });
+  await writeFile(join(root, data), signature.bytes);
+  const folder = `${R}/app/_manifests/revisions/sha256/${"5".repeat(64)}`;
+  await put(root, `${folder}/signatures/sha256/${hexOf(signature)}/link`, blob);
+  return { folder, blob };
+}
