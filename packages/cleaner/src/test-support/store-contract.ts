@@ -174,6 +174,13 @@ export function runStoreContract(name: string, make: () => Promise<ContractStore
     );
 
     it(
+      "counts what was there in a batch of many files, some gone already, leaving files between them alone",
+      withStore(async (store) => {
+        await checkDenseDelete(store);
+      }),
+    );
+
+    it(
       "deletes everything below a prefix; once gone, deleting again removes nothing",
       withStore(async (store) => {
         await store.put("u/up1/data", ["data"]);
@@ -282,4 +289,22 @@ export function runStoreContract(name: string, make: () => Promise<ContractStore
       }),
     );
   });
+}
+
+/**
+ * A delete batch of 30 jobs in one folder range, every other file present, with files not in the batch
+ * before, between and after them: each job counts exactly what it found, only its own files go, and a
+ * second run finds nothing (an object store may answer presence from a listing instead of a request each).
+ */
+export async function checkDenseDelete(store: Store): Promise<void> {
+  const name = (i: number) => `d/k${String(i).padStart(2, "0")}/data`;
+  const jobs = Array.from({ length: 30 }, (_, i) => ({ files: [name(i)], upTo: `d/k${i}` }));
+  const kept = ["d/a-before", "d/k05/data.keep", "d/k17x/data", "d/zz-after"];
+  for (let i = 0; i < 30; i += 2) await store.put(name(i), [String(i)]);
+  for (const path of kept) await store.put(path, ["keep"]);
+  const first = await deleteAll((onBatch) => store.delete(jobs, { onBatch }), jobs.length);
+  expect(first.map((r) => (r as StoreDeleted).files)).toEqual(jobs.map((_, i) => (i % 2 === 0 ? 1 : 0)));
+  const again = await deleteAll((onBatch) => store.delete(jobs, { onBatch }), jobs.length);
+  expect(again.map((r) => (r as StoreDeleted).files)).toEqual(jobs.map(() => 0));
+  expect((await collect(store, "d")).map((e) => e.path)).toEqual([...kept].sort());
 }
