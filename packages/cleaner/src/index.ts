@@ -210,5 +210,7 @@ export {
   s3TargetFromRegistryConfig,
   s3TargetFromUrl,
 } from "./stores/s3/s3-target.js";
+export type { Store } from "./stores/store.js";
+export type { StoreTarget } from "./stores/use-store.js";
 export { parseDuration } from "./util/duration.js";
 export { limitHeapGrowth } from "./util/heap-growth.js";

@@ -10,3 +10,13 @@ export class RegistryServingError extends RegsweepError {
     );
   }
 }
+
+/** `--live` on object storage: live mode's checks rest on a local filesystem and a registry on this host. */
+export class LiveOnObjectStorageError extends RegsweepError {
+  constructor(readonly location: string) {
+    super(
+      "live.unsupported",
+      `--live works on a storage tree on disk; ${location} is object storage, where it cannot see pushes in flight`,
+    );
+  }
+}

@@ -24,7 +24,7 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 export const EXIT_CODE_HELP = `Exit codes:
   0  success (a dry run that found something to delete is a success too)
   1  internal error (a bug: please report it with -v output)
-  2  usage error: bad flags, invalid reference or duration, missing --yes without a terminal
+  2  usage error: bad flags, invalid reference or duration, missing --yes without a terminal, --live on a bucket
   3  precondition failed: not a storage tree, no such repository/tag/manifest, tree locked by another run or served by a running registry, a folder of the tree is a symbolic link, or an apply skipped what every re-run would skip again until the entries named are fixed
   4  I/O failure on the storage tree or the registry
   5  partial apply: some actions were skipped because the tree changed; a re-run gets further (see the report)
@@ -43,6 +43,7 @@ const BY_CODE = {
   "storage.not-a-tree": ExitCode.precondition,
   "storage.locked": ExitCode.precondition,
   "storage.in-use": ExitCode.precondition,
+  "live.unsupported": ExitCode.usage,
   "cache.stale": ExitCode.precondition,
   "cache.unreachable": ExitCode.io,
   "storage.symlink": ExitCode.precondition,
@@ -71,6 +72,8 @@ export function hintFor(error: unknown): string | undefined {
   switch (error.code) {
     case "storage.not-a-tree":
       return "point --storage at the registry's rootdirectory (the folder holding docker/registry/v2), or use --config with the registry's config.yml";
+    case "live.unsupported":
+      return "stop the registry (or set storage.maintenance.readonly.enabled) and run without --live; restart it afterwards";
     case "storage.in-use":
       return "add --live to delete while it serves (pushes meanwhile are kept; see docs/live-gc.md), or stop the registry first";
     case "cache.stale":

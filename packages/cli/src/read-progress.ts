@@ -7,6 +7,7 @@ import {
   readRegistryInventory,
   readStorageInventory,
   type StorageReadProgress,
+  type StoreTarget,
 } from "@regsweep/cleaner";
 import type { CliIo } from "./cli-io.js";
 import { count, startProgressLine } from "./progress-line.js";
@@ -25,7 +26,7 @@ export function registryProgressText(p: Readonly<RegistryReadProgress> | undefin
 
 /** `readStorageInventory` with a progress line on the terminal (none without one, or with `quiet`). */
 export async function readStorageInventoryShowingProgress(
-  root: string,
+  target: StoreTarget,
   io: CliIo,
   options: Omit<ReadStorageOptions, "onProgress"> & { quiet?: boolean } = {},
 ): Promise<Inventory> {
@@ -33,7 +34,7 @@ export async function readStorageInventoryShowingProgress(
   let latest: Readonly<StorageReadProgress> | undefined;
   const line = startProgressLine(io, () => storageProgressText(latest), { quiet: Boolean(quiet) });
   try {
-    return await readStorageInventory(root, {
+    return await readStorageInventory(target, {
       ...readOptions,
       onProgress: (p) => {
         latest = p;

@@ -11,7 +11,7 @@ import {
   RepeatingSkipsError,
 } from "@regsweep/cleaner";
 import { SingleBar } from "cli-progress";
-import { RegistryServingError } from "./cli-errors.js";
+import { LiveOnObjectStorageError, RegistryServingError } from "./cli-errors.js";
 import type { CliIo } from "./cli-io.js";
 import { makeOnlinePlan, presentAndApplyOnline } from "./commands/online.js";
 import { ExitCode } from "./exit-codes.js";
@@ -22,7 +22,7 @@ import { readStorageInventoryShowingProgress } from "./read-progress.js";
 import { findServingRegistries, type ServingRegistry } from "./registry-serving-probe.js";
 import type { RegistryTargetOptions } from "./registry-target.js";
 import { planLines, planNotes, planSummary, reportJson, reportLines } from "./render-plan.js";
-import { ioThreads, resolveStorageRoot, type StorageTargetOptions } from "./storage-target.js";
+import { ioThreads, type OpenStorage, openStorage, type StorageTargetOptions } from "./storage-target.js";
 
 /** Options every destructive command shares. */
 export interface DestructiveOptions extends StorageTargetOptions, RegistryTargetOptions {
@@ -72,17 +72,17 @@ function progressBar(
 
 /** Reads the tree and plans; pure apart from the read. Used by every destructive command and by `plan`. */
 export async function makePlan(
+  storage: OpenStorage,
   options: DestructiveOptions,
   requests: PlanRequest[],
   io: CliIo,
-): Promise<{ root: string; plan: Plan }> {
-  const root = await resolveStorageRoot(options, io.env);
+): Promise<Plan> {
   const planOptions = planOptionsFrom(options);
-  const inventory = await readStorageInventoryShowingProgress(root, io, {
+  const inventory = await readStorageInventoryShowingProgress(storage.target, io, {
     ...ioThreads(options),
     ...(options.quiet ? { quiet: true } : {}),
   });
-  return { root, plan: planDeletion(inventory, requests, planOptions) };
+  return planDeletion(inventory, requests, planOptions);
 }
 
 /**
@@ -97,22 +97,33 @@ export async function planAndApply(
   // Online (--registry): no journal or lock, a re-run plans afresh from what the registry shows.
   if (options.registry)
     return presentAndApplyOnline(await makeOnlinePlan(options, requests, io), options, io);
+  await using storage = await openStorage(options, io.env);
+  refuseLiveOnObjectStorage(storage, options);
   // After a kill -9 the same command must converge: finish the interrupted plan first.
-  const pending = await Journal.pending(await resolveStorageRoot(options, io.env));
+  const pending = await Journal.pending(storage.target);
   if (pending && !options.dryRun) {
-    const code = await resumePending(options, io);
+    const code = await resumePending(storage, options, io);
     if (code !== ExitCode.ok || JSON.stringify(pending.plan.requests) === JSON.stringify(requests))
       return code;
   } else if (pending) {
     io.err("note: an earlier apply was interrupted; the next real run finishes it first (regsweep resume)");
   }
-  const { root, plan } = await makePlan(options, requests, io);
-  return presentAndApply(root, plan, options, io);
+  const plan = await makePlan(storage, options, requests, io);
+  return presentAndApply(storage, plan, options, io);
+}
+
+/**
+ * Live mode watches the tree through the filesystem's own guarantees (a link written is there at once, a
+ * rename is atomic) and the registry's process on this host; on a bucket neither holds, so it is refused
+ * rather than half done: stop the registry or set it read-only, then clean.
+ */
+export function refuseLiveOnObjectStorage(storage: OpenStorage, options: DestructiveOptions): void {
+  if (options.live && storage.location.kind !== "fs") throw new LiveOnObjectStorageError(storage.name);
 }
 
 /** Prints a plan and applies it unless told not to; shared with `apply <plan.json>`. */
 export async function presentAndApply(
-  root: string,
+  storage: OpenStorage,
   plan: Plan,
   options: DestructiveOptions,
   io: CliIo,
@@ -131,11 +142,14 @@ export async function presentAndApply(
     io.out(planSummary(plan, dryRun || Boolean(options.out)));
   }
   if (dryRun || options.out) return ExitCode.ok;
-  const serving = await findServingRegistries(root);
+  refuseLiveOnObjectStorage(storage, options);
+  // Registry processes are found on this host by the folder they serve; a bucket's are elsewhere.
+  const serving = storage.root !== undefined ? await findServingRegistries(storage.root) : [];
+  const target = storage.target;
   const graceHint = youngKeptHint(plan, serving, options);
   if (plan.actions.length === 0) {
     // An earlier run killed after its last deletion left its lock: nothing else would ever remove it.
-    await clearStaleLock(root);
+    await clearStaleLock(target);
     if (!options.quiet) {
       io.err("nothing to do");
       if (graceHint) io.err(graceHint);
@@ -155,7 +169,7 @@ export async function presentAndApply(
       return ExitCode.ok;
     }
   }
-  await using _lock = await lockStorage(root);
+  await using _lock = await lockStorage(target);
   const live = options.live ? await liveOptions(plan, options, serving) : undefined;
   if (live && !options.quiet) io.err(liveModeLine(serving, options.settle ?? DEFAULT_SETTLE));
   if (live?.cache.kind === "redis" && !options.quiet)
@@ -169,7 +183,7 @@ export async function presentAndApply(
   const bar = progressBar(io, "deleting", Boolean(options.quiet));
   let report: Awaited<ReturnType<typeof applyPlan>>;
   try {
-    report = await applyPlan(root, plan, {
+    report = await applyPlan(target, plan, {
       ...ioThreads(options),
       onProgress: (d, t) => bar.update(d, t),
       ...(io.signal ? { signal: io.signal } : {}),
@@ -237,9 +251,12 @@ function youngKeptHint(
 }
 
 /** Finishes a plan whose apply was interrupted (kill -9, Ctrl-C), if there is one. */
-export async function resumePending(options: DestructiveOptions, io: CliIo): Promise<number> {
-  const root = await resolveStorageRoot(options, io.env);
-  const pending = await Journal.pending(root);
+export async function resumePending(
+  storage: OpenStorage,
+  options: DestructiveOptions,
+  io: CliIo,
+): Promise<number> {
+  const pending = await Journal.pending(storage.target);
   if (!pending) {
     io.err("no interrupted apply to resume");
     return ExitCode.ok;
@@ -247,5 +264,5 @@ export async function resumePending(options: DestructiveOptions, io: CliIo): Pro
   io.err(
     `resuming a plan from ${new Date(pending.plan.createdAtMs).toISOString()}: ${pending.done.size}/${pending.plan.actions.length} actions were done`,
   );
-  return presentAndApply(root, pending.plan, { ...options, dryRun: false }, io);
+  return presentAndApply(storage, pending.plan, { ...options, dryRun: false }, io);
 }

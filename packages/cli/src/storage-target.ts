@@ -1,6 +1,15 @@
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { InvalidRequestError, NotAStorageTreeError } from "@regsweep/cleaner";
+import {
+  InvalidRequestError,
+  NotAStorageTreeError,
+  type RegistryS3Section,
+  S3Store,
+  type S3Target,
+  type StoreTarget,
+  s3TargetFromRegistryConfig,
+  s3TargetFromUrl,
+} from "@regsweep/cleaner";
 import { parse } from "yaml";
 
 /** Where the storage tree is, as the user can say it. */
@@ -8,6 +17,10 @@ export interface StorageTargetOptions {
   storage?: string;
   config?: string;
   ioThreads?: string;
+  /** `--s3-endpoint`, `--s3-region`, `--s3-skip-verify`: for `--storage s3://bucket/prefix` only. */
+  s3Endpoint?: string;
+  s3Region?: string;
+  s3SkipVerify?: boolean;
 }
 
 /** `--io-threads` as the library takes it (undefined: the library's defaults). */
@@ -21,7 +34,14 @@ export function ioThreads(options: StorageTargetOptions): { ioThreads?: number }
   return { ioThreads: n };
 }
 
+/** A storage tree on disk (its rootdirectory) or in a bucket (under a key prefix). */
+export type StorageLocation = { kind: "fs"; root: string } | { kind: "s3"; target: S3Target };
+
 const V2_SUFFIX = /\/docker\/registry\/v2\/?$/;
+/** Sections of `storage:` that are settings, not drivers. */
+const NOT_DRIVERS = new Set(["delete", "maintenance", "cache", "redirect", "tag"]);
+/** Drivers regsweep can work on offline. */
+const OFFLINE_DRIVERS = new Set(["filesystem", "s3"]);
 
 /** Accepts the rootdirectory or the seed's REGISTRY_DATA_DIR form (`…/docker/registry/v2`). */
 function normalise(path: string): string {
@@ -29,43 +49,129 @@ function normalise(path: string): string {
   return V2_SUFFIX.test(absolute) ? dirname(dirname(dirname(absolute))) : absolute;
 }
 
-/**
- * The storage root to work on: `--storage`, else the registry's own config file (with the registry's
- * `REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY` override), else the seed script's `REGISTRY_DATA_DIR`.
- */
-export async function resolveStorageRoot(
+function s3Flags(options: StorageTargetOptions): string[] {
+  return [
+    options.s3Endpoint !== undefined ? "--s3-endpoint" : undefined,
+    options.s3Region !== undefined ? "--s3-region" : undefined,
+    options.s3SkipVerify ? "--s3-skip-verify" : undefined,
+  ].filter((f): f is string => f !== undefined);
+}
+
+/** `s3://bucket/prefix` with the `--s3-*` flags (a plan's source, or `--storage`). */
+export function s3LocationFromUrl(
+  url: string,
   options: StorageTargetOptions,
   env: NodeJS.ProcessEnv,
-): Promise<string> {
-  if (options.storage) return normalise(options.storage);
-  if (options.config) {
-    let doc: { storage?: Record<string, { rootdirectory?: string } | undefined> };
-    try {
-      doc = (parse(await readFile(options.config, "utf8")) ?? {}) as typeof doc;
-    } catch (error) {
-      throw new NotAStorageTreeError(
-        options.config,
-        `cannot read the registry config: ${(error as Error).message}`,
-      );
-    }
-    const drivers = Object.keys(doc.storage ?? {}).filter(
-      (k) => !["delete", "maintenance", "cache", "redirect", "tag"].includes(k),
+): StorageLocation {
+  return {
+    kind: "s3",
+    target: s3TargetFromUrl(
+      url,
+      {
+        ...(options.s3Endpoint !== undefined ? { endpoint: options.s3Endpoint } : {}),
+        ...(options.s3Region !== undefined ? { region: options.s3Region } : {}),
+        ...(options.s3SkipVerify ? { skipVerify: true } : {}),
+      },
+      env,
+    ),
+  };
+}
+
+/**
+ * The storage tree to work on: `--storage` (a folder, or `s3://bucket/prefix`), else the registry's own
+ * config file (its `filesystem` or `s3` section, with the registry's `REGISTRY_STORAGE_*` environment
+ * overrides), else the seed script's `REGISTRY_DATA_DIR`.
+ */
+export async function resolveStorageLocation(
+  options: StorageTargetOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<StorageLocation> {
+  const isS3Url = options.storage?.startsWith("s3://") ?? false;
+  const flags = s3Flags(options);
+  if (flags.length > 0 && !isS3Url)
+    throw new InvalidRequestError(
+      `${flags.join(", ")} go${flags.length === 1 ? "es" : ""} with --storage s3://bucket/prefix${options.config ? " (a registry config names its own endpoint)" : ""}`,
     );
-    if (drivers.length > 0 && !drivers.includes("filesystem")) {
-      throw new InvalidRequestError(
-        `the registry in ${options.config} uses the '${drivers[0]}' storage driver; offline mode needs 'filesystem' (use --registry for the HTTP API)`,
-      );
-    }
-    const root =
-      env.REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY ??
-      doc.storage?.filesystem?.rootdirectory ??
-      "/var/lib/registry";
-    return normalise(root);
-  }
+  if (options.storage && isS3Url) return s3LocationFromUrl(options.storage, options, env);
+  if (options.storage) return { kind: "fs", root: normalise(options.storage) };
+  if (options.config) return locationFromConfig(options.config, env);
   if (env.REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY)
-    return normalise(env.REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY);
-  if (env.REGISTRY_DATA_DIR) return normalise(env.REGISTRY_DATA_DIR);
+    return { kind: "fs", root: normalise(env.REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY) };
+  if (env.REGISTRY_DATA_DIR) return { kind: "fs", root: normalise(env.REGISTRY_DATA_DIR) };
   throw new InvalidRequestError(
-    "no storage tree given: use --storage <dir>, --config <registry config.yml>, or set REGISTRY_DATA_DIR",
+    "no storage tree given: use --storage <dir|s3://bucket/prefix>, --config <registry config.yml>, or set REGISTRY_DATA_DIR",
   );
+}
+
+/** The registry's config file as the registry reads it: the driver its `storage` names (or `REGISTRY_STORAGE`). */
+async function locationFromConfig(file: string, env: NodeJS.ProcessEnv): Promise<StorageLocation> {
+  let doc: { storage?: Record<string, Record<string, unknown> | null | undefined> };
+  try {
+    doc = (parse(await readFile(file, "utf8")) ?? {}) as typeof doc;
+  } catch (error) {
+    throw new NotAStorageTreeError(file, `cannot read the registry config: ${(error as Error).message}`);
+  }
+  const drivers = Object.keys(doc.storage ?? {}).filter((k) => !NOT_DRIVERS.has(k));
+  // As distribution: REGISTRY_STORAGE names the driver over the file's (its settings then from the env).
+  const driver = env.REGISTRY_STORAGE ?? drivers[0] ?? "filesystem";
+  if (!OFFLINE_DRIVERS.has(driver)) {
+    throw new InvalidRequestError(
+      `the registry in ${file} uses the '${driver}' storage driver; offline mode works on 'filesystem' and 's3' (use --registry for the HTTP API)`,
+    );
+  }
+  const section = (
+    driver === env.REGISTRY_STORAGE && !drivers.includes(driver) ? {} : (doc.storage?.[driver] ?? {})
+  ) as Record<string, unknown>;
+  if (driver === "s3")
+    return { kind: "s3", target: s3TargetFromRegistryConfig(section as RegistryS3Section, env) };
+  const root =
+    env.REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY ??
+    (typeof section.rootdirectory === "string" ? section.rootdirectory : undefined) ??
+    "/var/lib/registry";
+  return { kind: "fs", root: normalise(root) };
+}
+
+/** A storage tree opened for one command: close it (`await using`) when done. */
+export interface OpenStorage extends AsyncDisposable {
+  /**
+   * What the engine takes: a root on disk (each step opens it with its own I/O threads) or the S3 store,
+   * shared by every step of the command.
+   */
+  readonly target: StoreTarget;
+  readonly location: StorageLocation;
+  /** The tree as plans and messages name it: a folder, `s3://bucket/prefix` (never a credential). */
+  readonly name: string;
+  /** The folder, for what only makes sense on a local disk (finding registry processes that serve it). */
+  readonly root: string | undefined;
+}
+
+/** Opens a location: a folder as itself, a bucket as an `S3Store`. */
+export function openLocation(location: StorageLocation): OpenStorage {
+  if (location.kind === "fs") {
+    return {
+      target: location.root,
+      location,
+      name: location.root,
+      root: location.root,
+      async [Symbol.asyncDispose]() {},
+    };
+  }
+  const store = new S3Store(location.target);
+  return {
+    target: store,
+    location,
+    name: store.location,
+    root: undefined,
+    async [Symbol.asyncDispose]() {
+      await store.close();
+    },
+  };
+}
+
+/** `resolveStorageLocation` then `openLocation`. */
+export async function openStorage(
+  options: StorageTargetOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<OpenStorage> {
+  return openLocation(await resolveStorageLocation(options, env));
 }

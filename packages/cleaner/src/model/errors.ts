@@ -21,6 +21,7 @@ export type ToolErrorCode =
   | "storage.not-a-tree"
   | "storage.locked"
   | "storage.in-use"
+  | "live.unsupported"
   | "storage.io"
   | "storage.symlink"
   | "registry.delete-disabled"

@@ -20,6 +20,7 @@ import { openFsStore } from "../stores/fs/open-fs-store.js";
 import { layoutScans } from "../stores/layout-scans.js";
 import { settled } from "../stores/outcome.js";
 import type { Store, StoreEntry, StoreEntryKind, StoreLayoutScans } from "../stores/store.js";
+import type { StoreTarget } from "../stores/use-store.js";
 import { chunks, forEachLimited, mapLimited } from "../util/for-each-limited.js";
 import { findRepositories } from "./find-repositories.js";
 import { BLOBS_ROOT, folderFor, pathFor, V2_ROOT } from "./storage-paths.js";
@@ -61,14 +62,15 @@ const ROUNDS_IN_FLIGHT = 3;
 const MANIFEST_CHUNK = 1024;
 
 /**
- * Reads a `distribution` filesystem storage tree in one pass (see `readStoreInventory`); the root is opened
- * as the filesystem store, which must be a storage tree.
+ * Reads a `distribution` storage tree in one pass (see `readStoreInventory`): a store given is read (and
+ * stays open), a root is opened as the filesystem store, which must be a storage tree.
  */
 export async function readStorageInventory(
-  root: string,
+  target: StoreTarget,
   options: ReadStorageOptions = {},
 ): Promise<Inventory> {
-  const store = await openFsStore(root, { ioThreads: options.ioThreads });
+  if (typeof target !== "string") return readStoreInventory(target, options);
+  const store = await openFsStore(target, { ioThreads: options.ioThreads });
   try {
     return await readStoreInventory(store, options);
   } finally {

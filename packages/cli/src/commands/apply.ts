@@ -9,7 +9,7 @@ import type { Command } from "commander";
 import type { CliIo } from "../cli-io.js";
 import { ExitCode } from "../exit-codes.js";
 import { type DestructiveOptions, presentAndApply, resumePending } from "../run-plan.js";
-import { resolveStorageRoot } from "../storage-target.js";
+import { openLocation, openStorage, s3LocationFromUrl } from "../storage-target.js";
 import { addDestructiveOptions, addStorageOptions } from "./shared-options.js";
 
 /** `regsweep apply <plan.json>` and `regsweep resume`. */
@@ -34,8 +34,14 @@ export function applyCommands(program: Command, io: CliIo, setExit: (code: numbe
         throw new InvalidRequestError(`cannot read the plan ${file}: ${(error as Error).message}`);
       throw error;
     }
-    const root = options.storage || options.config ? await resolveStorageRoot(options, io.env) : plan.source;
-    const code = await presentAndApply(root, plan, { ...options, out: undefined }, io);
+    // Where the plan was made, unless told: a folder, or s3://bucket/prefix (with the --s3-* flags).
+    await using storage =
+      options.storage || options.config
+        ? await openStorage(options, io.env)
+        : plan.source.startsWith("s3://")
+          ? openLocation(s3LocationFromUrl(plan.source, options, io.env))
+          : await openStorage({ ...options, storage: plan.source }, io.env);
+    const code = await presentAndApply(storage, plan, { ...options, out: undefined }, io);
     if (code === ExitCode.partial)
       throw new StalePlanError(
         `the tree changed since ${file} was made; some actions were skipped (plan again)`,
@@ -48,5 +54,8 @@ export function applyCommands(program: Command, io: CliIo, setExit: (code: numbe
     .description("finish an apply that was interrupted (kill -9, Ctrl-C, power loss)");
   addStorageOptions(resume);
   addDestructiveOptions(resume);
-  resume.action(async (options: DestructiveOptions) => setExit(await resumePending(options, io)));
+  resume.action(async (options: DestructiveOptions) => {
+    await using storage = await openStorage(options, io.env);
+    setExit(await resumePending(storage, options, io));
+  });
 }

@@ -6,7 +6,7 @@ import { ExitCode } from "../exit-codes.js";
 import { count, startProgressLine } from "../progress-line.js";
 import { readStorageInventoryShowingProgress } from "../read-progress.js";
 import { formatBytes } from "../render-plan.js";
-import { ioThreads, resolveStorageRoot, type StorageTargetOptions } from "../storage-target.js";
+import { ioThreads, openStorage, type StorageTargetOptions } from "../storage-target.js";
 import { addStorageOptions } from "./shared-options.js";
 
 /** `regsweep check`: the storage fsck. Exits 0 when every tag resolves, 3 when some tag is broken. */
@@ -34,9 +34,9 @@ export function checkCommand(program: Command, io: CliIo, setExit: (code: number
         quiet?: boolean;
       },
     ) => {
-      const root = await resolveStorageRoot(options, io.env);
+      await using storage = await openStorage(options, io.env);
       const quiet = options.quiet ? { quiet: true } : {};
-      const inventory = await readStorageInventoryShowingProgress(root, io, {
+      const inventory = await readStorageInventoryShowingProgress(storage.target, io, {
         ...ioThreads(options),
         ...quiet,
       });
@@ -51,7 +51,7 @@ export function checkCommand(program: Command, io: CliIo, setExit: (code: number
           quiet,
         );
         try {
-          digests = await verifyBlobDigests(root, inventory, {
+          digests = await verifyBlobDigests(storage.target, inventory, {
             onProgress: (p) => {
               latest = p;
             },

@@ -7,7 +7,7 @@ import { compareNames } from "../listing-order.js";
 import { planOptionsFrom } from "../plan-options.js";
 import { readStorageInventoryShowingProgress } from "../read-progress.js";
 import { formatBytes } from "../render-plan.js";
-import { ioThreads, resolveStorageRoot, type StorageTargetOptions } from "../storage-target.js";
+import { ioThreads, openStorage, type StorageTargetOptions } from "../storage-target.js";
 import { addStorageOptions } from "./shared-options.js";
 
 const bytes = (header: string, key: keyof Omit<RepositorySpace, "repository">): Column<RepositorySpace> => ({
@@ -58,11 +58,11 @@ export function duCommand(program: Command, io: CliIo, setExit: (code: number) =
       },
     ) => {
       const format = listingFormat(options);
-      const inventory = await readStorageInventoryShowingProgress(
-        await resolveStorageRoot(options, io.env),
-        io,
-        { ...ioThreads(options), ...(options.quiet ? { quiet: true } : {}) },
-      );
+      await using storage = await openStorage(options, io.env);
+      const inventory = await readStorageInventoryShowingProgress(storage.target, io, {
+        ...ioThreads(options),
+        ...(options.quiet ? { quiet: true } : {}),
+      });
       const plan = planDeletion(inventory, [{ kind: "gc", deleteUntagged: true }], planOptionsFrom(options));
       const report = summarizeSpace(inventory, plan);
       if (format === "json") {

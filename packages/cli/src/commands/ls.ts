@@ -20,7 +20,7 @@ import {
 } from "../read-progress.js";
 import { type RegistryTargetOptions, registryClientFor } from "../registry-target.js";
 import { formatBytes } from "../render-plan.js";
-import { ioThreads, resolveStorageRoot, type StorageTargetOptions } from "../storage-target.js";
+import { ioThreads, openStorage, type StorageTargetOptions } from "../storage-target.js";
 import { addRegistryOptions, addStorageOptions } from "./shared-options.js";
 
 /** One row of `ls`: a tag with what it points at and how big its image is. */
@@ -200,12 +200,13 @@ export function lsCommand(program: Command, io: CliIo, setExit: (code: number) =
           client.close();
         }
       } else {
-        const root = await resolveStorageRoot(options, io.env);
-        inventory = await readStorageInventoryShowingProgress(root, io, {
+        await using storage = await openStorage(options, io.env);
+        inventory = await readStorageInventoryShowingProgress(storage.target, io, {
           ...ioThreads(options),
           ...(options.quiet ? { quiet: true } : {}),
         });
-        if (options.created) createdAt = await readCreatedTimes(root, inventory, { untagged: true });
+        if (options.created)
+          createdAt = await readCreatedTimes(storage.target, inventory, { untagged: true });
       }
       let rows = lsRows(inventory, pattern, createdAt);
       if (options.untagged) rows = rows.filter((r) => r.tag === null);

@@ -29,8 +29,13 @@ import {
 } from "../read-progress.js";
 import { registryClientFor } from "../registry-target.js";
 import { formatBytes } from "../render-plan.js";
-import { type DestructiveOptions, presentAndApply, resumePending } from "../run-plan.js";
-import { ioThreads, resolveStorageRoot } from "../storage-target.js";
+import {
+  type DestructiveOptions,
+  presentAndApply,
+  refuseLiveOnObjectStorage,
+  resumePending,
+} from "../run-plan.js";
+import { ioThreads, openStorage } from "../storage-target.js";
 import { presentAndApplyOnline, withTagMethods } from "./online.js";
 import { addDestructiveOptions, addStorageOptions } from "./shared-options.js";
 
@@ -297,20 +302,21 @@ Examples:
         );
       return setExit(await retainOnline(policy, options, io));
     }
-    const root = await resolveStorageRoot(options, io.env);
+    await using storage = await openStorage(options, io.env);
+    refuseLiveOnObjectStorage(storage, options);
     // After a kill -9 the same command must converge: finish the interrupted plan first.
-    const pending = await Journal.pending(root);
+    const pending = await Journal.pending(storage.target);
     if (pending && !options.dryRun) {
-      const code = await resumePending(options, io);
+      const code = await resumePending(storage, options, io);
       if (code !== ExitCode.ok) return setExit(code);
     }
-    const inventory = await readStorageInventoryShowingProgress(root, io, {
+    const inventory = await readStorageInventoryShowingProgress(storage.target, io, {
       ...ioThreads(options),
       ...(options.quiet ? { quiet: true } : {}),
     });
     const nowMs = Date.now();
     // Config blobs are read only when some rule orders or filters by image creation time.
-    const createdAt = usesCreated(policy) ? await readCreatedTimes(root, inventory) : new Map();
+    const createdAt = usesCreated(policy) ? await readCreatedTimes(storage.target, inventory) : new Map();
     const retention = planRetention(inventory, policy, { nowMs, createdAt });
     if (retention.requests.length === 0) {
       printNothingToDelete(retention.decisions, options, io);
@@ -322,6 +328,6 @@ Examples:
     if (!options.quiet && !options.json)
       for (const line of decisionLines(decisions, Boolean(options.verbose))) io.out(line);
     // Decisions travel with the plan (saved with --out, printed with --json); apply ignores them.
-    setExit(await presentAndApply(root, Object.assign(plan, { decisions }), options, io));
+    setExit(await presentAndApply(storage, Object.assign(plan, { decisions }), options, io));
   });
 }

@@ -3,8 +3,17 @@ import type { Command } from "commander";
 /** `--storage` / `--config`: where the storage tree is. */
 export function addStorageOptions(cmd: Command): Command {
   return cmd
-    .option("-s, --storage <dir>", "the registry's storage rootdirectory (or its docker/registry/v2 folder)")
-    .option("-c, --config <file>", "the registry's config.yml: its filesystem rootdirectory is used")
+    .option(
+      "-s, --storage <dir|s3://bucket/prefix>",
+      "the registry's storage rootdirectory (or its docker/registry/v2 folder), or its bucket and rootdirectory",
+    )
+    .option(
+      "-c, --config <file>",
+      "the registry's config.yml: its filesystem or s3 storage section is used (with REGISTRY_STORAGE_* overrides)",
+    )
+    .option("--s3-endpoint <url>", "with s3://: an S3-compatible server, http(s)://host:port (default AWS)")
+    .option("--s3-region <region>", "with s3://: the bucket's region (default AWS_REGION, else us-east-1)")
+    .option("--s3-skip-verify", "with s3://: do not verify the server's TLS certificate")
     .option(
       "--io-threads <n>",
       "threads doing file I/O on the tree (default 4 reading, 8 deleting; more help on cold or network disks)",
