@@ -128,8 +128,6 @@ export {
   type Placeholder,
 } from "./placeholder.js";
 export {
-  type BlobMismatch,
-  type BlobVerifyReport,
   type CheckProblem,
   type CheckProblemCode,
   type CheckReport,
@@ -137,9 +135,7 @@ export {
   type Orphan,
   type OrphanGroup,
   type TagCheck,
-  type VerifyBlobOptions,
-  verifyBlobDigests,
-} from "./plan/check-storage.js";
+} from "./plan/check-inventory.js";
 export {
   type GraphEdge,
   imageContents,
@@ -148,11 +144,12 @@ export {
   manifestLookup,
   reachableFromTags,
   referrersBySubject,
+  referrerTagSubject,
   repositoryGraph,
   revisionBlobs,
   walkReachable,
 } from "./plan/manifest-graph.js";
-export { DEFAULT_PLAN_OPTIONS, planDeletion, referrerTagSubject } from "./plan/plan-deletion.js";
+export { DEFAULT_PLAN_OPTIONS, planDeletion } from "./plan/plan-deletion.js";
 export { parsePlanJson, planJsonChunks, readPlanFile } from "./plan/plan-json.js";
 export { actionFiles, actionPath, actionStrays, ownDir } from "./plan/plan-paths.js";
 export { type RepositorySpace, type SpaceReport, summarizeSpace } from "./plan/space-usage.js";
@@ -195,6 +192,12 @@ export {
 export { clearStaleLock, lockStorage, STATE_DIR, type StorageLock } from "./storage/storage-lock.js";
 export { parsePath, pathFor, type StoragePath } from "./storage/storage-paths.js";
 export { describeChange, type RepositoryChange } from "./storage/storage-rechecks.js";
+export {
+  type BlobMismatch,
+  type BlobVerifyReport,
+  type VerifyBlobOptions,
+  verifyBlobDigests,
+} from "./storage/verify-blob-digests.js";
 export { createS3Client, DEFAULT_S3_MAX_ATTEMPTS, type S3RequestCounts } from "./stores/s3/s3-client.js";
 export {
   DEFAULT_S3_CONCURRENCY,

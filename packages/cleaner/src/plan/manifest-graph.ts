@@ -106,3 +106,12 @@ export function imageContents(
 export function revisionBlobs(r: RevisionInfo, manifest: ManifestLookup): Digest[] {
   return [r.digest, ...r.signatures, ...(manifest(r.digest)?.blobs ?? [])];
 }
+
+/** Tags named after a digest (`sha256-<hex>[.sig|.att|.sbom|…]`) hold referrers of that digest (cosign's convention). */
+const REFERRER_TAG = /^(sha256)-([a-f0-9]{64})(?:\..*)?$/;
+
+/** The subject digest a referrer-convention tag names, if it is one. */
+export function referrerTagSubject(tag: string): Digest | undefined {
+  const m = REFERRER_TAG.exec(tag);
+  return m ? (`${m[1]}:${m[2]}` as Digest) : undefined;
+}

@@ -2,8 +2,12 @@ import semver from "semver";
 import type { Digest } from "../model/digest.js";
 import type { Inventory, RepositoryInventory, TagInfo } from "../model/inventory.js";
 import type { PlanRequest } from "../model/plan.js";
-import { manifestLookup, repositoryGraph, walkReachable } from "../plan/manifest-graph.js";
-import { referrerTagSubject } from "../plan/plan-deletion.js";
+import {
+  manifestLookup,
+  referrerTagSubject,
+  repositoryGraph,
+  walkReachable,
+} from "../plan/manifest-graph.js";
 import { compilePattern, compileSelector, patternText } from "./name-matcher.js";
 import type {
   Decision,

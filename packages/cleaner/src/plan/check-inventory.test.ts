@@ -6,7 +6,7 @@ import type { Digest } from "../model/digest.js";
 import { readStorageInventory } from "../storage/read-storage-inventory.js";
 import { pathFor, type StoragePath } from "../storage/storage-paths.js";
 import { type TreeSpec, useStorageTree } from "../test-support/storage-tree.js";
-import { type CheckProblemCode, checkInventory, verifyBlobDigests } from "./check-storage.js";
+import { type CheckProblemCode, checkInventory } from "./check-inventory.js";
 
 const base = layer("busybox rootfs");
 const app = layer("app layer");
@@ -197,42 +197,5 @@ describe("checkInventory", () => {
       writeFile(at({ kind: "layer-link", repository: "app", digest: d(app) }), "sha256:nope"),
     );
     expect(report.findings.map((f) => f.code)).toEqual(["link.invalid"]);
-  });
-});
-
-describe("verifyBlobDigests", () => {
-  it("finds nothing wrong in a healthy tree and reports every blob checked", async () => {
-    const root = await useStorageTree(healthy);
-    const inventory = await readStorageInventory(root);
-    const events: number[] = [];
-    const report = await verifyBlobDigests(root, inventory, {
-      concurrency: 2,
-      onProgress: (e) => events.push(e.done),
-    });
-    expect(report.mismatches).toEqual([]);
-    expect(report.checked).toBe(inventory.blobs.size);
-    expect(events.at(-1)).toBe(inventory.blobs.size);
-  });
-
-  it("reports a layer whose bytes were changed, with what it hashes to now", async () => {
-    const root = await useStorageTree(healthy);
-    await writeFile(join(root, pathFor({ kind: "blob-data", digest: d(app) })), "flipped bits");
-    const report = await verifyBlobDigests(root, await readStorageInventory(root));
-    expect(report.mismatches).toEqual([
-      expect.objectContaining({
-        problem: "digest-mismatch",
-        digest: d(app),
-        actual: expect.stringMatching(/^sha256:[a-f0-9]{64}$/),
-      }),
-    ]);
-  });
-
-  it("reports a blob that vanished after the inventory was read", async () => {
-    const root = await useStorageTree(healthy);
-    const inventory = await readStorageInventory(root);
-    await rm(join(root, pathFor({ kind: "blob-data", digest: d(base) })));
-    const report = await verifyBlobDigests(root, inventory);
-    expect(report.mismatches).toEqual([expect.objectContaining({ problem: "unreadable", digest: d(base) })]);
-    expect(report.mismatches[0]?.actual).toBeUndefined();
   });
 });

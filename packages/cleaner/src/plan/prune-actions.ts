@@ -1,0 +1,109 @@
+import type { Inventory } from "../model/inventory.js";
+import type { PlanAction } from "../model/plan.js";
+import { BLOBS_ROOT, pathFor, REPOSITORIES_ROOT } from "../storage/storage-paths.js";
+import { ownDir } from "./plan-paths.js";
+
+/** The folders above `path` up to (not including) `repositories/` or `blobs/`, into `into`. */
+function ancestors(path: string, into: Set<string>): void {
+  const stops = new Set([REPOSITORIES_ROOT, BLOBS_ROOT]);
+  let dir = path.slice(0, path.lastIndexOf("/"));
+  while (
+    dir.includes("/") &&
+    !stops.has(dir) &&
+    (dir.startsWith(`${REPOSITORIES_ROOT}/`) || dir.startsWith(`${BLOBS_ROOT}/`))
+  ) {
+    into.add(dir);
+    dir = dir.slice(0, dir.lastIndexOf("/"));
+  }
+}
+
+/** Stray entries by the folder holding them directly (`in`) and by every folder above them (`below`). */
+interface StrayIndex {
+  in: Map<string, string[]>;
+  below: Map<string, string[]>;
+}
+
+function indexStrays(strays: readonly string[]): StrayIndex {
+  const below = new Map<string, string[]>();
+  const within = new Map<string, string[]>();
+  for (const stray of strays) {
+    const parent = stray.slice(0, stray.lastIndexOf("/"));
+    within.set(parent, [...(within.get(parent) ?? []), stray.slice(parent.length + 1)]);
+    for (let dir = parent; dir.includes("/"); dir = dir.slice(0, dir.lastIndexOf("/")))
+      below.set(dir, [...(below.get(dir) ?? []), stray.slice(dir.length + 1)]);
+  }
+  return { in: within, below };
+}
+
+/** What the folder work needs to know about the plan besides the inventory. */
+export interface PruneInput {
+  /** The plan's file actions, in apply order (strays are attached to them here). */
+  fileActions: PlanAction[];
+  repositoriesRemoved: readonly string[];
+  /** Also the folders that were empty before (`--prune`, and gc). */
+  pruneEmpty: boolean;
+}
+
+/**
+ * The folder work of a plan, for stores with folders: attaches stray entries to the action whose folder holds
+ * them (at any depth: a tag's index, a revision's signatures), and returns the prune actions, deepest first —
+ * the shared folders above each action's own, a removed repository's skeleton and stray-only folders, and
+ * (with `pruneEmpty`) folders that were empty already; never a folder holding something kept.
+ */
+export function planPrunes(inventory: Inventory, input: PruneInput): PlanAction[] {
+  const strays = indexStrays(inventory.strays ?? []);
+  for (const a of input.fileActions) {
+    if (a.type === "upload" || a.type === "prune") continue; // an upload's folder goes whole
+    const here = strays.below.get(ownDir(a));
+    if (here) a.strays = here;
+  }
+  const pruneDirs = new Set<string>();
+  // Each action removes its own folder (see PlanAction); prune takes the shared folders above it.
+  for (const a of input.fileActions) {
+    if (a.type === "prune") continue;
+    ancestors(ownDir(a), pruneDirs);
+  }
+  // A removed repository also loses the skeleton folders the registry made in it (an emptied `_uploads/`,
+  // `_manifests/tags/`…) and the layout's folders in it that hold nothing but strays (a link folder left with
+  // only a `link.orig`): those that are there (removed only if empty, so an upload in flight keeps its
+  // folders), so that a second run finds nothing to plan.
+  for (const name of input.repositoriesRemoved) {
+    const repo = `${pathFor({ kind: "repository", repository: name })}/`;
+    for (const dir of [...inventory.emptyDirs, ...(inventory.skeletonDirs ?? []), ...strays.in.keys()]) {
+      if (!dir.startsWith(repo)) continue;
+      pruneDirs.add(dir);
+      ancestors(`${dir}/x`, pruneDirs);
+    }
+  }
+  const preExisting = new Set(input.pruneEmpty ? inventory.emptyDirs : []);
+  for (const d of preExisting) {
+    pruneDirs.add(d);
+    ancestors(d, pruneDirs);
+  }
+  // A folder holding something regsweep keeps (an odd folder, a symbolic link it never removes) can never be
+  // emptied: no prune for it, nor its strays, which stay with it (every run would plan it again).
+  const strayPaths = new Set(inventory.strays ?? []);
+  const holdsKept = new Set<string>();
+  for (const f of inventory.findings) {
+    if (!f.code.startsWith("entry.") || strayPaths.has(f.path)) continue;
+    for (
+      let dir = f.path.slice(0, f.path.lastIndexOf("/"));
+      dir.includes("/");
+      dir = dir.slice(0, dir.lastIndexOf("/"))
+    )
+      holdsKept.add(dir);
+  }
+  for (const dir of holdsKept) pruneDirs.delete(dir);
+  const depth = (p: string) => p.split("/").length;
+  return [...pruneDirs]
+    .sort((a, b) => depth(b) - depth(a) || (a < b ? -1 : 1))
+    .map((path): PlanAction => {
+      const here = strays.in.get(path);
+      return {
+        type: "prune",
+        path,
+        reason: preExisting.has(path) ? "empty folder" : "emptied by this plan",
+        ...(here ? { strays: here } : {}),
+      };
+    });
+}

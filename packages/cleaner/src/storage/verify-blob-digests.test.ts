@@ -1,0 +1,68 @@
+import { rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { image, index, layer } from "@regsweep/testbed";
+import { describe, expect, it } from "vitest";
+import type { Digest } from "../model/digest.js";
+import { type TreeSpec, useStorageTree } from "../test-support/storage-tree.js";
+import { readStorageInventory } from "./read-storage-inventory.js";
+import { pathFor } from "./storage-paths.js";
+import { verifyBlobDigests } from "./verify-blob-digests.js";
+
+const base = layer("busybox rootfs");
+const app = layer("app layer");
+const img = image({ layers: [base, app], salt: "img" });
+const amd = image({
+  layers: [base, layer("amd64")],
+  platform: { os: "linux", architecture: "amd64" },
+  format: "oci",
+  salt: "amd",
+});
+const arm = image({
+  layers: [base, layer("arm64")],
+  platform: { os: "linux", architecture: "arm64" },
+  format: "oci",
+  salt: "arm",
+});
+const multi = index([amd, arm]);
+
+const d = (m: { digest: string }) => m.digest as Digest;
+
+/** A healthy tree: one single-platform tag and one multi-arch tag. */
+const healthy: TreeSpec = { repositories: { app: { tags: { latest: img, multi } } } };
+
+describe("verifyBlobDigests", () => {
+  it("finds nothing wrong in a healthy tree and reports every blob checked", async () => {
+    const root = await useStorageTree(healthy);
+    const inventory = await readStorageInventory(root);
+    const events: number[] = [];
+    const report = await verifyBlobDigests(root, inventory, {
+      concurrency: 2,
+      onProgress: (e) => events.push(e.done),
+    });
+    expect(report.mismatches).toEqual([]);
+    expect(report.checked).toBe(inventory.blobs.size);
+    expect(events.at(-1)).toBe(inventory.blobs.size);
+  });
+
+  it("reports a layer whose bytes were changed, with what it hashes to now", async () => {
+    const root = await useStorageTree(healthy);
+    await writeFile(join(root, pathFor({ kind: "blob-data", digest: d(app) })), "flipped bits");
+    const report = await verifyBlobDigests(root, await readStorageInventory(root));
+    expect(report.mismatches).toEqual([
+      expect.objectContaining({
+        problem: "digest-mismatch",
+        digest: d(app),
+        actual: expect.stringMatching(/^sha256:[a-f0-9]{64}$/),
+      }),
+    ]);
+  });
+
+  it("reports a blob that vanished after the inventory was read", async () => {
+    const root = await useStorageTree(healthy);
+    const inventory = await readStorageInventory(root);
+    await rm(join(root, pathFor({ kind: "blob-data", digest: d(base) })));
+    const report = await verifyBlobDigests(root, inventory);
+    expect(report.mismatches).toEqual([expect.objectContaining({ problem: "unreadable", digest: d(base) })]);
+    expect(report.mismatches[0]?.actual).toBeUndefined();
+  });
+});
