@@ -1,12 +1,22 @@
 import { hostname } from "node:os";
 import { LockHeldError } from "../model/errors.js";
 import { settled } from "../stores/outcome.js";
+import type { Store } from "../stores/store.js";
 import { type StoreTarget, useStore } from "../stores/use-store.js";
 
 /** regsweep's own folder in a storage root, beside (not inside) `docker/`, so the registry never sees it. */
 export const STATE_DIR = ".regsweep";
 
 const LOCK_FILE = `${STATE_DIR}/lock`;
+
+/** The lock's text, or undefined when there is none (or it cannot be read). */
+async function readLock(store: Store): Promise<string | undefined> {
+  const bytes = await store
+    .read([LOCK_FILE])
+    .then(([outcome]) => settled(store, outcome, LOCK_FILE))
+    .catch(() => undefined);
+  return bytes ? Buffer.from(bytes).toString("utf8") : undefined;
+}
 
 function alive(pid: number): boolean {
   try {
@@ -36,8 +46,12 @@ export async function lockStorage(target: StoreTarget): Promise<StorageLock> {
         const lock: StorageLock = {
           path,
           async release() {
-            // Its folder goes too, only when empty: a journal may still be there.
-            await useStore(target, {}, (s) => s.remove(LOCK_FILE));
+            // Only a lock still ours: on a store without conditional writes a slower writer may have put its
+            // own over it, and removing that would let a third run in beside it. Its folder goes too, only
+            // when empty: a journal may still be there.
+            await useStore(target, {}, async (s) => {
+              if ((await readLock(s)) === me) await s.remove(LOCK_FILE);
+            });
           },
           async [Symbol.asyncDispose]() {
             await lock.release();
@@ -45,11 +59,7 @@ export async function lockStorage(target: StoreTarget): Promise<StorageLock> {
         };
         return lock;
       }
-      const bytes = await store
-        .read([LOCK_FILE])
-        .then(([outcome]) => settled(store, outcome, LOCK_FILE))
-        .catch(() => undefined);
-      const text = bytes ? Buffer.from(bytes).toString("utf8") : "{}";
+      const text = (await readLock(store)) ?? "{}";
       let holder: { pid?: number; host?: string } = {};
       try {
         holder = JSON.parse(text) as typeof holder;
@@ -57,7 +67,8 @@ export async function lockStorage(target: StoreTarget): Promise<StorageLock> {
         // unreadable lock: treat as held by an unknown process
       }
       if (holder.host === hostname() && typeof holder.pid === "number" && !alive(holder.pid)) {
-        await store.remove(LOCK_FILE);
+        // Looked at again just before: another run may have taken the stale lock over meanwhile.
+        if ((await readLock(store)) === text) await store.remove(LOCK_FILE);
         continue;
       }
       throw new LockHeldError(path, text.trim());
