@@ -15,8 +15,11 @@ export interface TagInfo {
 export interface RevisionInfo {
   digest: Digest;
   linkedAtMs: number;
-  /** Inode number of its file, read offline (0 or absent online): apply removes in this order (see `planDeletion`). */
-  ino?: number;
+  /**
+   * The store's order key of its file (the filesystem store's inode number; absent where a store has none,
+   * as on object storage and online): the planner only sorts by it (see `inStoreOrder`).
+   */
+  orderKey?: number;
   /** schema1 signature blobs linked under the revision (registries 2.2–2.4). */
   signatures: Digest[];
 }
@@ -25,8 +28,11 @@ export interface RevisionInfo {
 export interface LayerLinkInfo {
   digest: Digest;
   linkedAtMs: number;
-  /** Inode number of its file, read offline (0 or absent online): apply removes in this order (see `planDeletion`). */
-  ino?: number;
+  /**
+   * The store's order key of its file (the filesystem store's inode number; absent where a store has none,
+   * as on object storage and online): the planner only sorts by it (see `inStoreOrder`).
+   */
+  orderKey?: number;
 }
 
 /** An upload in progress (`_uploads/<id>`). */
@@ -49,8 +55,11 @@ export interface RepositoryInventory {
 export interface BlobInfo {
   size: number;
   modifiedAtMs: number;
-  /** Inode number of its file, read offline (0 or absent online): apply removes in this order (see `planDeletion`). */
-  ino?: number;
+  /**
+   * The store's order key of its file (the filesystem store's inode number; absent where a store has none,
+   * as on object storage and online): the planner only sorts by it (see `inStoreOrder`).
+   */
+  orderKey?: number;
 }
 
 /** Codes of the things an inventory can find wrong; none of them is ever a reason to delete. */

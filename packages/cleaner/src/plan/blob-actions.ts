@@ -24,7 +24,7 @@ export function addBlobActions(
     else if (sweep && blob.modifiedAtMs <= graceLimit) reason = "unreferenced";
     else if (sweep) graceBlobs.push(digest);
     if (reason) {
-      out.blobKeys.push(blob.ino ?? 0);
+      out.blobKeys.push(blob.orderKey ?? 0);
       out.blobs.push({ type: "blob", digest, bytes: blob.size, reason });
     }
   }

@@ -275,7 +275,7 @@ describe("planDeletion + applyPlan on declarative trees", () => {
       const inos = await Promise.all(actions.map(async (a) => (await lstat(join(root, actionPath(a)))).ino));
       expect(inos).toEqual([...inos].sort((a, b) => a - b));
     }
-    for (const b of inv.blobs.values()) delete b.ino;
+    for (const b of inv.blobs.values()) delete b.orderKey;
     const blobs = planDeletion(inv, [{ kind: "gc", deleteUntagged: true }]).actions.flatMap((a) =>
       a.type === "blob" ? [a.digest] : [],
     );

@@ -78,10 +78,10 @@ const fixedOrder = (key: string) =>
 /** The inventory made independent of this run: a fixed source, read time and per-file order keys. */
 function pinned(inventory: Inventory): Inventory {
   for (const repo of inventory.repositories) {
-    for (const r of repo.revisions) r.ino = fixedOrder(`${repo.name} revision ${r.digest}`);
-    for (const l of repo.layers) l.ino = fixedOrder(`${repo.name} layer ${l.digest}`);
+    for (const r of repo.revisions) r.orderKey = fixedOrder(`${repo.name} revision ${r.digest}`);
+    for (const l of repo.layers) l.orderKey = fixedOrder(`${repo.name} layer ${l.digest}`);
   }
-  for (const [digest, blob] of inventory.blobs) blob.ino = fixedOrder(`blob ${digest}`);
+  for (const [digest, blob] of inventory.blobs) blob.orderKey = fixedOrder(`blob ${digest}`);
   return { ...inventory, source: "/var/lib/registry" };
 }
 

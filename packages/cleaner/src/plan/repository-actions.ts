@@ -110,7 +110,7 @@ export function addRepositoryActions(
         stage: 2,
       };
       out.revisions.push(action);
-      out.revisionKeys.set(action, r.ino ?? 0);
+      out.revisionKeys.set(action, r.orderKey ?? 0);
     } else {
       out.referencedAfter.add(r.digest);
       for (const s of r.signatures) out.referencedAfter.add(s);
@@ -134,7 +134,7 @@ export function addRepositoryActions(
     // An orphan link younger than the grace period may be a push in flight: it stays even in a deleted repository.
     else if ((w.sweepOrphans || emptied) && l.linkedAtMs <= limits.graceLimit) reason = "no manifest uses it";
     if (reason) {
-      out.layerKeys.push(l.ino ?? 0);
+      out.layerKeys.push(l.orderKey ?? 0);
       out.layers.push({ type: "layer-link", repository: name, digest: l.digest, reason });
     } else {
       out.referencedAfter.add(l.digest);

@@ -131,7 +131,8 @@ const TAG_ENTRIES: ReadonlySet<string> = new Set(["current", "index"]);
 interface DigestLink {
   digest: Digest;
   mtimeMs: number;
-  ino: number;
+  /** The store's order key of the link file (see `Inventory`). */
+  orderKey: number;
   /**
    * False when the scan says the link folder holds none of the subfolders asked about (a revision without
    * `signatures/`): nothing to read below it. On object storage that spares a listing per revision.
@@ -380,7 +381,7 @@ class TreeReader {
           links.push({
             digest: this.intern(digest),
             mtimeMs: alg.mtimes[i] as number,
-            ino: alg.order[i] as number,
+            orderKey: alg.order[i] as number,
             // A scan without extras says nothing about subfolders: look.
             mayHoldSubfolders:
               alg.extras === undefined ||
@@ -506,7 +507,11 @@ class TreeReader {
       name,
       tags: [],
       revisions: [],
-      layers: (layerSets[r] ?? []).map((l) => ({ digest: l.digest, linkedAtMs: l.mtimeMs, ino: l.ino })),
+      layers: (layerSets[r] ?? []).map((l) => ({
+        digest: l.digest,
+        linkedAtMs: l.mtimeMs,
+        orderKey: l.orderKey,
+      })),
       uploads: [],
     }));
     const signaturesOf = new Map(signed.map(({ link }, i) => [link, signatureSets[i] ?? []]));
@@ -514,7 +519,7 @@ class TreeReader {
       repositories[r]?.revisions.push({
         digest: link.digest,
         linkedAtMs: link.mtimeMs,
-        ino: link.ino,
+        orderKey: link.orderKey,
         signatures: (signaturesOf.get(link) ?? []).map((s) => s.digest),
       });
     });
@@ -656,7 +661,7 @@ class TreeReader {
             blobs.set(this.intern(digest), {
               size: scan.sizes[i] as number,
               modifiedAtMs: scan.mtimes[i] as number,
-              ino: scan.order[i] as number,
+              orderKey: scan.order[i] as number,
             });
             break;
           case "E":

@@ -10,7 +10,7 @@ import type { Store } from "./store.js";
 
 /** The inventory without the store's order keys (a store without layout scans has none). */
 function withoutOrder(inventory: Inventory) {
-  const strip = <T extends { ino?: number }>(x: T) => ({ ...x, ino: undefined });
+  const strip = <T extends { orderKey?: number }>(x: T) => ({ ...x, orderKey: undefined });
   return {
     ...inventory,
     readAtMs: 0,
@@ -76,7 +76,7 @@ it("reads the same inventory through listing and reading as through the filesyst
     expect(a.strays?.map((p) => p.split("/").at(-1)).sort()).toEqual(["data.tmp", "link.orig", "stray"]);
     expect(a.emptyDirs.length).toBeGreaterThan(1);
     expect(withoutOrder(b)).toEqual(withoutOrder(a));
-    expect([...a.blobs.values()].every((blob) => (blob.ino ?? 0) > 0)).toBe(true);
+    expect([...a.blobs.values()].every((blob) => (blob.orderKey ?? 0) > 0)).toBe(true);
   } finally {
     await fast.close();
     await plain.close();
