@@ -4,6 +4,7 @@ import {
   DeleteBucketCommand,
   DeleteObjectsCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
 import type { S3ServerInfo } from "./s3-server.js";
@@ -49,6 +50,8 @@ export interface TestBucket extends AsyncDisposable {
   readonly client: S3Client;
   /** Every key in the bucket (or under `prefix`), sorted. */
   keys(prefix?: string): Promise<string[]>;
+  /** Writes one object (seeding a bucket with a tree made on disk, for packages without the SDK). */
+  put(key: string, body: Uint8Array | string): Promise<void>;
   /** Deletes every object, then the bucket. */
   remove(): Promise<void>;
 }
@@ -74,6 +77,9 @@ export async function createTestBucket(server: S3ServerInfo, prefix?: string): P
     name,
     client,
     keys,
+    async put(key, body) {
+      await client.send(new PutObjectCommand({ Bucket: name, Key: key, Body: body }));
+    },
     async remove() {
       for (;;) {
         const batch = (await keys()).slice(0, 1000);
