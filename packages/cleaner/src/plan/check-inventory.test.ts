@@ -1,35 +1,15 @@
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { image, index, layer, referrer, type TestManifest } from "@regsweep/testbed";
+import { image, layer, referrer, type TestManifest } from "@regsweep/testbed";
 import { describe, expect, it } from "vitest";
 import type { Digest } from "../model/digest.js";
 import { readStorageInventory } from "../storage/read-storage-inventory.js";
 import { pathFor, type StoragePath } from "../storage/storage-paths.js";
+import { amd, app, arm, base, d, healthy, img, multi } from "../test-support/healthy-tree.js";
 import { type TreeSpec, useStorageTree } from "../test-support/storage-tree.js";
 import { type CheckProblemCode, checkInventory } from "./check-inventory.js";
 
-const base = layer("busybox rootfs");
-const app = layer("app layer");
-const img = image({ layers: [base, app], salt: "img" });
-const amd = image({
-  layers: [base, layer("amd64")],
-  platform: { os: "linux", architecture: "amd64" },
-  format: "oci",
-  salt: "amd",
-});
-const arm = image({
-  layers: [base, layer("arm64")],
-  platform: { os: "linux", architecture: "arm64" },
-  format: "oci",
-  salt: "arm",
-});
-const multi = index([amd, arm]);
-
-const d = (m: { digest: string }) => m.digest as Digest;
 const configOf = (m: TestManifest) => m.blobs[0] as { digest: string; bytes: Buffer };
-
-/** A healthy tree: one single-platform tag and one multi-arch tag. */
-const healthy: TreeSpec = { repositories: { app: { tags: { latest: img, multi } } } };
 
 /** Writes the healthy tree, breaks it, and checks it. */
 async function checkBroken(

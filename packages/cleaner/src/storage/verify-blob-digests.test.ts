@@ -1,34 +1,11 @@
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { image, index, layer } from "@regsweep/testbed";
 import { describe, expect, it } from "vitest";
-import type { Digest } from "../model/digest.js";
-import { type TreeSpec, useStorageTree } from "../test-support/storage-tree.js";
+import { app, base, d, healthy } from "../test-support/healthy-tree.js";
+import { useStorageTree } from "../test-support/storage-tree.js";
 import { readStorageInventory } from "./read-storage-inventory.js";
 import { pathFor } from "./storage-paths.js";
 import { verifyBlobDigests } from "./verify-blob-digests.js";
-
-const base = layer("busybox rootfs");
-const app = layer("app layer");
-const img = image({ layers: [base, app], salt: "img" });
-const amd = image({
-  layers: [base, layer("amd64")],
-  platform: { os: "linux", architecture: "amd64" },
-  format: "oci",
-  salt: "amd",
-});
-const arm = image({
-  layers: [base, layer("arm64")],
-  platform: { os: "linux", architecture: "arm64" },
-  format: "oci",
-  salt: "arm",
-});
-const multi = index([amd, arm]);
-
-const d = (m: { digest: string }) => m.digest as Digest;
-
-/** A healthy tree: one single-platform tag and one multi-arch tag. */
-const healthy: TreeSpec = { repositories: { app: { tags: { latest: img, multi } } } };
 
 describe("verifyBlobDigests", () => {
   it("finds nothing wrong in a healthy tree and reports every blob checked", async () => {
