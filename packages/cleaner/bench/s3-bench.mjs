@@ -330,9 +330,10 @@ function printTables(r) {
   const mb = (kb) => `${(kb / 1024).toFixed(0)} MiB`;
   const row = (cells, w = 16) =>
     console.log(cells.map((c, i) => String(c).padEnd(i === 0 ? 36 : w)).join(""));
+  // Each operation's count, and the server time its requests took (summed over overlapping requests).
   const ops = (req) =>
     Object.entries(req.byOperation)
-      .map(([op, k]) => `${op} ${k}`)
+      .map(([op, k]) => `${op} ${k} (${s(req.msByOperation?.[op] ?? 0)})`)
       .join(", ");
   for (const run of r.runs) {
     const { tree, dry, real, upstream: up, diskDry, diskReal, judge } = run;
@@ -370,6 +371,7 @@ function printTables(r) {
     }
     row(["regsweep gc -m dry run (disk store)", s(diskDry.wallMs), "", "", mb(diskDry.rssKb), ""]);
     row(["regsweep gc -m real run (disk store)", s(diskReal.wallMs), "", "", mb(diskReal.rssKb), ""]);
+    console.log("  requests by operation (server time their answers took, summed):");
     console.log(`  requests, regsweep dry:  ${ops(dry.requests)}`);
     console.log(`  requests, regsweep real: ${ops(real.requests)}`);
     if (up) console.log(`  requests, upstream:      ${ops(up.requests)}`);

@@ -53,10 +53,15 @@ export async function startCountingProxy(upstream) {
   const target = new URL(upstream);
   const agent = new Agent({ keepAlive: true, maxSockets: 128 });
   let counts = new Map();
+  // Milliseconds from a request's arrival to the end of its answer, summed per operation: where a run's time
+  // goes on the server (overlapping requests each count their own time).
+  let busyMs = new Map();
   let serverErrors = 0;
   const server = createServer((req, res) => {
     const op = s3Operation(req.method ?? "GET", req.url ?? "/", req.headers);
     counts.set(op, (counts.get(op) ?? 0) + 1);
+    const arrived = performance.now();
+    res.once("finish", () => busyMs.set(op, (busyMs.get(op) ?? 0) + performance.now() - arrived));
     if (trace) appendFileSync(trace, `${op} ${req.url}\n`);
     const out = request(
       {
@@ -85,11 +90,16 @@ export async function startCountingProxy(upstream) {
   const { port } = server.address();
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    /** Requests by operation since the last reset, and the total. */
+    /** Requests and their summed time by operation since the last reset, and the total. */
     take() {
-      const taken = { byOperation: Object.fromEntries([...counts].sort()), serverErrors };
+      const taken = {
+        byOperation: Object.fromEntries([...counts].sort()),
+        msByOperation: Object.fromEntries([...busyMs].sort().map(([op, ms]) => [op, Math.round(ms)])),
+        serverErrors,
+      };
       taken.total = [...counts.values()].reduce((a, b) => a + b, 0);
       counts = new Map();
+      busyMs = new Map();
       serverErrors = 0;
       return taken;
     },

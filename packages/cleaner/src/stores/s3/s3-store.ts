@@ -38,6 +38,11 @@ import { type S3Target, s3Location } from "./s3-target.js";
 export const DEFAULT_S3_CONCURRENCY = 32;
 /** Keys per DeleteObjects request: the S3 maximum. */
 const DELETE_BATCH = 1000;
+/**
+ * Keys per DeleteObjects of a delete round, the round's requests sent at once: a server may delete a
+ * request's keys one after another (Swift s3api does), so one request of 1000 keys took seconds alone.
+ */
+const DELETE_CHUNK = 125;
 /** Inputs per `onBatch` call of the batched operations. */
 const CALL_BATCH = 256;
 
@@ -454,9 +459,11 @@ export class S3Store implements Store {
         }
       }
       const failed = new Map<string, unknown>();
-      for (let i = 0; i < toDelete.length; i += DELETE_BATCH) {
-        for (const [k, e] of await this.deleteKeys(toDelete.slice(i, i + DELETE_BATCH))) failed.set(k, e);
-      }
+      const chunks: string[][] = [];
+      for (let i = 0; i < toDelete.length; i += DELETE_CHUNK)
+        chunks.push(toDelete.slice(i, i + DELETE_CHUNK));
+      for (const chunk of await Promise.all(chunks.map((c) => this.deleteKeys(c))))
+        for (const [k, e] of chunk) failed.set(k, e);
       const results: Array<StoreOutcome<StoreDeleted>> = round.map((job, j) => {
         let files = 0;
         for (const [k, f] of job.files.entries()) {
