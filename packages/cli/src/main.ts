@@ -10,6 +10,10 @@ import { createProgram, type ProgramState } from "./program.js";
 export async function main(argv: string[]): Promise<number> {
   // This process is one job over a whole tree: keep its heap near what is live (see limitHeapGrowth).
   limitHeapGrowth();
+  // The AWS SDK (pinned in the lockfile) prints eight lines on Node 20 about SDK versions published
+  // later needing Node 22: nothing an operator can act on, and it lands in the middle of our output.
+  // An operator who wants it back sets the variable to anything else.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const controller = new AbortController();
   let interrupts = 0;
   process.on("SIGINT", () => {
