@@ -86,6 +86,7 @@ export type {
   FindingCode,
   Inventory,
   LayerLinkInfo,
+  MultipartUploadInfo,
   RepositoryInventory,
   RevisionInfo,
   TagInfo,

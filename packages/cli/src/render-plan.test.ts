@@ -1,7 +1,7 @@
 import { stripVTControlCharacters } from "node:util";
 import type { ApplyReport, Plan } from "@regsweep/cleaner";
 import { describe, expect, it } from "vitest";
-import { planLines, reportLines } from "./render-plan.js";
+import { planLines, planNotes, planSummary, reportLines } from "./render-plan.js";
 
 const D = `sha256:${"a".repeat(64)}` as const;
 const plan = {
@@ -19,6 +19,55 @@ const plan = {
     { type: "prune", path: "docker/registry/v2/blobs/sha256/aa", reason: "emptied by this plan" },
   ],
 } as Pick<Plan, "actions"> as Plan;
+
+describe("multipart uploads", () => {
+  const withAbort = {
+    actions: [
+      {
+        type: "multipart-upload",
+        repository: "app",
+        upload: "u-2",
+        uploadId: "x",
+        reason: "stale multipart upload (its _uploads folder is gone)",
+      },
+    ],
+    summary: {
+      tags: 0,
+      manifests: 0,
+      layerLinks: 0,
+      uploads: 0,
+      multipartUploads: 1,
+      blobs: 0,
+      bytesFreed: 0,
+      repositoriesRemoved: [],
+    },
+    kept: [{ repository: "app", upload: "u-3", code: "kept.young-upload", reason: "young" }],
+    findings: [],
+  } as Partial<Plan> as Plan;
+
+  it("an abort is a line, counted in the summary; young ones are a note; the report counts what was aborted", () => {
+    expect([...planLines(withAbort)]).toEqual([
+      "ACTION            REPOSITORY   TAG   DIGEST   SIZE   REASON",
+      "abort multipart   app          -     u-2      -      stale multipart upload (its _uploads folder is gone)",
+    ]);
+    expect(stripVTControlCharacters(planSummary(withAbort, true))).toBe(
+      "regsweep would delete 0 tags, 0 manifests, 0 layer links, 0 blobs, 1 multipart upload (aborted) — 0 B freed",
+    );
+    expect(planNotes(withAbort, false)).toEqual([
+      "kept 1 multipart upload younger than the upload age (--upload-age)",
+    ]);
+    const report: ApplyReport = {
+      done: 1,
+      alreadyGone: 0,
+      skipped: [],
+      staleRepositories: [],
+      changes: [],
+      bytesFreed: 0,
+      multipartUploadsAborted: 1,
+    };
+    expect(reportLines(report)).toEqual(["done: 1 actions, 0 B freed, 1 multipart upload aborted"]);
+  });
+});
 
 describe("planLines", () => {
   it("offline: one header, aligned columns, every deletion in apply order, folder removals summed up", () => {

@@ -22,6 +22,7 @@ const VERBS: Record<PlanAction["type"], string> = {
   revision: "delete manifest",
   "layer-link": "unlink layer",
   upload: "delete upload",
+  "multipart-upload": "abort multipart",
   blob: "delete blob",
   prune: "remove folder",
 };
@@ -39,7 +40,7 @@ function planColumns(plan: Plan, online: boolean, noTrunc: boolean): Array<Colum
       text: (a) =>
         a.type === "tag"
           ? digest(a.current)
-          : a.type === "upload"
+          : a.type === "upload" || a.type === "multipart-upload"
             ? a.upload
             : "digest" in a
               ? digest(a.digest)
@@ -124,6 +125,9 @@ export function planSummary(plan: Plan, dryRun: boolean): string {
     `${s.layerLinks} layer link${s.layerLinks === 1 ? "" : "s"}`,
     `${s.blobs} blob${s.blobs === 1 ? "" : "s"}`,
     ...(s.uploads ? [`${s.uploads} upload${s.uploads === 1 ? "" : "s"}`] : []),
+    ...(s.multipartUploads
+      ? [`${s.multipartUploads} multipart upload${s.multipartUploads === 1 ? "" : "s"} (aborted)`]
+      : []),
   ];
   const verb = dryRun ? "would delete" : "will delete";
   const repos = s.repositoriesRemoved.length
@@ -135,17 +139,22 @@ export function planSummary(plan: Plan, dryRun: boolean): string {
 /** Notes on what the plan kept although the request touched it, and what it found wrong. */
 export function planNotes(plan: Plan, verbose: boolean): string[] {
   const notes: string[] = [];
-  const kept = plan.kept.filter((k) => k.repository !== "");
+  const kept = plan.kept.filter((k) => k.repository !== "" && k.code !== "kept.young-upload");
+  const youngUploads = plan.kept.filter((k) => k.code === "kept.young-upload");
   if (kept.length) {
     notes.push(`kept ${kept.length} manifest${kept.length === 1 ? "" : "s"} the request touched:`);
     for (const k of verbose ? kept : kept.slice(0, 10))
       notes.push(`  ${k.repository}@${k.digest}: ${k.reason}`);
     if (!verbose && kept.length > 10) notes.push(`  … and ${kept.length - 10} more (-v lists them all)`);
   }
-  const youngBlobs = plan.kept.length - kept.length;
+  const youngBlobs = plan.kept.length - kept.length - youngUploads.length;
   if (youngBlobs)
     notes.push(
       `kept ${youngBlobs} unreferenced blob${youngBlobs === 1 ? "" : "s"} younger than the grace period`,
+    );
+  if (youngUploads.length)
+    notes.push(
+      `kept ${youngUploads.length} multipart upload${youngUploads.length === 1 ? "" : "s"} younger than the upload age (--upload-age)`,
     );
   if (plan.findings.length) {
     notes.push(
@@ -170,8 +179,10 @@ export function planNotes(plan: Plan, verbose: boolean): string[] {
 
 /** The report after an apply. */
 export function reportLines(report: ApplyReport): string[] {
+  const n = report.multipartUploadsAborted ?? 0;
+  const aborted = n ? `, ${n} multipart upload${n === 1 ? "" : "s"} aborted` : "";
   const lines = [
-    `done: ${report.done} actions, ${formatBytes(report.bytesFreed)} freed${report.alreadyGone ? ` (${report.alreadyGone} were already done)` : ""}`,
+    `done: ${report.done} actions, ${formatBytes(report.bytesFreed)} freed${aborted}${report.alreadyGone ? ` (${report.alreadyGone} were already done)` : ""}`,
   ];
   // One line per changed repository, naming the change, so the operator sees why a re-run will help.
   for (const change of report.changes) {

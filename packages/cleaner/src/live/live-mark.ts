@@ -43,6 +43,8 @@ export function actionKey(a: PlanAction): string {
       return `blob ${a.digest}`;
     case "upload":
       return `upload ${a.repository} ${a.upload}`;
+    case "multipart-upload":
+      return `multipart-upload ${a.repository} ${a.upload} ${a.uploadId}`;
     case "prune":
       return `prune ${a.path}`;
   }

@@ -42,6 +42,17 @@ export interface UploadInfo {
   bytes: number;
 }
 
+/**
+ * A multipart upload an object store holds for `_uploads/<upload>/data` (a blob upload's parts, which no
+ * listing shows and which cost storage until aborted).
+ */
+export interface MultipartUploadInfo {
+  repository: string;
+  upload: string;
+  uploadId: string;
+  initiatedAtMs: number;
+}
+
 /** Everything one repository holds. Arrays are sorted for stable plans. */
 export interface RepositoryInventory {
   name: string;
@@ -118,4 +129,9 @@ export interface Inventory {
    * removes that folder, so deleting everything leaves nothing behind.
    */
   strays?: string[];
+  /**
+   * In-progress multipart uploads below `repositories/` (stores that have them), sorted by repository, upload
+   * and id; an upload whose repository or `_uploads/<upload>/` keys are gone is still here.
+   */
+  multipartUploads?: MultipartUploadInfo[];
 }

@@ -80,6 +80,11 @@ export type PlanAction =
       strays?: string[];
     }
   | { type: "upload"; repository: string; upload: string; bytes: number; reason: string }
+  /**
+   * Abort an object store's multipart upload behind `_uploads/<upload>/data` (the parts an interrupted blob
+   * upload left, billed until aborted), whether or not its `_uploads/<upload>/` keys are still there.
+   */
+  | { type: "multipart-upload"; repository: string; upload: string; uploadId: string; reason: string }
   | {
       type: "blob";
       digest: Digest;
@@ -116,12 +121,20 @@ export type KeptCode =
   | "kept.child"
   | "kept.referrer"
   | "kept.grace"
-  | "kept.grace-blob";
+  | "kept.grace-blob"
+  /** An object store's multipart upload younger than the upload age (`--upload-age`): a push may still finish it. */
+  | "kept.young-upload";
 
-/** A manifest (or, with an empty repository, a blob) the plan keeps although the request touched it, and why. */
+/**
+ * A manifest (or, with an empty repository, a blob) the plan keeps although the request touched it, and why;
+ * with `upload` instead of a digest, a young multipart upload of the repository (`kept.young-upload`).
+ */
 export interface KeptNote {
   repository: string;
-  digest: Digest;
+  /** Absent only on a multipart upload's note (it names `upload`). */
+  digest?: Digest;
+  /** The `_uploads/<upload>` a kept multipart upload belongs to. */
+  upload?: string;
   /** What callers decide by; absent only in plans written before codes existed (read as "kept otherwise"). */
   code: KeptCode;
   /** The same for people. */
@@ -141,6 +154,8 @@ export interface PlanSummary {
   manifests: number;
   layerLinks: number;
   uploads: number;
+  /** Object-store multipart uploads aborted (absent in plans written before they were planned). */
+  multipartUploads?: number;
   blobs: number;
   /** Blob and upload bytes freed on disk, each blob counted once however many repositories shared it. */
   bytesFreed: number;

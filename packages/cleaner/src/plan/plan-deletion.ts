@@ -11,6 +11,7 @@ import { isRepositoryComponent, validateRepositoryName, validateTag } from "../m
 import { digestOrder, inStoreOrder, orderRevisions } from "./action-order.js";
 import { addBlobActions } from "./blob-actions.js";
 import { type ManifestLookup, manifestLookup } from "./manifest-graph.js";
+import { addMultipartActions } from "./multipart-actions.js";
 import { planPrunes } from "./prune-actions.js";
 import { addRepositoryActions, fileActions, type RepositoryLimits } from "./repository-actions.js";
 import { type RepoWork, repoWork, resolveRepository } from "./resolve-repository.js";
@@ -161,6 +162,7 @@ function buildPlan(
   const out = fileActions();
   for (const w of work.values()) addRepositoryActions(w, manifest, limits, out);
   const sweep = requests.some((r) => r.kind === "gc");
+  addMultipartActions(inventory, work, sweep, limits, out, keptNotes);
   addBlobActions(inventory, sweep, graceLimit, out, keptNotes);
   orderRevisions(out.revisions, out.revisionKeys, manifest);
 
@@ -170,6 +172,7 @@ function buildPlan(
     ...out.revisions,
     ...inStoreOrder(out.layers, out.layerKeys, () => 0),
     ...out.uploads,
+    ...out.multipartUploads,
     ...inStoreOrder(out.blobs, out.blobKeys, digestOrder),
   ];
   const prunes = planPrunes(inventory, {
@@ -193,6 +196,7 @@ function buildPlan(
       manifests: out.revisions.length,
       layerLinks: out.layers.length,
       uploads: out.uploads.length,
+      ...(out.multipartUploads.length > 0 ? { multipartUploads: out.multipartUploads.length } : {}),
       blobs: out.blobs.length,
       bytesFreed: bytes(out.blobs) + bytes(out.uploads),
       repositoriesRemoved: out.repositoriesRemoved.sort(),

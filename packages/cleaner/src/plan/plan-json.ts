@@ -199,6 +199,15 @@ function readAction(o: Json, where: string): PlanAction {
       a = { type: "upload", repository: repository(o, where), upload, bytes: bytes(o, where), reason };
       break;
     }
+    case "multipart-upload": {
+      const upload = text(o, "upload", where);
+      if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(upload))
+        throw new PlanFileError(`${where}: ${JSON.stringify(upload)} is not an upload id`);
+      const uploadId = text(o, "uploadId", where);
+      if (uploadId === "") throw new PlanFileError(`${where}: "uploadId" is empty`);
+      a = { type: "multipart-upload", repository: repository(o, where), upload, uploadId, reason };
+      break;
+    }
     case "blob":
       a = { type: "blob", digest: digest(o.digest, where), bytes: bytes(o, where), reason };
       Object.assign(a, strays(o, ownDir(a), false, where));

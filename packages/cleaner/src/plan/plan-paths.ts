@@ -1,9 +1,9 @@
 import type { PlanAction } from "../model/plan.js";
-import { pathFor } from "../storage/storage-paths.js";
+import { folderFor, pathFor } from "../storage/storage-paths.js";
 
 /**
  * The root-relative path an action is about: the tag folder, the upload folder, the folder a prune removes,
- * or the link / data file of everything else. Derived on demand, never stored (see `PlanAction`).
+ * the object a multipart upload would become (`_uploads/<uuid>/data`), or the link / data file of the rest. Derived on demand, never stored (see `PlanAction`).
  */
 export function actionPath(a: PlanAction): string {
   switch (a.type) {
@@ -17,6 +17,8 @@ export function actionPath(a: PlanAction): string {
       return pathFor({ kind: "layer-link", repository: a.repository, digest: a.digest });
     case "upload":
       return pathFor({ kind: "upload-dir", repository: a.repository, upload: a.upload });
+    case "multipart-upload":
+      return folderFor({ kind: "upload-data", repository: a.repository, upload: a.upload });
     case "blob":
       return pathFor({ kind: "blob-data", digest: a.digest });
     case "prune":
@@ -48,6 +50,7 @@ export function actionFiles(a: PlanAction): string[] {
         actionPath(a),
       ];
     case "upload":
+    case "multipart-upload":
       return [];
     default:
       return [actionPath(a)];
@@ -56,7 +59,7 @@ export function actionFiles(a: PlanAction): string[] {
 
 /** The stray entries an action removes before its folder (see `Inventory.strays`), root-relative. */
 export function actionStrays(a: PlanAction): string[] {
-  if (a.type === "upload" || !a.strays) return [];
+  if (a.type === "upload" || a.type === "multipart-upload" || !a.strays) return [];
   const dir = ownDir(a);
   return a.strays.map((s) => `${dir}/${s}`);
 }

@@ -53,7 +53,8 @@ export interface PruneInput {
 export function planPrunes(inventory: Inventory, input: PruneInput): PlanAction[] {
   const strays = indexStrays(inventory.strays ?? []);
   for (const a of input.fileActions) {
-    if (a.type === "upload" || a.type === "prune") continue; // an upload's folder goes whole
+    // An upload's folder goes whole; aborting a multipart upload removes no folder.
+    if (a.type === "upload" || a.type === "multipart-upload" || a.type === "prune") continue;
     const here = strays.below.get(ownDir(a));
     if (here) a.strays = here;
   }

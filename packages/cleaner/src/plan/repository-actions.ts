@@ -11,6 +11,8 @@ export interface FileActions {
   revisions: RevisionAction[];
   layers: PlanAction[];
   uploads: PlanAction[];
+  /** Aborts of an object store's multipart uploads (see `addMultipartActions`). */
+  multipartUploads: PlanAction[];
   blobs: PlanAction[];
   /** Order keys of the files the actions remove (0 when unknown): by action for revisions, index for index for layers and blobs. */
   revisionKeys: Map<PlanAction, number>;
@@ -31,6 +33,7 @@ export function fileActions(): FileActions {
     revisions: [],
     layers: [],
     uploads: [],
+    multipartUploads: [],
     blobs: [],
     revisionKeys: new Map(),
     layerKeys: [],

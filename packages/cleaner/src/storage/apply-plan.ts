@@ -5,7 +5,7 @@ import type { Plan, PlanAction } from "../model/plan.js";
 import { actionFiles, actionPath, actionStrays, ownDir } from "../plan/plan-paths.js";
 import { DEFAULT_REMOVE_THREADS } from "../stores/fs/file-io-pool.js";
 import { settled } from "../stores/outcome.js";
-import type { StoreDeleted, StoreDeleteJob, StoreOutcome } from "../stores/store.js";
+import type { StoreDeleteJob, StoreOutcome } from "../stores/store.js";
 import { type StoreTarget, useStore } from "../stores/use-store.js";
 import { collectGarbage } from "../util/collect-garbage.js";
 import { Journal } from "./journal.js";
@@ -76,6 +76,8 @@ export interface ApplyReport {
   /** For each of them, the first change that matters (what a re-run will plan again for). */
   changes: RepositoryChange[];
   bytesFreed: number;
+  /** Object-store multipart uploads this run aborted (their parts' size is not known; not in `bytesFreed`). */
+  multipartUploadsAborted?: number;
   /** With `live`: marks made, items held aside, put back and superseded, cache keys evicted. */
   live?: LiveReport;
 }
@@ -103,7 +105,7 @@ function removeJob(action: PlanAction): StoreDeleteJob {
 
 /**
  * Applies a plan to a storage root, phase by phase in the plan's order (tags, history entries, revisions,
- * layer links, uploads, blobs, empty folders), so that at every instant nothing kept names something gone.
+ * layer links, uploads, multipart uploads, blobs, empty folders), so that at every instant nothing kept names something gone.
  * Before deleting it re-checks what could have changed since planning and skips what did; it journals
  * progress so that a re-run after a kill -9 finishes the job.
  */
@@ -214,6 +216,8 @@ export async function applyPlan(
         report.done++;
         if (!removedSomething) report.alreadyGone++;
         else if (action.type === "blob" || action.type === "upload") report.bytesFreed += action.bytes;
+        else if (action.type === "multipart-upload")
+          report.multipartUploadsAborted = (report.multipartUploadsAborted ?? 0) + 1;
         finished.push(index);
         tick();
       };
@@ -222,8 +226,8 @@ export async function applyPlan(
       const signal = options.signal ? AbortSignal.any([options.signal, halt.signal]) : halt.signal;
       let refusal: unknown;
       const settle =
-        (list: number[], removed: (action: PlanAction, result: StoreDeleted) => boolean) =>
-        (start: number, results: Array<StoreOutcome<StoreDeleted>>) => {
+        <R>(list: number[], removed: (action: PlanAction, result: R) => boolean) =>
+        (start: number, results: Array<StoreOutcome<R>>) => {
           results.forEach((outcome, i) => {
             const index = list[start + i] as number;
             const action = actionAt(index);
@@ -242,7 +246,27 @@ export async function applyPlan(
           });
         };
       const trees = ready.filter((index) => actionAt(index).type === "upload");
-      const rest = ready.filter((index) => actionAt(index).type !== "upload");
+      const aborts = ready.filter((index) => actionAt(index).type === "multipart-upload");
+      const rest = ready.filter((index) => {
+        const type = actionAt(index).type;
+        return type !== "upload" && type !== "multipart-upload";
+      });
+      if (aborts.length > 0) {
+        // A plan made on an object store, applied to one without multipart uploads: nothing to abort there.
+        if (!store.abortMultipartUploads)
+          throw new InvalidRequestError(
+            `the plan aborts multipart uploads, which ${store.location} does not have (it was made for another store)`,
+          );
+        const uploads = aborts.map((index) => {
+          const a = actionAt(index) as PlanAction & { type: "multipart-upload" };
+          return { path: actionPath(a), uploadId: a.uploadId, initiatedMs: 0 };
+        });
+        // An upload already gone (aborted, or completed by a push) counts as done, like a missing file.
+        await store.abortMultipartUploads(uploads, {
+          onBatch: settle<{ aborted: boolean }>(aborts, (_, r) => r.aborted),
+          signal,
+        });
+      }
       await store.deletePrefix(
         { length: trees.length, at: (i) => actionPath(actionAt(trees[i] as number)) },
         { onBatch: settle(trees, (_, r) => r.files + r.dirs > 0), signal },
@@ -269,6 +293,7 @@ export async function applyPlan(
       ["revision"],
       ["layer-link"],
       ["upload"],
+      ["multipart-upload"],
       ["blob"],
       ["prune"],
     ];

@@ -23,6 +23,7 @@ import type { Store, StoreEntry, StoreEntryKind, StoreLayoutScans } from "../sto
 import type { StoreTarget } from "../stores/use-store.js";
 import { chunks, forEachLimited, mapLimited } from "../util/for-each-limited.js";
 import { findRepositories } from "./find-repositories.js";
+import { readMultipartUploads } from "./read-multipart-uploads.js";
 import { BLOBS_ROOT, folderFor, pathFor, V2_ROOT } from "./storage-paths.js";
 
 /**
@@ -187,6 +188,7 @@ class TreeReader {
     const blobs = await this.readBlobs();
     const manifests = await this.readManifests(repositories, blobs);
     const placeholders = await this.readPlaceholders(blobs, manifests);
+    const multipartUploads = await readMultipartUploads(this.store);
     this.crossCheck(repositories, blobs);
     const byPath = (a: Finding, b: Finding) =>
       a.path < b.path ? -1 : a.path > b.path ? 1 : a.code.localeCompare(b.code);
@@ -201,6 +203,7 @@ class TreeReader {
       skeletonDirs: this.skeletonDirs.sort(),
       placeholders,
       strays: this.strays.sort(),
+      ...(multipartUploads ? { multipartUploads } : {}),
     };
   }
 

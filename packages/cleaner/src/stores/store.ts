@@ -182,6 +182,14 @@ export interface StoreLayoutScans {
   ): Promise<Array<StoreOutcome<BlobFolderScan> | undefined>>;
 }
 
+/** A multipart upload an object store holds (the parts of a blob upload in `_uploads`). */
+export interface StoreMultipartUpload {
+  /** Store-relative path of the object it would become. */
+  path: string;
+  uploadId: string;
+  initiatedMs: number;
+}
+
 /** Where a registry's files are: the operations of distribution's storage drivers, batched. */
 export interface Store {
   /** What to name it in messages and plans (a folder, `s3://bucket/prefix`). */
@@ -261,6 +269,17 @@ export interface Store {
   move(from: string, to: string): Promise<void>;
   /** Deletes one small file if it is there (the lock, journal files), and its folder if that is left empty. */
   remove(path: string): Promise<void>;
+
+  /**
+   * Multipart uploads in progress below a path, every page of them. Optional: only an object store has
+   * them (a filesystem store lacks the method and so has none).
+   */
+  listMultipartUploads?(path: string): Promise<StoreMultipartUpload[]>;
+  /** Aborts multipart uploads (their parts are freed); one already gone is `{ aborted: false }`. */
+  abortMultipartUploads?(
+    uploads: readonly StoreMultipartUpload[],
+    options?: StoreCallOptions<{ aborted: boolean }>,
+  ): Promise<Array<StoreOutcome<{ aborted: boolean }> | undefined>>;
 
   /** Lets go of threads, sockets and connections. */
   close(): Promise<void>;

@@ -26,6 +26,7 @@ import type {
   StoreEntryKind,
   StoreFailure,
   StoreLayoutScans,
+  StoreMultipartUpload,
   StoreOutcome,
   StoreSmallFile,
   StoreStat,
@@ -62,12 +63,7 @@ export interface S3StoreOptions {
 }
 
 /** A multipart upload the server holds (the parts of a blob upload in `_uploads`). */
-export interface S3MultipartUpload {
-  /** Store-relative path of the object it would become. */
-  path: string;
-  uploadId: string;
-  initiatedMs: number;
-}
+export type S3MultipartUpload = StoreMultipartUpload;
 
 type SdkError = Error & { $metadata?: { httpStatusCode?: number }; Code?: string; $retryable?: unknown };
 
