@@ -1,11 +1,5 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  AbortMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  ListMultipartUploadsCommand,
-  UploadPartCommand,
-} from "@aws-sdk/client-s3";
 import { createTestBucket, image, layer, type TestBucket } from "@regsweep/testbed";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { planDeletion } from "../plan/plan-deletion.js";
@@ -35,56 +29,18 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await store?.close();
-  if (!bucket) return;
-  // Whatever the test left in progress goes first: a bucket with uploads in progress may not be removable.
-  for (const u of await uploadsInBucket()) {
-    await bucket.client.send(
-      new AbortMultipartUploadCommand({ Bucket: bucket.name, Key: u.key, UploadId: u.uploadId }),
-    );
-  }
-  await bucket.remove();
+  await bucket?.remove();
 });
 
 /** Every multipart upload in the bucket, as ListMultipartUploads pages them. */
-async function uploadsInBucket(): Promise<Array<{ key: string; uploadId: string }>> {
-  const out: Array<{ key: string; uploadId: string }> = [];
-  let keyMarker: string | undefined;
-  let uploadIdMarker: string | undefined;
-  for (;;) {
-    const page = await bucket.client.send(
-      new ListMultipartUploadsCommand({
-        Bucket: bucket.name,
-        KeyMarker: keyMarker,
-        UploadIdMarker: uploadIdMarker,
-      }),
-    );
-    for (const u of page.Uploads ?? [])
-      if (u.Key && u.UploadId) out.push({ key: u.Key, uploadId: u.UploadId });
-    if (!page.IsTruncated) return out.sort((a, b) => a.key.localeCompare(b.key));
-    keyMarker = page.NextKeyMarker;
-    uploadIdMarker = page.NextUploadIdMarker;
-  }
-}
+const uploadsInBucket = async () => (await bucket.uploads()).map(({ key, uploadId }) => ({ key, uploadId }));
 
 const dataKey = (repository: string, upload: string) =>
   `${ROOT}/docker/registry/v2/repositories/${repository}/_uploads/${upload}/data`;
 
 /** What the registry's s3 driver does for a blob upload's first PATCH: a multipart upload with one part. */
-async function startUpload(repository: string, upload: string): Promise<void> {
-  const key = dataKey(repository, upload);
-  const created = await bucket.client.send(
-    new CreateMultipartUploadCommand({ Bucket: bucket.name, Key: key }),
-  );
-  await bucket.client.send(
-    new UploadPartCommand({
-      Bucket: bucket.name,
-      Key: key,
-      UploadId: created.UploadId,
-      PartNumber: 1,
-      Body: `part of ${upload}`,
-    }),
-  );
-}
+const startUpload = (repository: string, upload: string) =>
+  bucket.startUpload(dataKey(repository, upload), `part of ${upload}`);
 
 it("gc aborts multipart uploads older than the upload age, with or without their _uploads keys, and keeps young ones", async () => {
   // A repository as a registry leaves it: a kept tag, `old` with its _uploads keys (started two days ago).

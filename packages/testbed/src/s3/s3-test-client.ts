@@ -1,11 +1,15 @@
 import { createHash, randomBytes } from "node:crypto";
 import {
+  AbortMultipartUploadCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   DeleteBucketCommand,
   DeleteObjectsCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
+  UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import type { S3ServerInfo } from "./s3-server.js";
 
@@ -52,7 +56,13 @@ export interface TestBucket extends AsyncDisposable {
   keys(prefix?: string): Promise<string[]>;
   /** Writes one object (seeding a bucket with a tree made on disk, for packages without the SDK). */
   put(key: string, body: Uint8Array | string): Promise<void>;
-  /** Deletes every object, then the bucket. */
+  /** Deletes objects (losing an upload's `_uploads` keys, say). */
+  delete(keys: readonly string[]): Promise<void>;
+  /** Every multipart upload in progress (or under `prefix`), every page, sorted by key. */
+  uploads(prefix?: string): Promise<Array<{ key: string; uploadId: string; initiated: Date }>>;
+  /** Starts a multipart upload with one part, as the registry's s3 driver does on a blob upload's PATCH. */
+  startUpload(key: string, part: string): Promise<string>;
+  /** Aborts every upload in progress, deletes every object, then the bucket. */
   remove(): Promise<void>;
 }
 
@@ -73,14 +83,63 @@ export async function createTestBucket(server: S3ServerInfo, prefix?: string): P
     } while (token);
     return all.sort();
   };
+  const uploads = async (under?: string) => {
+    const all: Array<{ key: string; uploadId: string; initiated: Date }> = [];
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    for (;;) {
+      const page = await client.send(
+        new ListMultipartUploadsCommand({
+          Bucket: name,
+          Prefix: under,
+          KeyMarker: keyMarker,
+          UploadIdMarker: uploadIdMarker,
+        }),
+      );
+      for (const u of page.Uploads ?? [])
+        if (u.Key && u.UploadId)
+          all.push({ key: u.Key, uploadId: u.UploadId, initiated: u.Initiated ?? new Date(0) });
+      if (!page.IsTruncated) return all.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      keyMarker = page.NextKeyMarker;
+      uploadIdMarker = page.NextUploadIdMarker;
+    }
+  };
   const bucket: TestBucket = {
     name,
     client,
     keys,
+    uploads,
+    async delete(gone) {
+      if (gone.length === 0) return;
+      await client.send(
+        new DeleteObjectsCommand({
+          Bucket: name,
+          Delete: { Objects: gone.map((Key) => ({ Key })), Quiet: true },
+        }),
+      );
+    },
+    async startUpload(key, part) {
+      const created = await client.send(new CreateMultipartUploadCommand({ Bucket: name, Key: key }));
+      await client.send(
+        new UploadPartCommand({
+          Bucket: name,
+          Key: key,
+          UploadId: created.UploadId,
+          PartNumber: 1,
+          Body: part,
+        }),
+      );
+      return created.UploadId as string;
+    },
     async put(key, body) {
       await client.send(new PutObjectCommand({ Bucket: name, Key: key, Body: body }));
     },
     async remove() {
+      // Uploads in progress hold parts (Swift: in a segments container) that keep a bucket from going.
+      for (const u of await uploads())
+        await client.send(
+          new AbortMultipartUploadCommand({ Bucket: name, Key: u.key, UploadId: u.uploadId }),
+        );
       for (;;) {
         const batch = (await keys()).slice(0, 1000);
         if (batch.length === 0) break;
