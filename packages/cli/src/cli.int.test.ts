@@ -255,7 +255,7 @@ describe("an offline deletion under a running registry", () => {
       running.configPath,
     );
     expect(live.stderr).toMatch(/live mode beside registry pid/);
-    expect(live.code).toBe(0);
+    expect(live.code, live.stderr).toBe(0);
     await expectNotPullable(running.host, "test/c:1");
     await expectPullable(running.host, "test/c:2");
   });
