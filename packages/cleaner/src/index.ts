@@ -60,6 +60,7 @@ export {
   RedisDescriptorEvictor,
 } from "./live/descriptor-cache-evictor.js";
 export type { LiveOptions, LiveReport } from "./live/live-deletion.js";
+export { MTIME_SLACK_MS } from "./live/live-mark.js";
 export { type Digest, isDigest, parseDigest } from "./model/digest.js";
 export {
   DescriptorCacheError,

@@ -1,6 +1,8 @@
 import { spawn } from "node:child_process";
 import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { MTIME_SLACK_MS } from "@regsweep/cleaner";
 import {
   defaultTestVersion,
   expectNotPullable,
@@ -223,6 +225,7 @@ describe("regsweep CLI on trees written by a real registry", () => {
 describe("an offline deletion under a running registry", () => {
   it("is refused (exit 3, tree unchanged) unless --live (or --allow-running) says otherwise", async () => {
     const stopped = await pushedTree();
+    const pushedAt = Date.now(); // every push of pushedTree is done by now
     const running = await stopped.restart(); // the same handle: pushedTree's cleanup stops it
     const before = await fingerprint(stopped.storageRoot);
     const refused = await regsweep("delete", "--storage", stopped.storageRoot, "test/c:1", "--yes");
@@ -242,6 +245,9 @@ describe("an offline deletion under a running registry", () => {
     );
     expect(withGrace.code).toBe(3);
     expect(await fingerprint(stopped.storageRoot)).toBe(before);
+    // Live mode counts anything written within MTIME_SLACK_MS before its inventory as a push in flight and
+    // keeps it; on a fast machine the pushes above are that young still. Let them age past it first.
+    await sleep(Math.max(0, pushedAt + MTIME_SLACK_MS + 200 - Date.now()));
     const live = await regsweep(
       "delete",
       "--storage",
