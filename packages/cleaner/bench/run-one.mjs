@@ -6,10 +6,10 @@ import { spawn } from "node:child_process";
 import { unlinkSync, writeFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { applyPlan, limitHeapGrowth, planDeletion, readStorageInventory } from "../dist/index.js";
-import { checkInventory } from "../dist/plan/check-storage.js";
+import { planDeletion, readStorageInventory } from "../dist/index.js";
 import { ownDir } from "../dist/plan/plan-paths.js";
 import { FileIoPool } from "../dist/stores/fs/file-io-pool.js";
+import { measureCheck, measureGc } from "./measure-gc.mjs";
 
 const [mode, root, threadsArg] = process.argv.slice(2);
 const ioThreads = threadsArg ? Number(threadsArg) : undefined;
@@ -17,39 +17,7 @@ const now = () => performance.now();
 const out = { mode };
 
 if (mode === "dry" || mode === "real") {
-  // As the CLI does: the process keeps its heap near what is live, and once planned only the plan is kept
-  // (read and plan in a function of their own, so no frame of this module still holds the inventory).
-  limitHeapGrowth();
-  const readAndPlan = async () => {
-    let t = now();
-    const inventory = await readStorageInventory(root, { ioThreads });
-    out.readMs = now() - t;
-    t = now();
-    const plan = planDeletion(inventory, [{ kind: "gc", deleteUntagged: true }], {
-      graceMs: 0,
-      nowMs: Date.now(),
-    });
-    out.planMs = now() - t;
-    out.findings = inventory.findings.length;
-    return plan;
-  };
-  const plan = await readAndPlan();
-  out.summary = {
-    ...plan.summary,
-    repositoriesRemoved: plan.summary.repositoriesRemoved.length,
-    actions: plan.actions.length,
-  };
-  if (mode === "real") {
-    const t = now();
-    const report = await applyPlan(root, plan, { ioThreads });
-    out.applyMs = now() - t;
-    out.apply = {
-      done: report.done,
-      alreadyGone: report.alreadyGone,
-      skipped: report.skipped.length,
-      bytesFreed: report.bytesFreed,
-    };
-  }
+  await measureGc(root, mode, out, { ioThreads });
 } else if (mode === "rmfloor") {
   // The least the removals cost: the folders the real run removes (each action's own folder), handed to
   // parallel `rm -rf` processes. Reading and planning are not timed.
@@ -71,17 +39,7 @@ if (mode === "dry" || mode === "real") {
   if (code !== 0) throw new Error(`rm exited ${code}`);
   out.rmFloor = { folders: folders.length };
 } else if (mode === "check") {
-  const inventory = await readStorageInventory(root);
-  const report = checkInventory(inventory);
-  out.check = {
-    ...report.summary,
-    orphanRevisions: report.orphans.revisions.count,
-    orphanLayerLinks: report.orphans.layerLinks.count,
-    orphanBlobs: report.orphans.blobs.count,
-    blobs: inventory.blobs.size,
-    revisions: inventory.repositories.reduce((n, r) => n + r.revisions.length, 0),
-    findings: inventory.findings.length,
-  };
+  await measureCheck(root, out);
 } else if (mode === "floor") {
   // The least any storage GC must do: list the tree, read every link file once and every manifest once.
   // It uses regsweep's own I/O threads (synchronous calls on a few threads), the fastest way we know to do
