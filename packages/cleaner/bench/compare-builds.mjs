@@ -9,14 +9,14 @@
 // rounds and the new one first on even rounds, so neither always gets the warmer cache; each real run gets
 // its own `cp -a` copy of the tree, written back (sync) before it starts. The table shows the best of the
 // rounds for each build (a shared machine only ever slows a run down) and new/old.
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { makeTree } from "./make-tree.mjs";
+import { lastJson, startBenchRun } from "./timed-process.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
@@ -44,47 +44,11 @@ for (const b of builds)
 const N = Number(args.manifests);
 const rounds = Number(args.rounds);
 
-const log = (msg) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-const work = await mkdtemp(join(args.tmp, "regsweep-builds-"));
-let child;
-for (const signal of ["SIGINT", "SIGTERM"])
-  process.on(signal, () => {
-    try {
-      if (child) process.kill(-child.pid, "SIGKILL");
-    } catch {}
-    rm(work, { recursive: true, force: true }).finally(() => process.exit(130));
-  });
-
-/** Runs a command under /usr/bin/time -v in its own process group: wall time and peak RSS. */
-async function measure(command, commandArgs, { stdoutFile, cwd } = {}) {
-  const timeFile = join(work, "time.txt");
-  const started = performance.now();
-  child = spawn("/usr/bin/time", ["-v", "-o", timeFile, command, ...commandArgs], {
-    detached: true,
-    cwd,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const out = [];
-  const err = [];
-  const sink = stdoutFile ? (await import("node:fs")).createWriteStream(stdoutFile) : undefined;
-  child.stdout.on("data", (c) => (sink ? sink.write(c) : out.push(c)));
-  child.stderr.on("data", (c) => err.push(c));
-  const code = await new Promise((ok) => child.on("close", (c, s) => ok(c ?? s)));
-  child = undefined;
-  sink?.end();
-  const wallMs = performance.now() - started;
-  const timeText = await readFile(timeFile, "utf8").catch(() => "");
-  const rssKb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(timeText)?.[1] ?? Number.NaN);
-  const user = Number(/User time \(seconds\): ([\d.]+)/.exec(timeText)?.[1] ?? Number.NaN);
-  const sys = Number(/System time \(seconds\): ([\d.]+)/.exec(timeText)?.[1] ?? Number.NaN);
-  if (code !== 0)
-    throw new Error(
-      `${command} ${commandArgs.join(" ")} exited with ${code}:\n${Buffer.concat(err).toString().slice(-2000)}`,
-    );
-  return { wallMs, rssKb, cpuMs: (user + sys) * 1000, stdout: Buffer.concat(out).toString("utf8") };
-}
+const bench = await startBenchRun({ tag: "bench", tmp: args.tmp, prefix: "regsweep-builds-" });
+const { work, log, cleanup } = bench;
+const measure = (command, commandArgs, options) =>
+  bench.measure([command, ...commandArgs.slice(0, 2)].join(" "), command, commandArgs, options);
 const sh = (cmd, cmdArgs) => measure(cmd, cmdArgs);
-const lastJson = (text) => JSON.parse(text.trim().split("\n").at(-1));
 
 const steps = {
   dry: (b, root) =>
@@ -167,7 +131,7 @@ try {
   await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nresults: ${file}`);
 } finally {
-  await rm(work, { recursive: true, force: true });
+  await cleanup();
 }
 
 function printTable(r, meta) {

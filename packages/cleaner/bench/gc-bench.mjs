@@ -10,14 +10,14 @@
 //   4. linearity: regsweep real runs at N/4 and N/2 on freshly written trees.
 // Options: --manifests N (50000) --repositories R --io-threads T (library default) --registry PATH --timeout-min M (30)
 //          --tmp DIR --keep --skip-linearity
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { makeTree } from "./make-tree.mjs";
+import { lastJson, startBenchRun } from "./timed-process.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, "../../..");
@@ -47,63 +47,18 @@ const cliBin = join(repoRoot, "packages/cli/dist/main.js");
 if (!existsSync(join(here, "../dist/index.js")) || !existsSync(cliBin))
   throw new Error("build first: pnpm --filter @regsweep/cleaner --filter regsweep build");
 
-const work = await mkdtemp(join(args.tmp, "regsweep-bench-"));
-const cleanup = async () => {
-  if (!args.keep) await rm(work, { recursive: true, force: true });
-};
-for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.on(signal, () => {
-    for (const pid of running) {
-      try {
-        process.kill(-pid, "SIGKILL");
-      } catch {}
-    }
-    cleanup().finally(() => process.exit(130));
-  });
-}
-const log = (msg) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-
-/** Child process groups alive now, so a Ctrl-C or a timeout can end them (and only them). */
-const running = new Set();
-
-/** Runs a command under /usr/bin/time -v in its own process group; wall time, peak RSS, stdout. */
-async function measure(label, command, commandArgs, { stdoutFile } = {}) {
-  const timeFile = join(work, `time-${label.replace(/\W+/g, "_")}.txt`);
-  const started = performance.now();
-  const child = spawn("/usr/bin/time", ["-v", "-o", timeFile, command, ...commandArgs], {
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  running.add(child.pid);
-  const chunks = [];
-  const errChunks = [];
-  let outBytes = 0;
-  const sink = stdoutFile ? (await import("node:fs")).createWriteStream(stdoutFile) : undefined;
-  child.stdout.on("data", (c) => {
-    outBytes += c.length;
-    if (sink) sink.write(c);
-    else chunks.push(c);
-  });
-  child.stderr.on("data", (c) => errChunks.push(c));
-  const timer = setTimeout(() => {
-    log(`${label}: over ${args["timeout-min"]} min, killing it`);
-    try {
-      process.kill(-child.pid, "SIGKILL");
-    } catch {}
-  }, timeoutMs);
-  const code = await new Promise((ok) => child.on("close", (c, s) => ok(c ?? s)));
-  clearTimeout(timer);
-  running.delete(child.pid);
-  sink?.end();
-  const wallMs = performance.now() - started;
-  const timeText = await readFile(timeFile, "utf8").catch(() => "");
-  const rssKb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(timeText)?.[1] ?? Number.NaN);
-  const stdout = Buffer.concat(chunks).toString("utf8");
-  if (code !== 0) {
-    const err = Buffer.concat(errChunks).toString("utf8");
-    throw new Error(`${label} exited with ${code}:\n${err.slice(-2000)}\n${stdout.slice(-2000)}`);
-  }
-  return { wallMs, rssKb, stdout, outBytes };
+const bench = await startBenchRun({
+  tag: "bench",
+  tmp: args.tmp,
+  prefix: "regsweep-bench-",
+  keep: args.keep,
+});
+const { work, log, cleanup } = bench;
+/** A step; one over --timeout-min fails the bench (its figures would not be a full run's). */
+async function measure(label, command, commandArgs, options = {}) {
+  const r = await bench.measure(label, command, commandArgs, { ...options, timeoutMs });
+  if (r.capped) throw new Error(`${label}: over ${args["timeout-min"]} min, stopped`);
+  return r;
 }
 
 const node = (mode, root) =>
@@ -114,7 +69,6 @@ const node = (mode, root) =>
     root,
     ...(ioThreads ? [ioThreads] : []),
   ]);
-const lastJson = (text) => JSON.parse(text.trim().split("\n").at(-1));
 const sh = (label, cmd, cmdArgs) => measure(label, cmd, cmdArgs);
 
 async function writeTree(name, manifests) {

@@ -25,7 +25,7 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { makeTree } from "./make-tree.mjs";
+import { makeTree, mulberry32 } from "./make-tree.mjs";
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(`--${name}`);
@@ -42,16 +42,6 @@ const CLI = join(dirname(fileURLToPath(import.meta.url)), "../../cli/dist/main.j
 const V2 = "docker/registry/v2";
 const REPOS = `${V2}/repositories`;
 
-function mulberry32(s) {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = mulberry32(seed);
 
 const list = (dir) => {

@@ -16,7 +16,8 @@ import { MediaTypes } from "@regsweep/testbed";
 const V2 = "docker/registry/v2";
 const MT = MediaTypes;
 
-function mulberry32(seed) {
+/** A small seeded PRNG (mulberry32): the same seed writes the same tree, byte for byte. */
+export function mulberry32(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -12,9 +12,8 @@
 //      bucket read back), and multi-arch tags whose children are gone (by key).
 // Options: --manifests N (10000) --sizes a,b,c --upstream-cap-min M (10) --registry PATH --tmp DIR
 //          --upload-concurrency C (64) --skip-upstream
-import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,6 +22,7 @@ import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from "@aw
 import pLimit from "p-limit";
 import { makeTree } from "./make-tree.mjs";
 import { startCountingProxy } from "./s3-counting-proxy.mjs";
+import { lastJson, startBenchRun } from "./timed-process.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, "../../..");
@@ -55,78 +55,18 @@ for (const built of ["packages/cleaner/dist/index.js", "packages/testbed/dist/in
 const { createS3Client } = await import("../dist/index.js");
 const { startSwiftServer } = await import("@regsweep/testbed");
 
-const log = (msg) => process.stderr.write(`[s3-bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-const work = await mkdtemp(join(args.tmp, "regsweep-s3bench-"));
-/** Child process groups alive now, so a Ctrl-C or the cap can end them (and only them). */
-const running = new Set();
 let swift;
 let proxy;
-let stopping = false;
-const shutDown = async () => {
-  for (const pid of running) {
-    try {
-      process.kill(-pid, "SIGKILL");
-    } catch {}
-  }
-  await proxy?.close().catch(() => {});
-  await swift?.stop().catch(() => {});
-  await rm(work, { recursive: true, force: true });
-};
-for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    log(`${signal}: stopping Swift and every step`);
-    shutDown().finally(() => process.exit(130));
-  });
-}
-
-/** Runs a command under /usr/bin/time -v in its own process group: wall time, peak RSS, stdout. */
-async function measure(label, command, commandArgs, { env, timeoutMs } = {}) {
-  const timeFile = join(work, `time-${label.replace(/\W+/g, "_")}.txt`);
-  const started = performance.now();
-  const child = spawn("/usr/bin/time", ["-v", "-o", timeFile, command, ...commandArgs], {
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: env ?? process.env,
-  });
-  running.add(child.pid);
-  const out = [];
-  const err = [];
-  child.stdout.on("data", (c) => out.push(c));
-  child.stderr.on("data", (c) => err.push(c));
-  let capped = false;
-  const timer =
-    timeoutMs &&
-    setTimeout(() => {
-      capped = true;
-      log(`${label}: over ${timeoutMs / 60_000} min, stopping it`);
-      // Its own children first, so /usr/bin/time still writes their peak RSS; then the whole group.
-      const kids = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, "utf8").trim().split(/\s+/);
-      for (const kid of kids.filter(Boolean)) {
-        try {
-          process.kill(Number(kid), "SIGKILL");
-        } catch {}
-      }
-      setTimeout(() => {
-        try {
-          process.kill(-child.pid, "SIGKILL");
-        } catch {}
-      }, 2_000).unref();
-    }, timeoutMs);
-  const code = await new Promise((ok) => child.on("close", (c, s) => ok(c ?? s)));
-  clearTimeout(timer);
-  running.delete(child.pid);
-  const wallMs = performance.now() - started;
-  const timeText = await readFile(timeFile, "utf8").catch(() => "");
-  const rssKb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(timeText)?.[1] ?? Number.NaN);
-  const stdout = Buffer.concat(out).toString("utf8");
-  if (code !== 0 && !capped) {
-    throw new Error(`${label} exited with ${code}:\n${Buffer.concat(err).toString("utf8").slice(-3000)}`);
-  }
-  return { wallMs, rssKb, stdout, capped };
-}
-const lastJson = (text) => JSON.parse(text.trim().split("\n").at(-1));
+const { work, log, measure, cleanup } = await startBenchRun({
+  tag: "s3-bench",
+  tmp: args.tmp,
+  prefix: "regsweep-s3bench-",
+  // Swift and the counting proxy are this script's own: a Ctrl-C stops them too.
+  onStop: async () => {
+    await proxy?.close().catch(() => {});
+    await swift?.stop().catch(() => {});
+  },
+});
 
 async function walkFiles(root) {
   const files = [];
@@ -322,7 +262,7 @@ try {
   await writeFile(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nresults: ${resultsFile}`);
 } finally {
-  if (!stopping) await shutDown();
+  await cleanup();
 }
 
 function printTables(r) {

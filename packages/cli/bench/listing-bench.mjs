@@ -10,14 +10,14 @@
 // Prints wall, peak RSS, ls/read and µs per manifest; targets: every format within 1.2x of the read, peak
 // RSS under 300 MB at 50k, µs/manifest flat across sizes.
 // Options: --sizes 12500,25000,50000 --repeat 2 --tmp DIR --keep
-import { spawn } from "node:child_process";
-import { createWriteStream, existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { makeTree } from "../../cleaner/bench/make-tree.mjs";
+import { startBenchRun } from "../../cleaner/bench/timed-process.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, "../../..");
@@ -37,53 +37,19 @@ const repeat = Math.max(1, Number(args.repeat));
 if (!existsSync(cliBin) || !existsSync(join(repoRoot, "packages/cleaner/dist/index.js")))
   throw new Error("build first: pnpm build");
 
-const work = await mkdtemp(join(args.tmp, "regsweep-ls-bench-"));
-const running = new Set();
-const cleanup = async () => {
-  if (!args.keep) await rm(work, { recursive: true, force: true });
-};
-for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.on(signal, () => {
-    for (const pid of running) {
-      try {
-        process.kill(-pid, "SIGKILL");
-      } catch {}
-    }
-    cleanup().finally(() => process.exit(130));
-  });
-}
-const log = (msg) => process.stderr.write(`[ls-bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+const bench = await startBenchRun({
+  tag: "ls-bench",
+  tmp: args.tmp,
+  prefix: "regsweep-ls-bench-",
+  keep: args.keep,
+});
+const { work, log, cleanup } = bench;
 
-/** One process under /usr/bin/time -v, stdout to a file: wall ms, peak RSS kB, stdout bytes. */
+/** One process, stdout to a file (an `ls` at 50k prints megabytes): wall, CPU, peak RSS, stdout bytes. */
 async function measure(label, command, commandArgs) {
-  const timeFile = join(work, "time.txt");
   const outFile = join(work, "stdout.txt");
-  const sink = createWriteStream(outFile);
-  const started = performance.now();
-  const child = spawn("/usr/bin/time", ["-v", "-o", timeFile, command, ...commandArgs], {
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  running.add(child.pid);
-  let outBytes = 0;
-  const err = [];
-  child.stdout.on("data", (c) => {
-    outBytes += c.length;
-    sink.write(c);
-  });
-  child.stderr.on("data", (c) => err.push(c));
-  const code = await new Promise((ok) => child.on("close", (c, s) => ok(c ?? s)));
-  const wallMs = performance.now() - started;
-  running.delete(child.pid);
-  await new Promise((ok) => sink.end(ok));
-  if (code !== 0)
-    throw new Error(`${label} exited with ${code}: ${Buffer.concat(err).toString().slice(-2000)}`);
-  const time = await readFile(timeFile, "utf8");
-  const rssKb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(time)?.[1] ?? Number.NaN);
-  const seconds = (what) => Number(new RegExp(`${what} time \\(seconds\\): ([\\d.]+)`).exec(time)?.[1]);
-  const cpuMs = (seconds("User") + seconds("System")) * 1000;
-  const stdout = outBytes < 4096 ? await readFile(outFile, "utf8") : "";
-  return { wallMs, cpuMs, rssKb, outBytes, stdout };
+  const r = await bench.measure(label, command, commandArgs, { stdoutFile: outFile });
+  return { ...r, stdout: r.outBytes < 4096 ? await readFile(outFile, "utf8") : "" };
 }
 
 /** The best of `repeat` runs (this machine is shared: the fastest run is the least disturbed one). */
