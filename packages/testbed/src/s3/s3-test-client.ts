@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import {
   AbortMultipartUploadCommand,
   CreateBucketCommand,
@@ -11,36 +11,25 @@ import {
   S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
+import { COMPATIBLE_CHECKSUMS, withContentMd5OnDeleteObjects } from "@regsweep/s3-compat";
 import type { S3ServerInfo } from "./s3-server.js";
 
 /**
  * An SDK client for a test bed server, with the two settings these servers need: checksums only when
  * required (Swift and Ceph 16 refuse aws-chunked trailers) and a Content-MD5 on DeleteObjects (Swift
- * requires it). The product's own client does the same in @regsweep/cleaner; this one is for set-up and
- * assertions only.
+ * requires it), both from @regsweep/s3-compat as the product's own client has them; this one is for set-up
+ * and assertions only.
  */
 export function testS3Client(server: S3ServerInfo): S3Client {
-  const client = new S3Client({
-    endpoint: server.endpoint,
-    region: server.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: server.accessKey, secretAccessKey: server.secretKey },
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-  });
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (context.commandName === "DeleteObjectsCommand") {
-        const request = args.request as { headers: Record<string, string>; body?: unknown };
-        if (typeof request.body === "string" || request.body instanceof Uint8Array) {
-          request.headers["content-md5"] = createHash("md5").update(request.body).digest("base64");
-        }
-      }
-      return next(args);
-    },
-    { step: "finalizeRequest", name: "testContentMd5", priority: "low" },
+  return withContentMd5OnDeleteObjects(
+    new S3Client({
+      endpoint: server.endpoint,
+      region: server.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: server.accessKey, secretAccessKey: server.secretKey },
+      ...COMPATIBLE_CHECKSUMS,
+    }),
   );
-  return client;
 }
 
 /** A bucket name no other test (or concurrent run) uses. */
