@@ -61,6 +61,7 @@ export {
 } from "./live/descriptor-cache-evictor.js";
 export type { LiveOptions, LiveReport } from "./live/live-deletion.js";
 export { MTIME_SLACK_MS } from "./live/live-mark.js";
+export type { ApplyReport, SkipCode, SkippedAction } from "./model/apply-report.js";
 export { type Digest, isDigest, parseDigest } from "./model/digest.js";
 export {
   DescriptorCacheError,
@@ -178,13 +179,7 @@ export type {
 } from "./retention/policy.js";
 export { PolicyError } from "./retention/policy-error.js";
 export { type ReadCreatedTimesOptions, readCreatedTimes } from "./retention/read-created-times.js";
-export {
-  type ApplyOptions,
-  type ApplyReport,
-  applyPlan,
-  type SkipCode,
-  type SkippedAction,
-} from "./storage/apply-plan.js";
+export { type ApplyOptions, applyPlan } from "./storage/apply-plan.js";
 export { Journal, type PendingJournal } from "./storage/journal.js";
 export {
   type ReadStorageOptions,

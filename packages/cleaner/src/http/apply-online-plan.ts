@@ -1,8 +1,7 @@
 import pLimit from "p-limit";
+import { type ApplyReport, type SkipCode, type SkippedAction, startApply } from "../model/apply-report.js";
 import type { Digest } from "../model/digest.js";
-import { InvalidRequestError } from "../model/errors.js";
 import type { KeptNote, Plan, PlanAction, TagMethod } from "../model/plan.js";
-import type { ApplyReport, SkipCode, SkippedAction } from "../storage/apply-plan.js";
 import {
   deleteTagByPlaceholder,
   type PlaceholderHooks,
@@ -96,15 +95,8 @@ export async function applyOnlinePlan(
   plan: Plan,
   options: OnlineApplyOptions = {},
 ): Promise<OnlineApplyReport> {
-  if (plan.format !== "regsweep.plan/v1")
-    throw new InvalidRequestError(`not a regsweep plan (format ${String(plan.format)})`);
   const report: OnlineApplyReport = {
-    done: 0,
-    alreadyGone: 0,
-    skipped: [],
-    staleRepositories: [],
-    changes: [],
-    bytesFreed: 0,
+    ...startApply(plan),
     capabilities: undefined,
     offline: {},
     bytesForGc: 0,

@@ -1,5 +1,6 @@
-import { LiveDeletion, type LiveItem, type LiveOptions, type LiveReport } from "../live/live-deletion.js";
+import { LiveDeletion, type LiveItem, type LiveOptions } from "../live/live-deletion.js";
 import { Quarantine } from "../live/quarantine.js";
+import { type ApplyReport, type SkipCode, startApply } from "../model/apply-report.js";
 import { InvalidRequestError } from "../model/errors.js";
 import type { Plan, PlanAction } from "../model/plan.js";
 import { actionFiles, actionPath, actionStrays, ownDir } from "../plan/plan-paths.js";
@@ -18,69 +19,6 @@ import {
   staleRepositories,
 } from "./storage-rechecks.js";
 import { checkTreeSkeleton } from "./storage-skeleton.js";
-
-/** Why an action was not carried out, as data (the `why` sentence is for people). */
-export type SkipCode =
-  /** Its repository changed since the plan was made (a push, a tag moved): the whole repository is left. */
-  | "repository.changed"
-  /** The tag points elsewhere now. */
-  | "tag.moved"
-  /** A repository links the blob again since the plan was made. */
-  | "blob.relinked"
-  /**
-   * A link no inventory reads as a repository's names the blob (a signature link below a revision folder
-   * without its link): kept, and every run would plan it again until the operator fixes `fix.path`.
-   */
-  | "blob.linked-unread"
-  /** Online, a registry that deletes tags only by digest would also untag kept tags (a forced delete would help). */
-  | "tag.shares-digest"
-  /** Online, deleting the tag by digest would delete a manifest the plan keeps. */
-  | "tag.digest-kept"
-  /** Online, the way the plan deletes the tag is one this registry cannot take (or none can delete it alone). */
-  | "tag.method-blocked"
-  /** Online, the registry left the tag listed after deleting its placeholder, twice (a re-run finishes it). */
-  | "tag.dangling"
-  /** Online, the registry names no digest for the tag, and cannot delete tags. */
-  | "tag.no-digest"
-  /** Online, kept tags point at the manifest now. */
-  | "manifest.tagged-now"
-  /** Online, served as schema1: its digest may be a registry rewrite, never deleted by digest. */
-  | "manifest.schema1"
-  /** Live: what a push in flight or a re-mark found in use is kept (see docs/live-gc.md). */
-  | "live.in-use"
-  | "live.rewritten"
-  | "live.restored";
-
-/** An action that was not carried out, and why. */
-export interface SkippedAction {
-  index: number;
-  action: PlanAction;
-  why: string;
-  /** What a caller can act on, e.g. `tag.shares-digest` (a cascading delete would help). */
-  code: SkipCode;
-  /**
-   * Set when a re-run would skip it again: what the operator must fix first (root-relative path, and what
-   * to do there). Without it, a re-run plans afresh and gets further.
-   */
-  fix?: { path: string; what: string };
-}
-
-/** What an apply did. */
-export interface ApplyReport {
-  /** Actions carried out (including ones whose files were already gone, e.g. after an interrupted run). */
-  done: number;
-  alreadyGone: number;
-  skipped: SkippedAction[];
-  /** Repositories that changed since the plan was made; their actions were skipped. */
-  staleRepositories: string[];
-  /** For each of them, the first change that matters (what a re-run will plan again for). */
-  changes: RepositoryChange[];
-  bytesFreed: number;
-  /** Object-store multipart uploads this run aborted (their parts' size is not known; not in `bytesFreed`). */
-  multipartUploadsAborted?: number;
-  /** With `live`: marks made, items held aside, put back and superseded, cache keys evicted. */
-  live?: LiveReport;
-}
 
 /** Options for applying a plan. */
 export interface ApplyOptions {
@@ -114,8 +52,7 @@ export async function applyPlan(
   plan: Plan,
   options: ApplyOptions = {},
 ): Promise<ApplyReport> {
-  if (plan.format !== "regsweep.plan/v1")
-    throw new InvalidRequestError(`not a regsweep plan (format ${String(plan.format)})`);
+  const report = startApply(plan);
   // Whatever made the plan (an inventory of the whole tree) is garbage by now: free it before a long run.
   collectGarbage();
   // A saved plan may meet a tree whose blobs/ was linked elsewhere since: never delete through a link.
@@ -124,14 +61,6 @@ export async function applyPlan(
     // A run killed while it held files aside left them undecided: undecided is kept.
     await Quarantine.recover(store);
     const journal = await Journal.begin(store, plan);
-    const report: ApplyReport = {
-      done: 0,
-      alreadyGone: 0,
-      skipped: [],
-      staleRepositories: [],
-      changes: [],
-      bytesFreed: 0,
-    };
     const liveRun = options.live ? new LiveDeletion(store, plan, options.live) : undefined;
     const stale = liveRun ? new Map<string, string>() : await staleRepositories(store, plan);
     report.staleRepositories = [...stale.keys()].sort();
