@@ -1,3 +1,8 @@
+export type {
+  BackendApplyOptions,
+  BackendCapabilities,
+  RegistryBackend,
+} from "./backend/registry-backend.js";
 export {
   applyOnlinePlan,
   type OnlineApplyOptions,
@@ -11,6 +16,7 @@ export {
   type PlaceholderOutcome,
   resolveDigest,
 } from "./http/delete-tag-by-placeholder.js";
+export { HttpBackend, type HttpBackendOptions } from "./http/http-backend.js";
 export {
   RegistryAuthError,
   RegistryDeleteDisabledError,
@@ -104,6 +110,7 @@ export {
 } from "./model/manifest.js";
 export { MANIFEST_MEDIA_TYPES, MediaType } from "./model/media-types.js";
 export type {
+  BackendKind,
   KeptCode,
   KeptNote,
   Plan,
@@ -186,6 +193,7 @@ export {
   readStorageInventory,
   type StorageReadProgress,
 } from "./storage/read-storage-inventory.js";
+export { StorageBackend, type StorageBackendOptions } from "./storage/storage-backend.js";
 export { clearStaleLock, lockStorage, STATE_DIR, type StorageLock } from "./storage/storage-lock.js";
 export { parsePath, pathFor, type StoragePath } from "./storage/storage-paths.js";
 export { describeChange, type RepositoryChange } from "./storage/storage-rechecks.js";

@@ -12,6 +12,12 @@ export type PlanRequest =
   /** Mark and sweep over the whole tree; with `deleteUntagged`, untagged manifests go too (index-aware). */
   | { kind: "gc"; deleteUntagged: boolean };
 
+/**
+ * Which backend a plan is for: `storage`, a storage tree (a folder or a bucket: the same engine on another
+ * `Store`), or `http`, the Registry HTTP API. Its apply refuses a plan made for the other.
+ */
+export type BackendKind = "storage" | "http";
+
 /** Knobs that change what is safe to delete. */
 export interface PlanOptions {
   /** Unreferenced things younger than this may belong to a push in flight and are kept (default 1 h). */
