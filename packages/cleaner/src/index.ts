@@ -203,6 +203,8 @@ export {
   type VerifyBlobOptions,
   verifyBlobDigests,
 } from "./storage/verify-blob-digests.js";
+export { FsStore, type FsStoreOptions } from "./stores/fs/fs-store.js";
+export { openFsStore } from "./stores/fs/open-fs-store.js";
 export { createS3Client, DEFAULT_S3_MAX_ATTEMPTS, type S3RequestCounts } from "./stores/s3/s3-client.js";
 export {
   DEFAULT_S3_CONCURRENCY,
@@ -218,7 +220,8 @@ export {
   s3TargetFromRegistryConfig,
   s3TargetFromUrl,
 } from "./stores/s3/s3-target.js";
-export type { Store } from "./stores/store.js";
+export type { Store, StoreEntry, StoreStat } from "./stores/store.js";
+export { isStoreFailure, isStoreMissing } from "./stores/store.js";
 export type { StoreTarget } from "./stores/use-store.js";
 export { parseDuration } from "./util/duration.js";
 export { limitHeapGrowth } from "./util/heap-growth.js";
