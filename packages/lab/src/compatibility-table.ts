@@ -1,7 +1,8 @@
 import { registryVersions } from "@regsweep/testbed";
+import { storageDrivers } from "./cell-storage.js";
 import { type FixtureMode, fixtureModes } from "./fixture-mode.js";
 import type { MatrixReport } from "./matrix.js";
-import { planMatrixSummary, type VersionSummary } from "./matrix-summary.js";
+import { driverOf, planMatrixSummary, type VersionSummary } from "./matrix-summary.js";
 import type { Scenario } from "./scenario.js";
 
 /** The markers around the generated table in README.md; everything between them is rewritten. */
@@ -20,9 +21,10 @@ function skipCell(s: VersionSummary): string {
 }
 
 /**
- * The README's compatibility table: one row per version and fixture mode. Rows of versions a matrix run
- * covered give its figures and say where it ran; the other versions of the table get the cells their data
- * says would run, marked as not run here (their real binaries are checked elsewhere).
+ * The README's compatibility table: one row per version, fixture mode and storage driver a matrix run
+ * covered, with its figures and where it ran (the newest run when several did); the other versions of the
+ * table get one filesystem row with the cells their data says would run, marked as not run here (their
+ * real binaries are checked elsewhere).
  */
 export function renderCompatibilityTable(
   reports: readonly MatrixReport[],
@@ -31,25 +33,39 @@ export function renderCompatibilityTable(
   const rows: string[] = [];
   for (const v of registryVersions) {
     for (const mode of fixtureModes) {
-      const report = reports.find((r) => r.fixtureMode === mode && r.versions.includes(v.version));
-      const ran = report?.summary.find((s) => s.version === v.version);
-      if (report && ran) {
-        const where = `${report.runtime} runtime${report.registry ? ` (${report.registry.binary ?? report.registry.image})` : ""}, ${day(report.startedAt)}${report.ok ? "" : ", **unexpected failures**"}`;
-        rows.push(
-          `| ${v.version} | ${mode} | ${ran.ran} of ${ran.cells} | ${ran.passed} | ${ran.expectedDifferences} | ${ran.failed} | ${skipCell(ran)} | ${where} |`,
-        );
-      } else if (mode === "native" && !reports.some((r) => r.versions.includes(v.version))) {
-        const plan = planned(v.version, mode, scenarios);
-        rows.push(
-          `| ${v.version} | ${mode} | ${plan.ran} of ${plan.cells} (planned) | – | – | – | ${skipCell(plan)} | not run here: planned from the version table |`,
-        );
+      for (const driver of storageDrivers) {
+        const runs = reports
+          .filter((r) => r.fixtureMode === mode && r.versions.includes(v.version))
+          .flatMap((report) => {
+            const ran = report.summary.find((s) => s.version === v.version && driverOf(s) === driver);
+            return ran ? [{ report, ran }] : [];
+          })
+          .sort((a, b) => b.report.startedAt.localeCompare(a.report.startedAt));
+        const [newest] = runs;
+        if (newest) {
+          const { report, ran } = newest;
+          const server = driver === "s3" && report.s3Server ? ` (${report.s3Server})` : "";
+          const where = `${report.runtime} runtime${report.registry ? ` (${report.registry.binary ?? report.registry.image})` : ""}, ${day(report.startedAt)}${report.ok ? "" : ", **unexpected failures**"}`;
+          rows.push(
+            `| ${v.version} | ${mode} | ${driver}${server} | ${ran.ran} of ${ran.cells} | ${ran.passed} | ${ran.expectedDifferences} | ${ran.failed} | ${skipCell(ran)} | ${where} |`,
+          );
+        } else if (
+          mode === "native" &&
+          driver === "filesystem" &&
+          !reports.some((r) => r.versions.includes(v.version))
+        ) {
+          const plan = planned(v.version, mode, scenarios);
+          rows.push(
+            `| ${v.version} | ${mode} | ${driver} | ${plan.ran} of ${plan.cells} (planned) | – | – | – | ${skipCell(plan)} | not run here: planned from the version table |`,
+          );
+        }
       }
     }
   }
   return [
     TABLE_START,
-    "| version | fixtures | cells run | passed | expected differences | failed | skipped (why) | where it ran |",
-    "|---|---|---|---|---|---|---|---|",
+    "| version | fixtures | storage | cells run | passed | expected differences | failed | skipped (why) | where it ran |",
+    "|---|---|---|---|---|---|---|---|---|",
     ...rows,
     TABLE_END,
   ].join("\n");

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import {
   findRegistryVersion,
   freePort,
+  type RegistryS3Storage,
   registryBinary,
   registryConfigYaml,
   trackProcess,
@@ -24,6 +25,8 @@ export interface LabRegistryProcessOptions {
   /** The testbed version-table row the binary behaves as (its CLI form and environment). */
   version: string;
   storageRoot: string;
+  /** Store in a bucket instead (the registry's `storage.s3` section). */
+  s3?: RegistryS3Storage;
   /** A registry binary a maintainer points at (default: the cached binary of `version`). */
   binary?: string;
   /** YAML appended to the generated config (e.g. the schema1 compatibility block). */
@@ -62,7 +65,7 @@ export async function startLabRegistryProcess(
   const config = join(dir, "config.yml");
   await writeFile(
     config,
-    `${registryConfigYaml({ port, storageRoot: options.storageRoot, deleteEnabled: true })}${options.extraConfigYaml ?? ""}`,
+    `${registryConfigYaml({ port, storageRoot: options.storageRoot, ...(options.s3 ? { s3: options.s3 } : {}), deleteEnabled: true })}${options.extraConfigYaml ?? ""}`,
   );
   let output = "";
   const child = trackProcess(

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-import { realpathSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { registryVersions, repoRoot } from "@regsweep/testbed";
+import { registryVersions, repoRoot, S3_SERVER_KINDS, type S3ServerKind } from "@regsweep/testbed";
 import { Command, InvalidArgumentError, Option } from "commander";
+import { type StorageDriver, storageDrivers } from "./cell-storage.js";
 import { renderCompatibilityTable, replaceCompatibilityTable } from "./compatibility-table.js";
 import { connectDocker } from "./docker-client.js";
 import { type FixtureMode, fixtureModes } from "./fixture-mode.js";
@@ -42,6 +43,25 @@ function parseVersion(value: string): string {
   return version;
 }
 
+/** `--storage-driver filesystem`, `s3`, or both as a comma list (each version runs on each, in that order). */
+export function parseStorageDrivers(value: string): StorageDriver[] {
+  const drivers = value.split(",").map((d) => d.trim());
+  const unknown = drivers.filter((d) => !(storageDrivers as readonly string[]).includes(d));
+  if (unknown.length > 0 || drivers.length === 0)
+    throw new InvalidArgumentError(
+      `unknown: ${unknown.join(", ") || "(none)"} (known: ${storageDrivers.join(", ")}; both: filesystem,s3)`,
+    );
+  return [...new Set(drivers as StorageDriver[])];
+}
+
+/**
+ * Where a run's reports go by default: `lab-report/<mode>` for runs with the filesystem driver (what
+ * compat-table always reads), `lab-report/<mode>-s3` for s3-only runs (read when present).
+ */
+export function defaultReportDir(mode: FixtureMode, drivers: readonly StorageDriver[]): string {
+  return join(repoRoot(), "lab-report", drivers.includes("filesystem") ? mode : `${mode}-s3`);
+}
+
 /** Exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it. */
 export const INTERRUPTED_EXIT_CODE = 130;
 
@@ -61,7 +81,9 @@ export function createLabProgram(
   program.configureOutput({ writeOut: io.out, writeErr: io.err });
   program
     .command("matrix")
-    .description("run every seed scenario on a registry of each version (version × scenario)")
+    .description(
+      "run every seed scenario on a registry of each version and storage driver (version × driver × scenario)",
+    )
     .addOption(
       new Option(
         "--runtime <runtime>",
@@ -80,11 +102,26 @@ export function createLabProgram(
     )
     .option("--versions <list>", "comma-separated versions (default: those setup.sh cached)", parseVersions)
     .option(
+      "--storage-driver <list>",
+      "the registry's storage: filesystem (a folder), s3 (a bucket on a real S3 server the lab starts and stops), or both: filesystem,s3",
+      parseStorageDrivers,
+      ["filesystem"] as StorageDriver[],
+    )
+    .addOption(
+      new Option(
+        "--s3-server <kind>",
+        "the S3 server for s3 cells (default: REGSWEEP_S3_SERVER, else swift)",
+      ).choices([...S3_SERVER_KINDS]),
+    )
+    .option(
       "--scenarios <list>",
       `comma-separated scenarios (default: all: ${allScenarios.map((s) => s.name).join(", ")})`,
       parseScenarios,
     )
-    .option("--report-dir <dir>", "where to write matrix.{json,md,html} (default: lab-report/<fixture mode>)")
+    .option(
+      "--report-dir <dir>",
+      "where to write matrix.{json,md,html} (default: lab-report/<fixture mode>, lab-report/<fixture mode>-s3 for s3 only)",
+    )
     .addOption(
       new Option(
         "--registry-binary <path>",
@@ -108,6 +145,8 @@ export function createLabProgram(
         runtime: MatrixRuntime;
         fixtures: FixtureMode;
         versions?: string[];
+        storageDriver: StorageDriver[];
+        s3Server?: S3ServerKind;
         scenarios?: Scenario[];
         reportDir?: string;
         registryBinary?: string;
@@ -121,6 +160,14 @@ export function createLabProgram(
             "--registry-binary/--registry-image and --as-version go together: the version says which behaviour to expect",
           );
         let runtime = opts.runtime;
+        const drivers = opts.storageDriver;
+        if (drivers.includes("s3") && (runtime !== "process" || opts.registryImage !== undefined))
+          throw new LabError(
+            "lab.usage",
+            "--storage-driver s3 runs registries as processes (--runtime process): the S3 server listens on the host's loopback",
+          );
+        if (opts.s3Server !== undefined && !drivers.includes("s3"))
+          throw new LabError("lab.usage", "--s3-server goes with --storage-driver s3");
         if (opts.registryBinary !== undefined) {
           if (runtime !== "process")
             throw new LabError(
@@ -167,18 +214,22 @@ export function createLabProgram(
             versions:
               opts.asVersion !== undefined ? [opts.asVersion] : (opts.versions ?? defaultMatrixVersions()),
             scenarios: opts.scenarios ?? allScenarios,
+            storageDrivers: drivers,
+            ...(opts.s3Server !== undefined ? { s3Server: opts.s3Server } : {}),
+            onS3Server: (server) =>
+              io.err(`s3: ${server.kind} at ${server.endpoint} (stopped when the run ends)\n`),
             ...(opts.registryBinary !== undefined ? { registryBinary: opts.registryBinary } : {}),
             ...(opts.registryImage !== undefined ? { registryImage: opts.registryImage } : {}),
             signal: controller.signal,
-            onCellStart: (version, scenario, index, total) =>
-              io.err(`[${index}/${total}] ${version} ${scenario}: running\n`),
+            onCellStart: (version, scenario, index, total, driver) =>
+              io.err(`[${index}/${total}] ${version} ${driver} ${scenario}: running\n`),
             onCell: (cell, done, total) => io.err(renderProgressLine(cell, done, total)),
           });
         } finally {
           process.off("SIGINT", onSigint);
         }
         if (pointed !== undefined) io.err(`registry: ${pointed} as ${opts.asVersion}\n`);
-        const reportDir = opts.reportDir ?? join(repoRoot(), "lab-report", opts.fixtures);
+        const reportDir = opts.reportDir ?? defaultReportDir(opts.fixtures, drivers);
         await mkdir(reportDir, { recursive: true });
         await writeFile(join(reportDir, "matrix.json"), `${JSON.stringify(report, null, 2)}\n`);
         await writeFile(join(reportDir, "matrix.md"), renderMatrixMarkdown(report));
@@ -196,13 +247,15 @@ export function createLabProgram(
   program
     .command("compat-table")
     .description(
-      "rewrite README.md's compatibility table from matrix runs (matrix.json of each fixture mode); versions no run covered are listed as planned, not run",
+      "rewrite README.md's compatibility table from matrix runs (matrix.json of each fixture mode, and of each s3-only run when there is one); versions no run covered are listed as planned, not run",
     )
-    .option(
-      "--reports <dirs...>",
-      "report directories holding matrix.json",
-      fixtureModes.map((m) => join(repoRoot(), "lab-report", m)),
-    )
+    .option("--reports <dirs...>", "report directories holding matrix.json", [
+      ...fixtureModes.map((m) => defaultReportDir(m, ["filesystem"])),
+      // s3-only runs, when one was made (a run with both drivers writes the mode's own report).
+      ...fixtureModes
+        .map((m) => defaultReportDir(m, ["s3"]))
+        .filter((d) => existsSync(join(d, "matrix.json"))),
+    ])
     .option("--readme <path>", "the README to rewrite", join(repoRoot(), "README.md"))
     .action(async (opts: { reports: string[]; readme: string }) => {
       const reports: MatrixReport[] = [];

@@ -1,8 +1,34 @@
+import type { StorageDriver } from "./cell-storage.js";
 import type { MatrixCell, MatrixReport } from "./matrix.js";
-import type { VersionSummary } from "./matrix-summary.js";
+import { driverOf, type VersionSummary } from "./matrix-summary.js";
 
-function cellAt(report: MatrixReport, version: string, scenario: string): MatrixCell | undefined {
-  return report.cells.find((c) => c.version === version && c.scenario === scenario);
+/** One column of the cell tables: a version on a storage driver. */
+interface Column {
+  version: string;
+  storageDriver: StorageDriver;
+  /** `2.8.3 filesystem`, `2.8.3 s3`. */
+  label: string;
+}
+
+/** The report's columns: each version on each of its drivers (old reports: filesystem only). */
+function columns(report: MatrixReport): Column[] {
+  const drivers = report.storageDrivers ?? ["filesystem"];
+  return report.versions.flatMap((version) =>
+    drivers.map((storageDriver) => ({ version, storageDriver, label: `${version} ${storageDriver}` })),
+  );
+}
+
+function cellAt(report: MatrixReport, column: Column, scenario: string): MatrixCell | undefined {
+  return report.cells.find(
+    (c) => c.version === column.version && driverOf(c) === column.storageDriver && c.scenario === scenario,
+  );
+}
+
+/** Where the cells' storage was: `filesystem`, `s3 (swift)`, or both. */
+function storageText(report: MatrixReport): string {
+  return (report.storageDrivers ?? ["filesystem"])
+    .map((d) => (d === "s3" && report.s3Server ? `s3 (${report.s3Server})` : d))
+    .join(" and ");
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
@@ -10,12 +36,13 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 /** One progress line for a finished cell (printed on stderr while the matrix runs). */
 export function renderProgressLine(cell: MatrixCell, done: number, total: number): string {
   const first = cell.verdict === "FAIL" ? `  ${cell.error?.split("\n")[0] ?? ""}` : "";
-  return `[${done}/${total}] ${cell.version} ${cell.scenario}: ${cell.verdict} (${seconds(cell.durationMs)})${first}\n`;
+  return `[${done}/${total}] ${cell.version} ${driverOf(cell)} ${cell.scenario}: ${cell.verdict} (${seconds(cell.durationMs)})${first}\n`;
 }
 
 /** The summary's column headings, in order (also the HTML table's). */
 export const SUMMARY_HEADINGS = [
   "version",
+  "storage",
   "cells",
   "ran",
   "passed",
@@ -28,6 +55,7 @@ export const SUMMARY_HEADINGS = [
 function summaryRow(s: VersionSummary): (string | number)[] {
   return [
     s.version,
+    driverOf(s),
     s.cells,
     s.ran,
     s.passed,
@@ -38,12 +66,14 @@ function summaryRow(s: VersionSummary): (string | number)[] {
   ];
 }
 
-/** Every skip of the report with its reason, one line each: `version scenario: reason`. */
+/** Every skip of the report with its reason, one line each: `version driver scenario: reason`. */
 function skipLines(report: MatrixReport): string[] {
-  return report.summary.flatMap((s) => s.skipped.map((k) => `${s.version} ${k.scenario}: ${k.reason}`));
+  return report.summary.flatMap((s) =>
+    s.skipped.map((k) => `${s.version} ${driverOf(s)} ${k.scenario}: ${k.reason}`),
+  );
 }
 
-/** Per version: cells, ran, passed, expected differences, failures, skipped; then each skip's reason. */
+/** Per version and driver: cells, ran, passed, expected differences, failures, skipped; then each skip's reason. */
 export function renderSummaryText(report: MatrixReport): string {
   const rows = [SUMMARY_HEADINGS.map(String), ...report.summary.map((s) => summaryRow(s).map(String))];
   const widths = SUMMARY_HEADINGS.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
@@ -59,15 +89,16 @@ export function renderSummaryText(report: MatrixReport): string {
   );
 }
 
-/** The scenario × version table as plain text, with the verdict legend and overall result. */
+/** The scenario × version and driver table as plain text, with the verdict legend and overall result. */
 export function renderMatrixTable(report: MatrixReport): string {
   const width = Math.max(8, ...report.scenarios.map((s) => s.name.length));
-  const header = `${"scenario".padEnd(width)}  ${report.versions.map((v) => v.padEnd(20)).join("")}`;
+  const cols = columns(report);
+  const header = `${"scenario".padEnd(width)}  ${cols.map((c) => c.label.padEnd(20)).join("")}`;
   const rows = report.scenarios.map(
     (s) =>
-      `${s.name.padEnd(width)}  ${report.versions
-        .map((v) => {
-          const c = cellAt(report, v, s.name);
+      `${s.name.padEnd(width)}  ${cols
+        .map((col) => {
+          const c = cellAt(report, col, s.name);
           return (c ? `${c.verdict} ${seconds(c.durationMs)}` : "-").padEnd(20);
         })
         .join("")}`,
@@ -78,7 +109,7 @@ export function renderMatrixTable(report: MatrixReport): string {
     ...rows,
     "",
     renderSummaryText(report),
-    `${report.cells.length} cells in ${seconds(report.durationMs)} (${report.runtime} runtime, ${report.fixtureMode} fixtures` +
+    `${report.cells.length} cells in ${seconds(report.durationMs)} (${report.runtime} runtime, ${report.fixtureMode} fixtures, storage ${storageText(report)}` +
       `${report.registry ? `, ${report.registry.binary ?? report.registry.image} as ${report.registry.asVersion}` : ""}): ` +
       (report.interrupted
         ? `interrupted; ${failures.length} unexpected failure(s) before`
@@ -94,7 +125,7 @@ export function renderMatrixMarkdown(report: MatrixReport): string {
   const lines = [
     `# regsweep lab matrix`,
     "",
-    `${report.startedAt}, ${report.runtime} runtime, ${report.fixtureMode} fixtures, ${seconds(report.durationMs)}: ${report.ok ? "ok" : "**unexpected failures**"}`,
+    `${report.startedAt}, ${report.runtime} runtime, ${report.fixtureMode} fixtures, storage ${storageText(report)}, ${seconds(report.durationMs)}: ${report.ok ? "ok" : "**unexpected failures**"}`,
     "",
     `| ${SUMMARY_HEADINGS.join(" | ")} |`,
     `|${SUMMARY_HEADINGS.map(() => "---").join("|")}|`,
@@ -108,13 +139,17 @@ export function renderMatrixMarkdown(report: MatrixReport): string {
           "",
         ]
       : []),
-    `| scenario | ${report.versions.join(" | ")} |`,
-    `|---|${report.versions.map(() => "---").join("|")}|`,
+    `| scenario | ${columns(report)
+      .map((c) => c.label)
+      .join(" | ")} |`,
+    `|---|${columns(report)
+      .map(() => "---")
+      .join("|")}|`,
     ...report.scenarios.map(
       (s) =>
-        `| ${s.name} | ${report.versions
-          .map((v) => {
-            const c = cellAt(report, v, s.name);
+        `| ${s.name} | ${columns(report)
+          .map((col) => {
+            const c = cellAt(report, col, s.name);
             return c ? `${c.verdict} (${seconds(c.durationMs)})` : "-";
           })
           .join(" | ")} |`,
@@ -123,7 +158,7 @@ export function renderMatrixMarkdown(report: MatrixReport): string {
   ];
   for (const c of report.cells.filter((c) => c.verdict !== "pass" && c.verdict !== "skip")) {
     lines.push(
-      `## ${c.version} × ${c.scenario}: ${c.verdict}`,
+      `## ${c.version} ${driverOf(c)} × ${c.scenario}: ${c.verdict}`,
       "",
       "```",
       c.error ?? "",
@@ -155,15 +190,15 @@ export function renderMatrixHtml(report: MatrixReport): string {
   const rows = report.scenarios
     .map(
       (s) =>
-        `<tr><th title="${escapeHtml(s.description)}">${escapeHtml(s.name)}</th>${report.versions
-          .map((v) => cell(cellAt(report, v, s.name)))
+        `<tr><th title="${escapeHtml(s.description)}">${escapeHtml(s.name)}</th>${columns(report)
+          .map((col) => cell(cellAt(report, col, s.name)))
           .join("")}</tr>`,
     )
     .join("\n");
   const summaryRows = report.summary
     .map(
       (s) =>
-        `<tr data-version="${escapeHtml(s.version)}">${summaryRow(s)
+        `<tr data-version="${escapeHtml(s.version)}" data-storage="${driverOf(s)}">${summaryRow(s)
           .map((v, i) => (i === 0 ? `<th>${escapeHtml(String(v))}</th>` : `<td>${v}</td>`))
           .join("")}</tr>`,
     )
@@ -182,15 +217,17 @@ td.pass{background:#e6f4e6}td.FAIL{background:#fbe3e3}td.expected-difference{bac
 td.skip{color:#888}td.unexpected-pass{background:#e3ecfb}pre{max-width:60rem;white-space:pre-wrap;font-size:.8rem}
 </style></head><body>
 <h1>regsweep lab matrix</h1>
-<p>${escapeHtml(report.startedAt)}, ${report.runtime} runtime, ${report.fixtureMode} fixtures, ${seconds(report.durationMs)}: <strong id="result">${report.ok ? "ok" : "unexpected failures"}</strong></p>
-<h2>Per version</h2>
+<p>${escapeHtml(report.startedAt)}, ${report.runtime} runtime, ${report.fixtureMode} fixtures, storage ${escapeHtml(storageText(report))}, ${seconds(report.durationMs)}: <strong id="result">${report.ok ? "ok" : "unexpected failures"}</strong></p>
+<h2>Per version and storage driver</h2>
 <table id="summary"><thead><tr>${SUMMARY_HEADINGS.map((h) => `<th>${h}</th>`).join("")}</tr></thead>
 <tbody>
 ${summaryRows}
 </tbody></table>
 ${skips}
 <h2>Cells</h2>
-<table id="cells"><thead><tr><th>scenario</th>${report.versions.map((v) => `<th>${escapeHtml(v)}</th>`).join("")}</tr></thead>
+<table id="cells"><thead><tr><th>scenario</th>${columns(report)
+    .map((c) => `<th>${escapeHtml(c.label)}</th>`)
+    .join("")}</tr></thead>
 <tbody>
 ${rows}
 </tbody></table>

@@ -58,6 +58,7 @@ test("summarizeCells counts each verdict per version", () => {
   );
   expect(a).toEqual({
     version: "2.8.2",
+    storageDriver: "filesystem",
     cells: 2,
     ran: 1,
     passed: 1,
@@ -68,4 +69,28 @@ test("summarizeCells counts each verdict per version", () => {
   });
   expect(b).toMatchObject({ cells: 2, ran: 2, passed: 0, failed: 1, expectedDifferences: 1, skipped: [] });
   expect(versions).toContain("3.1.1");
+});
+
+test("on s3, the scenarios that cannot set up what they test there are skipped with the reason", () => {
+  const [fs, s3] = planMatrixSummary(["2.8.3"], allScenarios, "native", ["filesystem", "s3"]);
+  expect(fs).toMatchObject({ storageDriver: "filesystem", ran: 20 });
+  expect(s3?.storageDriver).toBe("s3");
+  expect(s3?.skipped.map((s) => s.scenario).sort()).toEqual([
+    "killed-apply-resumes",
+    "retention-policy-file-over-several-repositories",
+  ]);
+  for (const skip of s3?.skipped ?? []) expect(skip.reason).toMatch(/S3|bucket|disk/);
+});
+
+test("summarizeCells splits a version by driver; cells without one are filesystem", () => {
+  const [fs, s3] = summarizeCells(
+    ["2.8.3"],
+    [
+      { version: "2.8.3", scenario: "a", verdict: "pass" },
+      { version: "2.8.3", scenario: "a", verdict: "FAIL", storageDriver: "s3" },
+    ],
+    ["filesystem", "s3"],
+  );
+  expect(fs).toMatchObject({ storageDriver: "filesystem", passed: 1, failed: 0 });
+  expect(s3).toMatchObject({ storageDriver: "s3", passed: 0, failed: 1 });
 });

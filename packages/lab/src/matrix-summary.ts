@@ -1,4 +1,5 @@
 import { findRegistryVersion } from "@regsweep/testbed";
+import type { StorageDriver } from "./cell-storage.js";
 import type { FixtureMode } from "./fixture-mode.js";
 import type { CellVerdict } from "./matrix.js";
 import type { Scenario } from "./scenario.js";
@@ -10,10 +11,11 @@ export interface SkippedCell {
   reason: string;
 }
 
-/** One version's column of the matrix in numbers: so a hole shows at a glance. */
+/** One version's column of the matrix on one storage driver, in numbers: so a hole shows at a glance. */
 export interface VersionSummary {
   version: string;
-  /** Cells in the column (scenarios × this version). */
+  storageDriver: StorageDriver;
+  /** Cells in the column (scenarios × this version on this driver). */
   cells: number;
   /** Cells that ran (not skipped). */
   ran: number;
@@ -31,29 +33,42 @@ export interface SummaryCell {
   version: string;
   scenario: string;
   verdict: CellVerdict;
+  /** The storage driver it ran on; reports written before the storage dimension have none: `filesystem`. */
+  storageDriver?: StorageDriver;
   /** For skipped cells: why. */
   error?: string;
 }
 
-/** Per-version counts of the given cells, in `versions` order. */
-export function summarizeCells(versions: readonly string[], cells: readonly SummaryCell[]): VersionSummary[] {
-  return versions.map((version) => {
-    const mine = cells.filter((c) => c.version === version);
-    const count = (verdict: CellVerdict) => mine.filter((c) => c.verdict === verdict).length;
-    const skipped = mine
-      .filter((c) => c.verdict === "skip")
-      .map((c) => ({ scenario: c.scenario, reason: c.error ?? "no reason given" }));
-    return {
-      version,
-      cells: mine.length,
-      ran: mine.length - skipped.length,
-      passed: count("pass"),
-      expectedDifferences: count("expected-difference"),
-      unexpectedPasses: count("unexpected-pass"),
-      failed: count("FAIL"),
-      skipped,
-    };
-  });
+/** The driver of a cell (a report from before the storage dimension ran everything on `filesystem`). */
+export const driverOf = (cell: { storageDriver?: StorageDriver }): StorageDriver =>
+  cell.storageDriver ?? "filesystem";
+
+/** Per-version and driver counts of the given cells, in `versions` order, each version's drivers in `drivers` order. */
+export function summarizeCells(
+  versions: readonly string[],
+  cells: readonly SummaryCell[],
+  drivers: readonly StorageDriver[] = ["filesystem"],
+): VersionSummary[] {
+  return versions
+    .flatMap((version) => drivers.map((storageDriver) => ({ version, storageDriver })))
+    .map(({ version, storageDriver }) => {
+      const mine = cells.filter((c) => c.version === version && driverOf(c) === storageDriver);
+      const count = (verdict: CellVerdict) => mine.filter((c) => c.verdict === verdict).length;
+      const skipped = mine
+        .filter((c) => c.verdict === "skip")
+        .map((c) => ({ scenario: c.scenario, reason: c.error ?? "no reason given" }));
+      return {
+        version,
+        storageDriver,
+        cells: mine.length,
+        ran: mine.length - skipped.length,
+        passed: count("pass"),
+        expectedDifferences: count("expected-difference"),
+        unexpectedPasses: count("unexpected-pass"),
+        failed: count("FAIL"),
+        skipped,
+      };
+    });
 }
 
 /**
@@ -65,14 +80,18 @@ export function planMatrixSummary(
   versions: readonly string[],
   scenarios: readonly Scenario[],
   mode: FixtureMode,
+  drivers: readonly StorageDriver[] = ["filesystem"],
 ): VersionSummary[] {
   const cells = versions.flatMap((version) =>
-    scenarios.map((scenario): SummaryCell => {
-      const { skipReason } = planCell(scenario, findRegistryVersion(version), mode);
-      return skipReason !== undefined
-        ? { version, scenario: scenario.name, verdict: "skip", error: skipReason }
-        : { version, scenario: scenario.name, verdict: "pass" };
-    }),
+    drivers.flatMap((storageDriver) =>
+      scenarios.map((scenario): SummaryCell => {
+        const { skipReason } = planCell(scenario, findRegistryVersion(version), mode, storageDriver);
+        const cell = { version, scenario: scenario.name, storageDriver };
+        return skipReason !== undefined
+          ? { ...cell, verdict: "skip", error: skipReason }
+          : { ...cell, verdict: "pass" };
+      }),
+    ),
   );
-  return summarizeCells(versions, cells).map((s) => ({ ...s, passed: 0 }));
+  return summarizeCells(versions, cells, drivers).map((s) => ({ ...s, passed: 0 }));
 }

@@ -1,5 +1,12 @@
-import { availableRegistryVersions } from "@regsweep/testbed";
+import {
+  availableRegistryVersions,
+  type S3ServerKind,
+  type StartedS3Server,
+  s3ServerKindFromEnv,
+  startS3Server,
+} from "@regsweep/testbed";
 import type Docker from "dockerode";
+import type { StorageDriver } from "./cell-storage.js";
 import {
   type ExpectedDifference,
   expectedDifferences,
@@ -19,11 +26,18 @@ import {
 /** How the matrix runs registries (see `RegistryRuntime`). */
 export type MatrixRuntime = RegistryRuntime;
 
-/** What to run: the cross product of versions and scenarios on one runtime. */
+/** What to run: the cross product of versions, storage drivers and scenarios on one runtime. */
 export interface MatrixOptions {
   versions: readonly string[];
   scenarios: readonly Scenario[];
   runtime: MatrixRuntime;
+  /** The storage drivers each version runs every scenario on (default `["filesystem"]`). */
+  storageDrivers?: readonly StorageDriver[];
+  /**
+   * The S3 server the matrix starts for cells on `s3` (default `REGSWEEP_S3_SERVER`, else Swift), stopped
+   * when the run ends; each cell gets a bucket of its own.
+   */
+  s3Server?: S3ServerKind;
   /** Which manifest kinds fixtures and scenarios push (default `native`). */
   fixtureMode?: FixtureMode;
   /** Cells known to fail (default: the lab's table). */
@@ -35,7 +49,15 @@ export interface MatrixOptions {
   /** Aborting it (Ctrl-C) stops the running cell cleanly and ends the run with `interrupted`. */
   signal?: AbortSignal;
   /** Called when a cell starts (the CLI prints what is running). */
-  onCellStart?: (version: string, scenario: string, index: number, total: number) => void;
+  onCellStart?: (
+    version: string,
+    scenario: string,
+    index: number,
+    total: number,
+    storageDriver: StorageDriver,
+  ) => void;
+  /** Called when the S3 server is up (the CLI says where). */
+  onS3Server?: (server: StartedS3Server) => void;
   /** Called after each cell (the CLI prints a progress line). */
   onCell?: (cell: MatrixCell, done: number, total: number) => void;
 }
@@ -43,7 +65,7 @@ export interface MatrixOptions {
 /** A cell's verdict: as expected, failed unexpectedly, failed as the table says, or not applicable. */
 export type CellVerdict = "pass" | "FAIL" | "expected-difference" | "skip" | "unexpected-pass";
 
-/** One version × scenario cell with its verdict. */
+/** One version × storage driver × scenario cell with its verdict. */
 export interface MatrixCell extends CellResult {
   verdict: CellVerdict;
   expectedReason?: string;
@@ -56,11 +78,15 @@ export interface MatrixReport {
   startedAt: string;
   durationMs: number;
   versions: string[];
+  /** The storage drivers every version ran on (reports from before the storage dimension: filesystem). */
+  storageDrivers: StorageDriver[];
+  /** The S3 server the s3 cells ran against (only when one did). */
+  s3Server?: S3ServerKind;
   scenarios: { name: string; description: string }[];
   /** A registry binary or image a maintainer pointed at, and the version whose behaviour row it took. */
   registry?: { binary?: string; image?: string; asVersion: string };
   cells: MatrixCell[];
-  /** Per version: cells run, passed, expected differences, failures, and each skip with its reason. */
+  /** Per version and driver: cells run, passed, expected differences, failures, and each skip with its reason. */
   summary: VersionSummary[];
   /** The run was interrupted (Ctrl-C): the cells after the last one listed did not run. */
   interrupted?: boolean;
@@ -88,7 +114,8 @@ export async function runMatrix(docker: Docker, options: MatrixOptions): Promise
   const started = Date.now();
   const table = options.expected ?? expectedDifferences;
   const cells: MatrixCell[] = [];
-  const total = options.versions.length * options.scenarios.length;
+  const drivers: StorageDriver[] = [...(options.storageDrivers ?? ["filesystem"])];
+  const total = options.versions.length * drivers.length * options.scenarios.length;
   // Fixtures are built on a cached registry: a pointed-at binary's label may name a version not cached.
   const available = availableRegistryVersions();
   const buildVersion = options.versions.find((v) => available.includes(v)) ?? available[0];
@@ -100,39 +127,50 @@ export async function runMatrix(docker: Docker, options: MatrixOptions): Promise
   const { signal } = options;
   const fixtureMode = options.fixtureMode ?? "native";
   let interrupted = false;
+  const s3Kind = drivers.includes("s3") ? (options.s3Server ?? s3ServerKindFromEnv()) : undefined;
   if (buildVersion !== undefined && total > 0 && !signal?.aborted) {
+    let s3Server: StartedS3Server | undefined;
     const fixtures = await FixtureSet.build(docker, buildVersion);
     try {
+      if (s3Kind !== undefined) {
+        s3Server = await startS3Server(s3Kind);
+        options.onS3Server?.(s3Server);
+      }
       run: for (const version of options.versions) {
-        for (const scenario of options.scenarios) {
-          if (signal?.aborted) {
-            interrupted = true;
-            break run;
+        for (const storageDriver of drivers) {
+          for (const scenario of options.scenarios) {
+            if (signal?.aborted) {
+              interrupted = true;
+              break run;
+            }
+            options.onCellStart?.(version, scenario.name, cells.length + 1, total, storageDriver);
+            let result: CellResult;
+            try {
+              result = await runScenarioCell(scenario, version, fixtures, {
+                ...source,
+                fixtureMode,
+                storageDriver,
+                ...(s3Server ? { s3Server } : {}),
+                ...(signal ? { signal } : {}),
+              });
+            } catch (error) {
+              if (!(error instanceof CellInterruptedError)) throw error;
+              interrupted = true;
+              break run;
+            }
+            const expected = findExpectedDifference(version, scenario.name, table);
+            const cell: MatrixCell = {
+              ...result,
+              verdict: verdictOf(result, expected),
+              ...(expected ? { expectedReason: expected.reason } : {}),
+            };
+            cells.push(cell);
+            options.onCell?.(cell, cells.length, total);
           }
-          options.onCellStart?.(version, scenario.name, cells.length + 1, total);
-          let result: CellResult;
-          try {
-            result = await runScenarioCell(scenario, version, fixtures, {
-              ...source,
-              fixtureMode,
-              ...(signal ? { signal } : {}),
-            });
-          } catch (error) {
-            if (!(error instanceof CellInterruptedError)) throw error;
-            interrupted = true;
-            break run;
-          }
-          const expected = findExpectedDifference(version, scenario.name, table);
-          const cell: MatrixCell = {
-            ...result,
-            verdict: verdictOf(result, expected),
-            ...(expected ? { expectedReason: expected.reason } : {}),
-          };
-          cells.push(cell);
-          options.onCell?.(cell, cells.length, total);
         }
       }
     } finally {
+      await s3Server?.stop();
       await fixtures.dispose();
     }
   }
@@ -144,6 +182,8 @@ export async function runMatrix(docker: Docker, options: MatrixOptions): Promise
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
     versions: [...options.versions],
+    storageDrivers: drivers,
+    ...(s3Kind !== undefined ? { s3Server: s3Kind } : {}),
     scenarios: options.scenarios.map((s) => ({ name: s.name, description: s.description })),
     ...((options.registryBinary !== undefined || options.registryImage !== undefined) &&
     asVersion !== undefined
@@ -156,7 +196,7 @@ export async function runMatrix(docker: Docker, options: MatrixOptions): Promise
         }
       : {}),
     cells,
-    summary: summarizeCells(options.versions, cells),
+    summary: summarizeCells(options.versions, cells, drivers),
     ...(interrupted ? { interrupted } : {}),
     ok: !interrupted && cells.every((c) => c.verdict !== "FAIL"),
   };

@@ -66,6 +66,19 @@ describe("regsweepArgv", () => {
   ])("$args $options", ({ args, options, tail }) => {
     expect(regsweepArgv("/r", args, options)).toEqual([...args, ...tail]);
   });
+
+  test("a bucket is named by the registry's config file: --config in place of --storage", () => {
+    expect(regsweepArgv(["--config", "/c.yml"], ["delete", "a:1"])).toEqual([
+      "delete",
+      "a:1",
+      "--config",
+      "/c.yml",
+      "--yes",
+      "--grace",
+      "0",
+    ]);
+    expect(regsweepArgv(["--config", "/c.yml"], ["check"])).toEqual(["check", "--config", "/c.yml"]);
+  });
 });
 
 describe("registryArgv", () => {

@@ -1,12 +1,11 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import {
   findRegistryVersion,
   type ManifestKind,
   type RegistryVersion,
+  type S3ServerInfo,
   startRegistryProcess,
 } from "@regsweep/testbed";
+import { type CellStorage, createCellStorage, type StorageDriver } from "./cell-storage.js";
 import { pinNodeFetchDispatcher } from "./fetch-dispatcher.js";
 import { cellKinds, type FixtureMode } from "./fixture-mode.js";
 import type { FixtureSet } from "./fixture-set.js";
@@ -36,10 +35,17 @@ export interface RegistrySource {
   image?: string;
 }
 
-/** How `runScenarioCell` runs a cell: the registry source, the fixture mode, a signal that interrupts it (Ctrl-C). */
+/**
+ * How `runScenarioCell` runs a cell: the registry source, the fixture mode, the storage driver, a signal that
+ * interrupts it (Ctrl-C).
+ */
 export interface CellOptions extends RegistrySource {
   /** Default `native`. */
   fixtureMode?: FixtureMode;
+  /** Default `filesystem`; `s3` needs `s3Server` (each cell gets a bucket of its own there). */
+  storageDriver?: StorageDriver;
+  /** The run's S3 server, for cells on the s3 driver. */
+  s3Server?: S3ServerInfo;
   signal?: AbortSignal;
 }
 
@@ -57,6 +63,7 @@ export function planCell(
   scenario: Scenario,
   version: RegistryVersion,
   mode: FixtureMode = "native",
+  driver: StorageDriver = "filesystem",
 ): CellPlan {
   const kinds = cellKinds(version, mode);
   const schema1Compatibility = scenario.schema1Compatibility === true || kinds.includes("schema1");
@@ -70,7 +77,7 @@ export function planCell(
   const skipReason =
     missing.length > 0
       ? `registry ${version.version} in fixture mode ${mode} takes no ${missing.join(", ")}`
-      : scenario.skipReason?.(version, kinds);
+      : (scenario.skipReason?.(version, kinds) ?? scenario.storageSkipReason?.(driver));
   return { kinds, schema1Compatibility, ...(skipReason !== undefined ? { skipReason } : {}) };
 }
 
@@ -83,16 +90,23 @@ interface LabRegistry {
 
 async function startLabRegistry(
   version: string,
-  storageRoot: string,
+  storage: CellStorage,
   source: RegistrySource,
   schema1Compatibility = false,
 ): Promise<LabRegistry> {
+  const storageRoot = storage.root;
+  const s3 = storage.s3 ? { s3: storage.s3 } : {};
   if (source.runtime === "process") {
-    if (schema1Compatibility) return startSchema1RegistryProcess(version, storageRoot, source.binary);
+    if (schema1Compatibility) return startSchema1RegistryProcess(version, storage, source.binary);
     return source.binary !== undefined
-      ? startLabRegistryProcess({ version, storageRoot, binary: source.binary })
-      : startRegistryProcess({ version, storageRoot });
+      ? startLabRegistryProcess({ version, storageRoot, ...s3, binary: source.binary })
+      : startRegistryProcess({ version, storageRoot, ...s3 });
   }
+  if (storage.s3)
+    throw new LabError(
+      "lab.usage",
+      "the s3 storage driver runs registries as processes (--runtime process): the S3 server listens on the host's loopback",
+    );
   // Loaded only when needed: testcontainers is heavy and needs a Docker engine.
   await pinNodeFetchDispatcher();
   const { RegistryContainer } = await import("./registry-container.js");
@@ -120,6 +134,8 @@ export type CellStatus = "pass" | "fail" | "skip";
 export interface CellResult {
   version: string;
   scenario: string;
+  /** The storage driver the cell's registry ran on. */
+  storageDriver: StorageDriver;
   status: CellStatus;
   durationMs: number;
   error?: string;
@@ -130,18 +146,20 @@ export interface CellResult {
 const APPLYING_COMMANDS = new Set(["delete", "gc", "apply", "retain"]);
 
 /**
- * The arguments the lab gives regsweep: the storage root, and for commands that change the tree the flags
- * a user runs offline with (no prompt; `--grace 0` unless the scenario asks for another).
+ * The arguments the lab gives regsweep: where the storage is (`--storage <root>`, or `--config <file>` for a
+ * bucket), and for commands that change the tree the flags a user runs offline with (no prompt; `--grace 0`
+ * unless the scenario asks for another).
  */
 export function regsweepArgv(
-  storageRoot: string,
+  storage: string | readonly string[],
   args: readonly string[],
   options: RegsweepRunOptions = {},
 ): string[] {
   const [command] = args;
+  const where = typeof storage === "string" ? ["--storage", storage] : [...storage];
   return command && APPLYING_COMMANDS.has(command)
-    ? [...args, "--storage", storageRoot, "--yes", "--grace", options.grace ?? "0"]
-    : [...args, "--storage", storageRoot];
+    ? [...args, ...where, "--yes", "--grace", options.grace ?? "0"]
+    : [...args, ...where];
 }
 
 /** The arguments for an online run: the registry's URL, and for applying commands `--yes --grace`. */
@@ -157,8 +175,8 @@ export function registryArgv(
 }
 
 /**
- * Runs one scenario on a fresh registry of `version` with its own temp storage tree, stopped and
- * removed afterwards whatever happens. Failures become a `fail` cell; the only error it throws is
+ * Runs one scenario on a fresh registry of `version` with its own empty storage (a temp folder, or a
+ * bucket of its own on the s3 driver), stopped and removed afterwards whatever happens. Failures become a `fail` cell; the only error it throws is
  * `CellInterruptedError` when `signal` aborts, after every registry it started is stopped and the tree removed.
  */
 export async function runScenarioCell(
@@ -173,10 +191,12 @@ export async function runScenarioCell(
   const entry: RegistryVersion = findRegistryVersion(version);
   const log: string[] = [];
   const fixtureMode = options.fixtureMode ?? "native";
-  const plan = planCell(scenario, entry, fixtureMode);
+  const storageDriver = options.storageDriver ?? "filesystem";
+  const plan = planCell(scenario, entry, fixtureMode, storageDriver);
   const { skipReason } = plan;
+  const cell = { version, scenario: scenario.name, storageDriver };
   if (skipReason !== undefined) {
-    return { version, scenario: scenario.name, status: "skip", durationMs: 0, error: skipReason, log };
+    return { ...cell, status: "skip", durationMs: 0, error: skipReason, log };
   }
   const interrupted = () => new CellInterruptedError(version, scenario.name);
   if (signal?.aborted) throw interrupted();
@@ -185,7 +205,7 @@ export async function runScenarioCell(
   const live = new Set<LabRegistry>();
   const start = async (): Promise<LabRegistry> => {
     if (signal?.aborted) throw interrupted();
-    const r = await startLabRegistry(version, storageRoot, options, plan.schema1Compatibility);
+    const r = await startLabRegistry(version, storage, options, plan.schema1Compatibility);
     if (signal?.aborted) {
       await r.stop();
       throw interrupted();
@@ -198,7 +218,22 @@ export async function runScenarioCell(
     live.delete(r);
     await r.stop();
   };
-  const storageRoot = await mkdtemp(join(tmpdir(), `regsweep-lab-${version}-`));
+  let storage: CellStorage;
+  try {
+    storage = await createCellStorage(storageDriver, version, {
+      ...(options.s3Server ? { s3Server: options.s3Server } : {}),
+    });
+  } catch (error) {
+    const e = error as Error;
+    return {
+      ...cell,
+      status: "fail",
+      durationMs: Date.now() - started,
+      error: `could not make the cell's ${storageDriver} storage: ${e.stack ?? e.message}`,
+      log,
+    };
+  }
+  log.push(`storage: ${storageDriver} at ${storage.location}`);
   let registry: LabRegistry | undefined;
   const current = (): LabRegistry => {
     if (!registry) throw new Error("the registry is stopped");
@@ -214,7 +249,7 @@ export async function runScenarioCell(
     get url() {
       return current().url;
     },
-    storageRoot,
+    storage,
     ...(signal ? { signal } : {}),
     pushFixture: async (context, name) => {
       const pushed = await fixtures.push(current().host, context, name, plan.kinds);
@@ -226,7 +261,7 @@ export async function runScenarioCell(
       registry = undefined;
       registry = await start();
     },
-    regsweepArgv: (args, options) => regsweepArgv(storageRoot, args, options),
+    regsweepArgv: (args, options) => regsweepArgv(storage.cliArgs, args, options),
     offline: async (fn) => {
       await stop(registry);
       registry = undefined;
@@ -237,7 +272,7 @@ export async function runScenarioCell(
       }
     },
     regsweep: async (args, options) => {
-      const full = regsweepArgv(storageRoot, args, options);
+      const full = regsweepArgv(storage.cliArgs, args, options);
       const result = await ctx.offline(() => runRegsweep(full, signal));
       log.push(`$ regsweep ${full.join(" ")}  → exit ${result.code}`);
       logOutput(result);
@@ -252,7 +287,7 @@ export async function runScenarioCell(
     },
     upstreamGarbageCollect: async (flags) => {
       const result = await ctx.offline(() =>
-        runUpstreamGarbageCollect({ version, storageRoot, source: options, flags }),
+        runUpstreamGarbageCollect({ version, storage, source: options, flags }),
       );
       log.push(`$ registry garbage-collect ${flags.join(" ")} <config>  → exit ${result.code}`);
       logOutput(result);
@@ -276,15 +311,14 @@ export async function runScenarioCell(
   try {
     registry = await start();
     await Promise.race([scenario.run(ctx), aborted]);
-    return { version, scenario: scenario.name, status: "pass", durationMs: Date.now() - started, log };
+    return { ...cell, status: "pass", durationMs: Date.now() - started, log };
   } catch (error) {
     if (signal?.aborted) throw interrupted();
     const e = error as Error;
     // fetch and child-process errors keep the useful part in `cause`.
     const cause = e.cause instanceof Error ? `\ncause: ${e.cause.stack ?? e.cause.message}` : "";
     return {
-      version,
-      scenario: scenario.name,
+      ...cell,
       status: "fail",
       durationMs: Date.now() - started,
       error: `${e.stack ?? e.message}${cause}`,
@@ -295,6 +329,6 @@ export async function runScenarioCell(
     registry = undefined;
     await Promise.all([...live].map((r) => stop(r)));
     await fixtures.untagPushed();
-    await rm(storageRoot, { recursive: true, force: true });
+    await storage.dispose();
   }
 }

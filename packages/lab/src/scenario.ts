@@ -1,4 +1,5 @@
 import type { ManifestKind, RegistryVersion } from "@regsweep/testbed";
+import type { CellStorage, StorageDriver } from "./cell-storage.js";
 import type { FixtureMode } from "./fixture-mode.js";
 import type { PushedImage } from "./fixture-set.js";
 
@@ -26,14 +27,18 @@ export interface ScenarioContext {
   readonly host: string;
   /** `http://127.0.0.1:PORT` of the running registry. */
   readonly url: string;
-  /** The registry's filesystem root (holds `docker/registry/v2`); stays across restarts. */
-  readonly storageRoot: string;
+  /**
+   * The registry's storage (a folder, or a prefix in a bucket on a real S3 server), stays across restarts:
+   * `storage.store` is the cleaner's store over it, which the assertions on the tree read (`storage-tree.ts`).
+   */
+  readonly storage: CellStorage;
   /** Pushes fixture `context` (a–e) as its own `image:tag`, or as `name` (`repository[:tag]`). */
   pushFixture(context: string, name?: string): Promise<PushedImage>;
   /** Stops the registry, keeps the storage tree, starts it again (the seed's `bounce_registry`). */
   restart(): Promise<void>;
   /**
-   * Runs the built CLI as users do: `node packages/cli/dist/main.js <args> --storage <root> --yes --grace 0`,
+   * Runs the built CLI as users do: `node packages/cli/dist/main.js <args> --storage <root> --yes --grace 0`
+   * (on s3: `--config <the registry's config.yml>` instead of `--storage`),
    * with the registry stopped for the run (offline, like the seed's `run_delete`) and started again after.
    */
   regsweep(args: readonly string[], options?: RegsweepRunOptions): Promise<RegsweepResult>;
@@ -42,12 +47,12 @@ export interface ScenarioContext {
    * for applying commands (the registry serves and deletes through its HTTP API; delete is enabled).
    */
   regsweepOnline(args: readonly string[], options?: RegsweepRunOptions): Promise<RegsweepResult>;
-  /** The full argument list `regsweep(args, options)` runs (storage root and, when applying, `--yes --grace`). */
+  /** The full argument list `regsweep(args, options)` runs (storage flags and, when applying, `--yes --grace`). */
   regsweepArgv(args: readonly string[], options?: RegsweepRunOptions): string[];
   /** Runs `fn` with the registry stopped and starts it again afterwards (also when `fn` throws). */
   offline<T>(fn: () => Promise<T>): Promise<T>;
   /**
-   * Runs the version's own `registry garbage-collect <flags> <config>` on the storage tree, with the
+   * Runs the version's own `registry garbage-collect <flags> <config>` on the storage (folder or bucket), with the
    * registry stopped for the run and started again after.
    */
   upstreamGarbageCollect(flags: readonly string[]): Promise<RegsweepResult>;
@@ -74,6 +79,11 @@ export interface Scenario {
    * version's data and the cell's kinds (undefined: it applies).
    */
   skipReason?(version: RegistryVersion, kinds: readonly ManifestKind[]): string | undefined;
+  /**
+   * Why the scenario cannot run on a storage driver (what it sets up or observes has no counterpart
+   * there, e.g. an object's age cannot be set in a bucket); undefined: it runs on every driver.
+   */
+  storageSkipReason?(driver: StorageDriver): string | undefined;
   run(ctx: ScenarioContext): Promise<void>;
 }
 

@@ -1,13 +1,29 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { FsStore } from "@regsweep/cleaner";
 import { afterEach, describe, expect, test } from "vitest";
-import { countBlobs, expectNoRegistryData, registryDataDir, snapshotStorage } from "./storage-tree.js";
+import {
+  blobExists,
+  countBlobs,
+  expectNoRegistryData,
+  registryDataDir,
+  snapshotStorage,
+} from "./storage-tree.js";
 
 const roots: string[] = [];
+const stores: FsStore[] = [];
 afterEach(async () => {
+  for (const store of stores.splice(0)) await store.close();
   for (const root of roots.splice(0)) await rm(root, { recursive: true, force: true });
 });
+
+/** The filesystem store over a root (the S3 side runs in the lab's s3 matrix test). */
+function open(root: string): FsStore {
+  const store = new FsStore(root, { ioThreads: 1 });
+  stores.push(store);
+  return store;
+}
 
 async function tree(files: Record<string, string>, dirs: string[] = []): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), "regsweep-lab-tree-"));
@@ -36,31 +52,43 @@ describe("expectNoRegistryData", () => {
     },
   ])("$name", async ({ files, dirs, empty }) => {
     const root = await tree(files, dirs);
-    if (empty) await expectNoRegistryData(root);
-    else await expect(expectNoRegistryData(root)).rejects.toThrow(/registry has data/);
+    if (empty) await expectNoRegistryData(open(root));
+    else await expect(expectNoRegistryData(open(root))).rejects.toThrow(/registry has data/);
   });
 
   test("a storage root without v2 holds no data", async () => {
     const root = await mkdtemp(join(tmpdir(), "regsweep-lab-tree-"));
     roots.push(root);
-    await expectNoRegistryData(root);
+    await expectNoRegistryData(open(root));
   });
 });
 
 test("countBlobs counts only files under blobs/", async () => {
   const root = await tree({ "blobs/sha256/ab/abcd/data": "x", "repositories/r/_layers/sha256/ab/link": "y" });
-  expect(await countBlobs(root)).toBe(1);
+  expect(await countBlobs(open(root))).toBe(1);
+});
+
+test("blobExists finds a blob's data file only", async () => {
+  const hex = "ab".padEnd(64, "0");
+  const root = await tree({ [`blobs/sha256/ab/${hex}/data`]: "x" }, [
+    `blobs/sha256/ab/${"ab".padEnd(64, "1")}`,
+  ]);
+  const store = open(root);
+  expect(await blobExists(store, `sha256:${hex}`)).toBe(true);
+  expect(await blobExists(store, `sha256:${"ab".padEnd(64, "1")}`)).toBe(false);
+  expect(await blobExists(store, `sha256:${"cd".padEnd(64, "2")}`)).toBe(false);
 });
 
 describe("snapshotStorage", () => {
   test("changes when a file's content, a file or an empty folder changes", async () => {
     const root = await tree({ "blobs/sha256/ab/abcd/data": "x" });
-    const before = await snapshotStorage(root);
-    expect(await snapshotStorage(root)).toBe(before);
+    const store = open(root);
+    const before = await snapshotStorage(store);
+    expect(await snapshotStorage(store)).toBe(before);
     await writeFile(join(registryDataDir(root), "blobs/sha256/ab/abcd/data"), "y");
-    const changed = await snapshotStorage(root);
+    const changed = await snapshotStorage(store);
     expect(changed).not.toBe(before);
     await mkdir(join(registryDataDir(root), "repositories"));
-    expect(await snapshotStorage(root)).not.toBe(changed);
+    expect(await snapshotStorage(store)).not.toBe(changed);
   });
 });

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findRegistryVersion, registryBinary, registryConfigYaml, trackContainer } from "@regsweep/testbed";
+import type { CellStorage } from "./cell-storage.js";
 import { dockerClient } from "./docker-client.js";
 import { LabError } from "./lab-errors.js";
 import type { RegsweepResult } from "./scenario.js";
@@ -23,13 +24,14 @@ const CONTAINER_CONFIG_DIR = "/etc/regsweep";
 const CONTAINER_STORAGE = "/var/lib/registry";
 
 /**
- * Runs `registry garbage-collect <flags> <config>` of `version` on a storage tree, as an operator does:
+ * Runs `registry garbage-collect <flags> <config>` of `version` on a cell's storage (its folder, or its
+ * bucket through the version's own s3 driver), as an operator does:
  * with the registry stopped (the caller's job; upstream GC takes no lock). The cached binary runs as a
  * process; the container runtimes run the same image the registry came from with that command.
  */
 export async function runUpstreamGarbageCollect(options: {
   version: string;
-  storageRoot: string;
+  storage: Pick<CellStorage, "root" | "s3">;
   source: RegistrySource;
   flags: readonly string[];
 }): Promise<UpstreamGcResult> {
@@ -49,10 +51,20 @@ export async function runUpstreamGarbageCollect(options: {
       // The port is never opened: garbage-collect only reads the storage section.
       await writeFile(
         config,
-        registryConfigYaml({ port: 5000, storageRoot: options.storageRoot, deleteEnabled: true }),
+        registryConfigYaml({
+          port: 5000,
+          storageRoot: options.storage.root,
+          ...(options.storage.s3 ? { s3: options.storage.s3 } : {}),
+          deleteEnabled: true,
+        }),
       );
       return await runProcess(binary, ["garbage-collect", ...options.flags, config], entry.env);
     }
+    if (options.storage.s3)
+      throw new LabError(
+        "lab.usage",
+        "upstream garbage-collect on the s3 driver runs the registry as a process",
+      );
     const { localRegistryImage } = await import("./registry-container.js");
     const image =
       options.source.image ??
@@ -64,7 +76,7 @@ export async function runUpstreamGarbageCollect(options: {
     return await runContainer(
       image,
       ["garbage-collect", ...options.flags, `${CONTAINER_CONFIG_DIR}/config.yml`],
-      [`${workDir}:${CONTAINER_CONFIG_DIR}:ro`, `${options.storageRoot}:${CONTAINER_STORAGE}:rw`],
+      [`${workDir}:${CONTAINER_CONFIG_DIR}:ro`, `${options.storage.root}:${CONTAINER_STORAGE}:rw`],
       entry.env,
     );
   } finally {

@@ -1,5 +1,3 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import {
   expectNotPullable,
   expectPullable,
@@ -10,7 +8,7 @@ import {
 } from "@regsweep/testbed";
 import { check, expectExit, type Scenario, type ScenarioContext } from "../scenario.js";
 import { cellImage, cellLayer } from "../scenario-images.js";
-import { registryDataDir } from "../storage-tree.js";
+import { blobExists } from "../storage-tree.js";
 
 const TAGS = ["1", "2", "3", "4", "latest"] as const;
 
@@ -48,11 +46,6 @@ interface PushedTag {
   own: TestBlob;
 }
 
-function blobData(storageRoot: string, digest: string): string {
-  const hex = digest.replace(/^sha256:/, "");
-  return join(registryDataDir(storageRoot), "blobs", "sha256", hex.slice(0, 2), hex, "data");
-}
-
 /** Runs the seed's clean_old_versions command line and checks which tags stay. */
 async function retainAndCheck(
   ctx: ScenarioContext,
@@ -76,8 +69,8 @@ async function retainAndCheck(
   check(left.join(",") === wanted.join(","), `tags of ${repository} after retain: ${left.join(",")}`);
   // The removed image's own layer is freed; the base layer the kept tags use stays.
   const { base, own } = removed;
-  check(!existsSync(blobData(ctx.storageRoot, own.digest)), `${gone}'s layer stayed`);
-  check(existsSync(blobData(ctx.storageRoot, base.digest)), "the shared layer went");
+  check(!(await blobExists(ctx.storage.store, own.digest)), `${gone}'s layer stayed`);
+  check(await blobExists(ctx.storage.store, base.digest), "the shared layer went");
 }
 
 /**

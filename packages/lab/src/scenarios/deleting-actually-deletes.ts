@@ -12,6 +12,6 @@ export const deletingActuallyDeletes: Scenario = {
     await expectNotPullable(ctx.host, "test/c:1");
     const repositories = await catalog(ctx.url);
     check(repositories.length === 0, `catalog after delete: ${repositories.join(",")}`);
-    await expectNoRegistryData(ctx.storageRoot);
+    await expectNoRegistryData(ctx.storage.store);
   },
 };

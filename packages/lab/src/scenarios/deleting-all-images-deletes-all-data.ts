@@ -32,6 +32,6 @@ export const deletingAllImagesDeletesAllData: Scenario = {
       0,
       "delete somethingelsewithtag:1",
     );
-    await expectNoRegistryData(ctx.storageRoot);
+    await expectNoRegistryData(ctx.storage.store);
   },
 };

@@ -20,6 +20,6 @@ export const deletingAnImageDoesNotHarmAnEquivalentTagInAnotherRepo: Scenario = 
       0,
       "delete the copy",
     );
-    await expectNoRegistryData(ctx.storageRoot);
+    await expectNoRegistryData(ctx.storage.store);
   },
 };

@@ -15,6 +15,6 @@ export const deletingByTag: Scenario = {
     const listed = await tags(ctx.url, "test/c");
     check(listed.join(",") === "2", `tags of test/c after deleting 1: ${listed.join(",")}`);
     expectExit(await ctx.regsweep(["delete", "--prune", "test/c:2"]), 0, "delete test/c:2");
-    await expectNoRegistryData(ctx.storageRoot);
+    await expectNoRegistryData(ctx.storage.store);
   },
 };

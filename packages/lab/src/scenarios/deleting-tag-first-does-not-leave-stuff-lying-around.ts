@@ -17,6 +17,6 @@ export const deletingTagFirstDoesNotLeaveStuffLyingAround: Scenario = {
     );
     await expectPullable(ctx.host, "test/a:latest", a.digest);
     expectExit(await ctx.regsweep(["delete", "--prune", "test/a"]), 0, "delete test/a");
-    await expectNoRegistryData(ctx.storageRoot);
+    await expectNoRegistryData(ctx.storage.store);
   },
 };

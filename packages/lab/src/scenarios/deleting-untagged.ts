@@ -11,19 +11,19 @@ export const deletingUntagged: Scenario = {
     await ctx.pushFixture("b", "test/repousinglatest");
     await ctx.pushFixture("a", "test/repousinglatest");
     const latest = await ctx.pushFixture("c", "test/repousinglatest");
-    const before = await countBlobs(ctx.storageRoot);
+    const before = await countBlobs(ctx.storage.store);
     expectExit(
       await ctx.regsweep(["delete", "--untagged", "--prune", "test/repousinglatest"]),
       0,
       "delete --untagged",
     );
-    const after = await countBlobs(ctx.storageRoot);
+    const after = await countBlobs(ctx.storage.store);
     check(after < before, `delete --untagged left the blob count at ${after} (was ${before})`);
     await expectPullable(ctx.host, "test/repousinglatest:latest", latest.digest);
     const listed = await tags(ctx.url, "test/repousinglatest");
     check(listed.join(",") === "latest", `tags after --untagged: ${listed.join(",")}`);
     expectExit(await ctx.regsweep(["delete", "--prune", "test/repousinglatest:latest"]), 0, "delete the tag");
     await expectNotPullable(ctx.host, "test/repousinglatest:latest");
-    await expectNoRegistryData(ctx.storageRoot);
+    await expectNoRegistryData(ctx.storage.store);
   },
 };

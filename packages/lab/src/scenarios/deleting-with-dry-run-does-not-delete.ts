@@ -9,13 +9,13 @@ export const deletingWithDryRunDoesNotDelete: Scenario = {
   async run(ctx) {
     const c = await ctx.pushFixture("c");
     await ctx.restart();
-    const before = await snapshotStorage(ctx.storageRoot);
+    const before = await snapshotStorage(ctx.storage.store);
     expectExit(await ctx.regsweep(["delete", "--prune", "--dry-run", "test/c:1"]), 0, "delete --dry-run");
-    const after = await snapshotStorage(ctx.storageRoot);
+    const after = await snapshotStorage(ctx.storage.store);
     check(before === after, `dry run changed the tree:\n${diffLines(before, after)}`);
     await expectPullable(ctx.host, "test/c:1", c.digest);
     expectExit(await ctx.regsweep(["delete", "--prune", "test/c:1"]), 0, "delete test/c:1");
-    await expectNoRegistryData(ctx.storageRoot);
+    await expectNoRegistryData(ctx.storage.store);
   },
 };
 

@@ -58,7 +58,7 @@ function journaledCount(doneFile: string): number {
  * plan's actions (at least one).
  */
 async function killMidway(ctx: ScenarioContext, argv: string[], fraction: number): Promise<KillOutcome> {
-  const state = join(ctx.storageRoot, ".regsweep");
+  const state = join(ctx.storage.root, ".regsweep");
   const planFile = join(state, "journal-plan.json");
   const doneFile = join(state, "journal-done");
   return ctx.offline(async () => {
@@ -95,6 +95,12 @@ async function killMidway(ctx: ScenarioContext, argv: string[], fraction: number
  */
 export const killedApplyResumes: Scenario = {
   name: "killed-apply-resumes",
+  // It times its kills by reading the journal's files in the tree's folder; on a bucket the journal is
+  // objects of another shape (one per record), and kill -9 on s3 is proven by packages/cli/src/kill-on-s3.s3.int.test.ts.
+  storageSkipReason: (driver) =>
+    driver === "s3"
+      ? "times its kills on the journal's files on disk; kill -9 on a bucket is covered by the CLI's kill-on-s3 test"
+      : undefined,
   description: `delete of a ${IMAGES}-tag repository killed mid-way; kept tags elsewhere still pull; the same command again finishes`,
   async run(ctx) {
     // In the cell's best image kind (OCI, schema2 or schema1).
@@ -127,9 +133,9 @@ export const killedApplyResumes: Scenario = {
 
     // The same command as the killed run (--prune: the registry's own empty `_uploads` folder goes too).
     expectExit(await ctx.regsweep(["delete", "--prune", repository]), 0, "the same command again");
-    check(!existsSync(join(ctx.storageRoot, ".regsweep")), "the journal is still there after the re-run");
+    check(!existsSync(join(ctx.storage.root, ".regsweep")), "the journal is still there after the re-run");
     // The seed's notion of "no data": files count, folders the registry made (an empty `_uploads`) do not.
-    const strays = (await listStorageFiles(ctx.storageRoot)).filter(
+    const strays = (await listStorageFiles(ctx.storage.store)).filter(
       (f) => f.startsWith("repositories/") && !f.startsWith("repositories/test/kept/"),
     );
     check(strays.length === 0, `files left outside test/kept:\n  ${strays.join("\n  ")}`);

@@ -1,5 +1,3 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import {
   expectNotPullable,
   expectPullable,
@@ -10,7 +8,7 @@ import {
 } from "@regsweep/testbed";
 import { check, expectExit, type Scenario, type ScenarioContext } from "../scenario.js";
 import { cellImage, cellImageKind, cellLayer, imageEverywhere } from "../scenario-images.js";
-import { countBlobs, registryDataDir } from "../storage-tree.js";
+import { blobExists, countBlobs } from "../storage-tree.js";
 
 /** What `regsweep delete --registry` does to one of two tags sharing a digest, per the version's data. */
 interface SiblingTagExpectation {
@@ -33,11 +31,6 @@ export function siblingTagExpectation(version: RegistryVersion, cascade: boolean
   const alone = version.untagsOnDigestDelete && version.accepts.includes("schema2");
   if (!alone) return { exit: 5, pulls: ["1", "2"], gone: [] };
   return cascade ? { exit: 0, pulls: [], gone: ["1", "2"] } : { exit: 0, pulls: ["2"], gone: ["1"] };
-}
-
-function blobData(storageRoot: string, digest: string): string {
-  const hex = digest.replace(/^sha256:/, "");
-  return join(registryDataDir(storageRoot), "blobs", "sha256", hex.slice(0, 2), hex, "data");
 }
 
 async function push(ctx: ScenarioContext, repository: string, m: TestManifest, tag?: string): Promise<void> {
@@ -89,7 +82,7 @@ export const onlineDeleteOnARunningRegistry: Scenario = {
     "delete --registry on a running registry: tag, repository (equivalent tag elsewhere stays), --untagged then offline gc, sibling tags per version",
   async run(ctx) {
     if (cellImageKind(ctx) === "schema1") return onlineOnSchema1(ctx);
-    const blobsAtStart = await countBlobs(ctx.storageRoot);
+    const blobsAtStart = await countBlobs(ctx.storage.store);
     // Seed deleting-by-tag: c:1 and c:2 share a base layer; deleting c:1 keeps c:2 whole.
     const base = cellLayer(ctx, "online base layer");
     const c1 = cellImage(ctx, { layers: [base, cellLayer(ctx, "online c1")] }, "test/c", "1");
@@ -136,12 +129,12 @@ export const onlineDeleteOnARunningRegistry: Scenario = {
     // Online deletes leave blob data to garbage collection: c1's own blobs (config, if any, and layer) are
     // still on disk until an offline gc frees them; a's layer stays (the equivalent tag in another repository uses it).
     const own = c1.blobs.filter((b) => !c2.blobs.some((k) => k.digest === b.digest));
-    for (const b of own) check(existsSync(blobData(ctx.storageRoot, b.digest)), `${b.digest} went before gc`);
-    const blobsBefore = await countBlobs(ctx.storageRoot);
+    for (const b of own) check(await blobExists(ctx.storage.store, b.digest), `${b.digest} went before gc`);
+    const blobsBefore = await countBlobs(ctx.storage.store);
     check(blobsBefore > blobsAtStart, "no blobs were pushed");
     expectExit(await ctx.regsweep(["gc"]), 0, "offline gc after the online deletes");
-    for (const b of own) check(!existsSync(blobData(ctx.storageRoot, b.digest)), `gc left ${b.digest}`);
-    for (const b of a.blobs) check(existsSync(blobData(ctx.storageRoot, b.digest)), `gc took ${b.digest}`);
+    for (const b of own) check(!(await blobExists(ctx.storage.store, b.digest)), `gc left ${b.digest}`);
+    for (const b of a.blobs) check(await blobExists(ctx.storage.store, b.digest), `gc took ${b.digest}`);
     await expectPullable(ctx.host, "test/repousinglatest:latest", history[2]?.digest);
     await expectPullable(ctx.host, "test/c:2", c2.digest);
     await expectPullable(ctx.host, "test/stillanotherthingwithtag:1", aCopy.digest);

@@ -1,13 +1,7 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { expectPullable, pushBlob, pushManifest, type TestBlob, type TestManifest } from "@regsweep/testbed";
 import { check, expectExit, type Scenario } from "../scenario.js";
 import { cellImage, cellLayer } from "../scenario-images.js";
-
-function blobDataPath(storageRoot: string, digest: string): string {
-  const hex = digest.slice("sha256:".length);
-  return join(storageRoot, "docker", "registry", "v2", "blobs", "sha256", hex.slice(0, 2), hex, "data");
-}
+import { blobExists } from "../storage-tree.js";
 
 /** Uploads an image's blobs (config, layers) the way a client does before it puts the manifest. */
 async function pushBlobsOnly(url: string, repository: string, img: TestManifest): Promise<TestBlob[]> {
@@ -33,7 +27,7 @@ export const pushInFlightSurvivesGc: Scenario = {
     expectExit(await ctx.regsweep(["gc"], { grace: "1h" }), 0, "gc --grace 1h");
     for (const b of blobs) {
       check(
-        existsSync(blobDataPath(ctx.storageRoot, b.digest)),
+        await blobExists(ctx.storage.store, b.digest),
         `gc --grace 1h deleted the young blob ${b.digest}`,
       );
     }
@@ -46,13 +40,13 @@ export const pushInFlightSurvivesGc: Scenario = {
     expectExit(await ctx.regsweep(["gc"], { grace: "0" }), 0, "gc --grace 0");
     for (const b of abandonedBlobs) {
       check(
-        !existsSync(blobDataPath(ctx.storageRoot, b.digest)),
+        !(await blobExists(ctx.storage.store, b.digest)),
         `gc --grace 0 kept the unreferenced blob ${b.digest}`,
       );
     }
     for (const b of blobs) {
       check(
-        existsSync(blobDataPath(ctx.storageRoot, b.digest)),
+        await blobExists(ctx.storage.store, b.digest),
         `gc --grace 0 deleted ${b.digest} of the tagged image`,
       );
     }

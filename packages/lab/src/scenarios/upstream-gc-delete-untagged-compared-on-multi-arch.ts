@@ -1,6 +1,3 @@
-import { cp, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { expectNotPullable, expectPullable } from "@regsweep/testbed";
 import { expectExit, type Scenario, type ScenarioContext } from "../scenario.js";
 import { upstreamDeleteUntaggedOutcome } from "../upstream-gc-expectations.js";
@@ -35,20 +32,13 @@ export const upstreamGcDeleteUntaggedComparedOnMultiArch: Scenario = {
     ctx.log(`upstream gc flavour ${ctx.version.gc}: expected ${expected}`);
 
     // Both collectors get the same tree: a byte copy taken before either runs.
-    const snapshot = await mkdtemp(join(tmpdir(), "regsweep-lab-snapshot-"));
+    const snapshot = await ctx.offline(() => ctx.storage.saveTree());
     try {
-      await ctx.offline(() =>
-        cp(join(ctx.storageRoot, "docker"), join(snapshot, "docker"), { recursive: true }),
-      );
-
       expectExit(await ctx.regsweep(["gc", "-m"]), 0, "regsweep gc -m");
       await expectTreeKept(ctx, tree, "regsweep gc -m");
       await expectNotPullable(ctx.host, `${tree.repository}@${tree.orphan.digest}`);
 
-      await ctx.offline(async () => {
-        await rm(join(ctx.storageRoot, "docker"), { recursive: true, force: true });
-        await cp(join(snapshot, "docker"), join(ctx.storageRoot, "docker"), { recursive: true });
-      });
+      await ctx.offline(() => snapshot.restore());
       await expectPullable(ctx.host, `${tree.repository}@${tree.orphan.digest}`, tree.orphan.digest);
 
       expectExit(await ctx.upstreamGarbageCollect(["--delete-untagged"]), 0, "registry garbage-collect -m");
@@ -63,7 +53,7 @@ export const upstreamGcDeleteUntaggedComparedOnMultiArch: Scenario = {
         }
       }
     } finally {
-      await rm(snapshot, { recursive: true, force: true });
+      await snapshot.dispose();
     }
   },
 };
