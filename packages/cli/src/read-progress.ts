@@ -1,15 +1,13 @@
 import {
   type Inventory,
-  type ReadRegistryOptions,
   type ReadStorageOptions,
-  type RegistryClient,
   type RegistryReadProgress,
-  readRegistryInventory,
   readStorageInventory,
   type StorageReadProgress,
   type StoreTarget,
 } from "@regsweep/cleaner";
 import type { CliIo } from "./cli-io.js";
+import type { CliBackend } from "./flow/open-backend.js";
 import { count, startProgressLine } from "./progress-line.js";
 
 /** The progress line of an offline read: `reading storage: 120/640 repositories, 48,213 files`. */
@@ -45,20 +43,20 @@ export async function readStorageInventoryShowingProgress(
   }
 }
 
-/** `readRegistryInventory` with a progress line on the terminal (none without one, or with `quiet`). */
-export async function readRegistryInventoryShowingProgress(
-  client: RegistryClient,
+/** A backend's inventory, with the progress line of its kind on the terminal (none with `quiet`). */
+export async function readInventoryShowingProgress(
+  backend: CliBackend,
   io: CliIo,
-  options: Omit<ReadRegistryOptions, "onProgress"> & { quiet?: boolean } = {},
+  options: { quiet?: boolean } = {},
 ): Promise<Inventory> {
-  const { quiet, ...readOptions } = options;
-  let latest: Readonly<RegistryReadProgress> | undefined;
-  const line = startProgressLine(io, () => registryProgressText(latest), { quiet: Boolean(quiet) });
+  let latest: Readonly<StorageReadProgress & RegistryReadProgress> | undefined;
+  const text = () =>
+    backend.kind === "storage" ? storageProgressText(latest) : registryProgressText(latest);
+  const line = startProgressLine(io, text, { quiet: Boolean(options.quiet) });
   try {
-    return await readRegistryInventory(client, {
-      ...readOptions,
-      onProgress: (p) => {
-        latest = p;
+    return await backend.readInventory({
+      onProgress: (p: object) => {
+        latest = p as typeof latest;
       },
     });
   } finally {

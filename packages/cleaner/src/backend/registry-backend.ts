@@ -20,6 +20,8 @@ export interface BackendCapabilities {
   folderPrunes: boolean;
   /** Can delete while a registry serves it, in live mode (a storage tree on a local disk). */
   live: boolean;
+  /** Its inventory has untagged manifests (the HTTP API never lists them). */
+  listsUntagged: boolean;
 }
 
 /** What applying through any backend takes; a backend's own knobs are given when it is made. */

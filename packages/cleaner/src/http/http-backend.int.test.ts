@@ -32,6 +32,7 @@ it.each(versions)(
       deletesBlobs: false,
       folderPrunes: false,
       live: false,
+      listsUntagged: false,
     });
     expect(await backend.lock()).toBeUndefined();
     expect(await backend.pending()).toBeUndefined();

@@ -39,6 +39,7 @@ export class HttpBackend implements RegistryBackend<RegistryReadProgress, Online
     deletesBlobs: false,
     folderPrunes: false,
     live: false,
+    listsUntagged: false,
   };
 
   constructor(

@@ -21,6 +21,7 @@ it("a storage tree on disk as a backend: reads, plans, locks, journals and appli
     deletesBlobs: true,
     folderPrunes: true,
     live: true,
+    listsUntagged: true,
   });
   const inventory = await backend.readInventory();
   const created = await backend.readCreatedTimes(inventory);

@@ -36,7 +36,14 @@ export class StorageBackend implements RegistryBackend<StorageReadProgress, Appl
   ) {
     this.location = typeof target === "string" ? target : target.location;
     const onDisk = typeof target === "string";
-    this.capabilities = { lock: true, journal: true, deletesBlobs: true, folderPrunes: true, live: onDisk };
+    this.capabilities = {
+      lock: true,
+      journal: true,
+      deletesBlobs: true,
+      folderPrunes: true,
+      live: onDisk,
+      listsUntagged: true,
+    };
   }
 
   /** The root on disk, for what only makes sense there (finding registry processes that serve it). */

@@ -8,8 +8,8 @@ import {
 import type { Command } from "commander";
 import type { CliIo } from "../cli-io.js";
 import { ExitCode } from "../exit-codes.js";
-import { type DestructiveOptions, presentAndApply, resumePending } from "../run-plan.js";
-import { openLocation, openStorage, s3LocationFromUrl } from "../storage-target.js";
+import { openBackend, openBackendForPlan } from "../flow/open-backend.js";
+import { type DestructiveOptions, presentAndApply, resumePending } from "../flow/plan-flow.js";
 import { addDestructiveOptions, addStorageOptions } from "./shared-options.js";
 
 /** `regsweep apply <plan.json>` and `regsweep resume`. */
@@ -34,14 +34,9 @@ export function applyCommands(program: Command, io: CliIo, setExit: (code: numbe
         throw new InvalidRequestError(`cannot read the plan ${file}: ${(error as Error).message}`);
       throw error;
     }
-    // Where the plan was made, unless told: a folder, or s3://bucket/prefix (with the --s3-* flags).
-    await using storage =
-      options.storage || options.config
-        ? await openStorage(options, io.env)
-        : plan.source.startsWith("s3://")
-          ? openLocation(s3LocationFromUrl(plan.source, options, io.env))
-          : await openStorage({ ...options, storage: plan.source }, io.env);
-    const code = await presentAndApply(storage, plan, { ...options, out: undefined }, io);
+    // Where the plan was made, unless told: a registry, a folder, or s3://bucket/prefix (with the --s3-* flags).
+    await using backend = await openBackendForPlan(plan, options, io);
+    const code = await presentAndApply(backend, plan, { ...options, out: undefined }, io);
     if (code === ExitCode.partial)
       throw new StalePlanError(
         `the tree changed since ${file} was made; some actions were skipped (plan again)`,
@@ -55,7 +50,7 @@ export function applyCommands(program: Command, io: CliIo, setExit: (code: numbe
   addStorageOptions(resume);
   addDestructiveOptions(resume);
   resume.action(async (options: DestructiveOptions) => {
-    await using storage = await openStorage(options, io.env);
-    setExit(await resumePending(storage, options, io));
+    await using backend = await openBackend(options, io);
+    setExit(await resumePending(backend, options, io));
   });
 }

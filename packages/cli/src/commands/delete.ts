@@ -1,7 +1,7 @@
 import { InvalidRequestError, type PlanRequest, parseReference } from "@regsweep/cleaner";
 import type { Command } from "commander";
 import type { CliIo } from "../cli-io.js";
-import { type DestructiveOptions, planAndApply } from "../run-plan.js";
+import { type DestructiveOptions, planAndApply } from "../flow/plan-flow.js";
 import { addDestructiveOptions, addStorageOptions } from "./shared-options.js";
 
 interface DeleteOptions extends DestructiveOptions {

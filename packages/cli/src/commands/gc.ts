@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { CliIo } from "../cli-io.js";
-import { type DestructiveOptions, planAndApply } from "../run-plan.js";
+import { type DestructiveOptions, planAndApply } from "../flow/plan-flow.js";
 import { addDestructiveOptions, addStorageOptions } from "./shared-options.js";
 
 /** `regsweep gc`: mark and sweep over the whole tree. */

@@ -1,26 +1,21 @@
 import {
   type Digest,
-  InvalidRequestError,
   type Inventory,
   imageContents,
   isManifestProblem,
   manifestLookup,
-  readCreatedTimes,
-  readRegistryCreatedTimes,
 } from "@regsweep/cleaner";
 import type { Command } from "commander";
 import picomatch from "picomatch";
 import type { CliIo } from "../cli-io.js";
 import { ExitCode } from "../exit-codes.js";
+import { openBackend } from "../flow/open-backend.js";
 import { type Column, jsonArrayLines, listingFormat, listingLines, shortDigest } from "../listing-lines.js";
 import { compareNames, compareTagKeys, tagKey } from "../listing-order.js";
-import {
-  readRegistryInventoryShowingProgress,
-  readStorageInventoryShowingProgress,
-} from "../read-progress.js";
-import { type RegistryTargetOptions, registryClientFor } from "../registry-target.js";
+import { readInventoryShowingProgress } from "../read-progress.js";
+import type { RegistryTargetOptions } from "../registry-target.js";
 import { formatBytes } from "../render-plan.js";
-import { ioThreads, openStorage, type StorageTargetOptions } from "../storage-target.js";
+import type { StorageTargetOptions } from "../storage-target.js";
 import { addRegistryOptions, addStorageOptions } from "./shared-options.js";
 
 /** One row of `ls`: a tag with what it points at and how big its image is. */
@@ -182,32 +177,11 @@ export function lsCommand(program: Command, io: CliIo, setExit: (code: number) =
         },
     ) => {
       const format = listingFormat(options);
-      let inventory: Inventory;
-      let createdAt = new Map<Digest, number>();
-      const online = options.registry !== undefined;
-      if (online) {
-        if (options.storage !== undefined || options.config !== undefined)
-          throw new InvalidRequestError(
-            "--registry works online; --storage/--config offline: give one of them",
-          );
-        const client = await registryClientFor(options, io.env, io.signal);
-        try {
-          inventory = await readRegistryInventoryShowingProgress(client, io, {
-            ...(options.quiet ? { quiet: true } : {}),
-          });
-          if (options.created) createdAt = await readRegistryCreatedTimes(client, inventory);
-        } finally {
-          client.close();
-        }
-      } else {
-        await using storage = await openStorage(options, io.env);
-        inventory = await readStorageInventoryShowingProgress(storage.target, io, {
-          ...ioThreads(options),
-          ...(options.quiet ? { quiet: true } : {}),
-        });
-        if (options.created)
-          createdAt = await readCreatedTimes(storage.target, inventory, { untagged: true });
-      }
+      await using backend = await openBackend(options, io);
+      const inventory = await readInventoryShowingProgress(backend, io, { quiet: Boolean(options.quiet) });
+      const createdAt = options.created
+        ? await backend.readCreatedTimes(inventory, { untagged: true })
+        : new Map<Digest, number>();
       let rows = lsRows(inventory, pattern, createdAt);
       if (options.untagged) rows = rows.filter((r) => r.tag === null);
       if (format === "json") {
@@ -216,7 +190,8 @@ export function lsCommand(program: Command, io: CliIo, setExit: (code: number) =
         io.err("no repositories");
       } else {
         const columns = lsColumns({
-          pushed: !online,
+          // The API says nothing of push times.
+          pushed: backend.kind === "storage",
           created: Boolean(options.created),
           noTrunc: options.trunc === false,
         });

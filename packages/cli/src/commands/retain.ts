@@ -3,7 +3,6 @@ import {
   attributeFreedBytes,
   type Decision,
   InvalidRequestError,
-  Journal,
   type KeepCondition,
   loadPolicy,
   type NamePattern,
@@ -15,28 +14,22 @@ import {
   planRetention,
   type RetentionPolicy,
   type RetentionRule,
-  readCreatedTimes,
-  readRegistryCreatedTimes,
   type TagOrder,
 } from "@regsweep/cleaner";
 import { type Command, Option } from "commander";
 import type { CliIo } from "../cli-io.js";
 import { ExitCode } from "../exit-codes.js";
-import { planOptionsFrom } from "../plan-options.js";
+import { openBackend } from "../flow/open-backend.js";
 import {
-  readRegistryInventoryShowingProgress,
-  readStorageInventoryShowingProgress,
-} from "../read-progress.js";
-import { registryClientFor } from "../registry-target.js";
-import { formatBytes } from "../render-plan.js";
-import {
+  completePlan,
   type DestructiveOptions,
   presentAndApply,
-  refuseLiveOnObjectStorage,
+  refuseLive,
   resumePending,
-} from "../run-plan.js";
-import { ioThreads, openStorage } from "../storage-target.js";
-import { presentAndApplyOnline, withTagMethods } from "./online.js";
+} from "../flow/plan-flow.js";
+import { planOptionsFrom } from "../plan-options.js";
+import { readInventoryShowingProgress } from "../read-progress.js";
+import { formatBytes } from "../render-plan.js";
 import { addDestructiveOptions, addStorageOptions } from "./shared-options.js";
 
 interface RetainOptions extends DestructiveOptions {
@@ -194,36 +187,37 @@ function printNothingToDelete(decisions: Decision[], options: RetainOptions, io:
   }
 }
 
-/** `retain --registry`: the same policy and planner over the HTTP inventory; deletes through the API. */
-async function retainOnline(policy: RetentionPolicy, options: RetainOptions, io: CliIo): Promise<number> {
-  if (options.password !== undefined && !options.quiet)
-    io.err(
-      "warning: a password given with -P is visible to other users of this machine; prefer --password-stdin",
-    );
-  const client = await registryClientFor(options, io.env, io.signal);
-  let plan: Plan;
-  let decisions: Decision[];
-  try {
-    const inventory = await readRegistryInventoryShowingProgress(client, io, {
-      ...(options.quiet ? { quiet: true } : {}),
-    });
-    const nowMs = Date.now();
-    const createdAt = usesCreated(policy) ? await readRegistryCreatedTimes(client, inventory) : new Map();
-    const retention = planRetention(inventory, policy, { nowMs, createdAt });
-    if (retention.requests.length === 0) {
-      printNothingToDelete(retention.decisions, options, io);
-      return ExitCode.ok;
-    }
-    plan = planDeletion(inventory, retention.requests, planOptionsFrom({ ...options, prune: false }, nowMs));
-    decisions = attributeFreedBytes(retention.decisions, plan, inventory);
-    plan = await withTagMethods(client, plan, options, io);
-    decisions = onlineTagNotes(decisions, plan);
-  } finally {
-    client.close();
+/**
+ * The same policy and planner on whichever backend the flags name; offline it finishes an interrupted apply
+ * first, online it deletes through the API (and the plan says how each tag goes).
+ */
+async function retain(policy: RetentionPolicy, options: RetainOptions, io: CliIo): Promise<number> {
+  await using backend = await openBackend(options, io);
+  refuseLive(backend, options);
+  // After a kill -9 the same command must converge: finish the interrupted plan first.
+  const pending = await backend.pending();
+  if (pending && !options.dryRun) {
+    const code = await resumePending(backend, options, io);
+    if (code !== ExitCode.ok) return code;
   }
+  const inventory = await readInventoryShowingProgress(backend, io, { quiet: Boolean(options.quiet) });
+  const nowMs = Date.now();
+  // Config blobs are read only when some rule orders or filters by image creation time.
+  const createdAt = usesCreated(policy) ? await backend.readCreatedTimes(inventory) : new Map();
+  const retention = planRetention(inventory, policy, { nowMs, createdAt });
+  if (retention.requests.length === 0) {
+    printNothingToDelete(retention.decisions, options, io);
+    return ExitCode.ok;
+  }
+  const planOptions = planOptionsFrom(options, { nowMs, folderPrunes: backend.capabilities.folderPrunes });
+  let plan = planDeletion(inventory, retention.requests, planOptions);
+  let decisions = attributeFreedBytes(retention.decisions, plan, inventory);
+  plan = await completePlan(backend, plan, options, io);
+  decisions = onlineTagNotes(decisions, plan);
   if (!options.quiet && !options.json)
     for (const line of decisionLines(decisions, Boolean(options.verbose))) io.out(line);
-  return presentAndApplyOnline(Object.assign(plan, { decisions }), options, io);
+  // Decisions travel with the plan (saved with --out, printed with --json); apply ignores them.
+  return presentAndApply(backend, Object.assign(plan, { decisions }), options, io);
 }
 
 async function readPolicy(options: RetainOptions): Promise<RetentionPolicy> {
@@ -295,39 +289,6 @@ Examples:
         throw new InvalidRequestError("--registry and --registry-url name different registries: give one");
       options.registry = options.registryUrl;
     }
-    if (options.registry !== undefined) {
-      if (options.storage !== undefined || options.config !== undefined)
-        throw new InvalidRequestError(
-          "--registry works online; --storage/--config offline: give one of them",
-        );
-      return setExit(await retainOnline(policy, options, io));
-    }
-    await using storage = await openStorage(options, io.env);
-    refuseLiveOnObjectStorage(storage, options);
-    // After a kill -9 the same command must converge: finish the interrupted plan first.
-    const pending = await Journal.pending(storage.target);
-    if (pending && !options.dryRun) {
-      const code = await resumePending(storage, options, io);
-      if (code !== ExitCode.ok) return setExit(code);
-    }
-    const inventory = await readStorageInventoryShowingProgress(storage.target, io, {
-      ...ioThreads(options),
-      ...(options.quiet ? { quiet: true } : {}),
-    });
-    const nowMs = Date.now();
-    // Config blobs are read only when some rule orders or filters by image creation time.
-    const createdAt = usesCreated(policy) ? await readCreatedTimes(storage.target, inventory) : new Map();
-    const retention = planRetention(inventory, policy, { nowMs, createdAt });
-    if (retention.requests.length === 0) {
-      printNothingToDelete(retention.decisions, options, io);
-      return setExit(ExitCode.ok);
-    }
-    const planOptions = planOptionsFrom(options, nowMs);
-    const plan = planDeletion(inventory, retention.requests, planOptions);
-    const decisions = attributeFreedBytes(retention.decisions, plan, inventory);
-    if (!options.quiet && !options.json)
-      for (const line of decisionLines(decisions, Boolean(options.verbose))) io.out(line);
-    // Decisions travel with the plan (saved with --out, printed with --json); apply ignores them.
-    setExit(await presentAndApply(storage, Object.assign(plan, { decisions }), options, io));
+    setExit(await retain(policy, options, io));
   });
 }

@@ -1,7 +1,7 @@
 import type { PlanAction, SkippedAction } from "@regsweep/cleaner";
 import { describe, expect, it } from "vitest";
-import { ExitCode, exitCodeFor, hintFor } from "./exit-codes.js";
-import { exitForSkips } from "./run-plan.js";
+import { ExitCode, exitCodeFor, hintFor } from "../exit-codes.js";
+import { exitForSkips } from "./plan-flow.js";
 
 const action: PlanAction = {
   type: "blob",

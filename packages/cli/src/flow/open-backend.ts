@@ -1,0 +1,94 @@
+import {
+  HttpBackend,
+  type HttpBackendOptions,
+  InvalidRequestError,
+  type Plan,
+  S3Store,
+  StorageBackend,
+} from "@regsweep/cleaner";
+import type { CliIo } from "../cli-io.js";
+import { type RegistryTargetOptions, registryClientFor } from "../registry-target.js";
+import {
+  ioThreads,
+  resolveStorageLocation,
+  type StorageLocation,
+  type StorageTargetOptions,
+  s3LocationFromUrl,
+} from "../storage-target.js";
+
+/** The backend a command works through: a storage tree, or the Registry HTTP API. */
+export type CliBackend = StorageBackend | HttpBackend;
+
+/** What choosing a backend reads from the flags. */
+export interface BackendFlags extends StorageTargetOptions, RegistryTargetOptions {
+  /** Online on 2.x: delete a tag by its digest even when kept tags share it. */
+  cascadeTags?: boolean;
+  /** Online: also unlink the blobs only deleted manifests used. */
+  deleteLayers?: boolean;
+  quiet?: boolean;
+}
+
+/** A storage location as a backend that owns what it opened (the S3 store). */
+function storageBackend(location: StorageLocation, flags: BackendFlags): StorageBackend {
+  const target = location.kind === "fs" ? location.root : new S3Store(location.target);
+  return new StorageBackend(target, ioThreads(flags));
+}
+
+/**
+ * A test hook: with REGSWEEP_TEST_PAUSE_AFTER_PLACEHOLDER_PUT=<file>, the process writes <file> once a tag
+ * names its placeholder and then waits, so a test can kill -9 it between the PUT and the DELETE.
+ */
+function placeholderHooks(env: NodeJS.ProcessEnv): HttpBackendOptions["placeholder"] {
+  const marker = env.REGSWEEP_TEST_PAUSE_AFTER_PLACEHOLDER_PUT;
+  if (!marker) return undefined;
+  return {
+    afterPut: async (repository, tag, placeholder) => {
+      const { writeFile } = await import("node:fs/promises");
+      await writeFile(marker, `${repository}:${tag} ${placeholder}\n`);
+      // A pending promise alone would let the process end: a timer keeps it waiting for the kill.
+      await new Promise(() => setInterval(() => {}, 60_000));
+    },
+  };
+}
+
+/** The Registry HTTP API at `url` (with the auth and TLS flags) as a backend. */
+async function httpBackend(url: string, flags: BackendFlags, io: CliIo): Promise<HttpBackend> {
+  if (flags.password !== undefined && !flags.quiet)
+    io.err(
+      "warning: a password given with -P is visible to other users of this machine; prefer --password-stdin",
+    );
+  const client = await registryClientFor({ ...flags, registry: url }, io.env, io.signal);
+  const placeholder = placeholderHooks(io.env);
+  return new HttpBackend(client, {
+    ...(flags.cascadeTags ? { cascadeTags: true } : {}),
+    ...(flags.deleteLayers ? { deleteLayers: true } : {}),
+    ...(placeholder ? { placeholder } : {}),
+  });
+}
+
+/**
+ * The one place a command chooses its backend from the flags: `--registry` works online through the HTTP
+ * API; `--storage`, `--config` or the seed's environment name a storage tree (a folder or a bucket). Close
+ * it when done (`await using`).
+ */
+export async function openBackend(flags: BackendFlags, io: CliIo): Promise<CliBackend> {
+  if (flags.registry !== undefined) {
+    if (flags.storage !== undefined || flags.config !== undefined)
+      throw new InvalidRequestError("--registry works online; --storage/--config offline: give one of them");
+    return httpBackend(flags.registry, flags, io);
+  }
+  return storageBackend(await resolveStorageLocation(flags, io.env), flags);
+}
+
+/**
+ * The backend a saved plan is applied through: the one the flags name, else where the plan was made (its
+ * registry's URL, its folder, or `s3://bucket/prefix` with the `--s3-*` flags).
+ */
+export async function openBackendForPlan(plan: Plan, flags: BackendFlags, io: CliIo): Promise<CliBackend> {
+  if (flags.registry !== undefined) return openBackend(flags, io);
+  if (/^https?:\/\//.test(plan.source)) return httpBackend(plan.source, flags, io);
+  if (flags.storage !== undefined || flags.config !== undefined) return openBackend(flags, io);
+  if (plan.source.startsWith("s3://"))
+    return storageBackend(s3LocationFromUrl(plan.source, flags, io.env), flags);
+  return openBackend({ ...flags, storage: plan.source }, io);
+}
