@@ -139,15 +139,17 @@ export function planSummary(plan: Plan, dryRun: boolean): string {
 /** Notes on what the plan kept although the request touched it, and what it found wrong. */
 export function planNotes(plan: Plan, verbose: boolean): string[] {
   const notes: string[] = [];
-  const kept = plan.kept.filter((k) => k.repository !== "" && k.code !== "kept.young-upload");
+  const own = new Set(["kept.young-upload", "kept.unread-link"]);
+  const kept = plan.kept.filter((k) => k.repository !== "" && !own.has(k.code));
   const youngUploads = plan.kept.filter((k) => k.code === "kept.young-upload");
+  const unread = plan.kept.filter((k) => k.code === "kept.unread-link");
   if (kept.length) {
     notes.push(`kept ${kept.length} manifest${kept.length === 1 ? "" : "s"} the request touched:`);
     for (const k of verbose ? kept : kept.slice(0, 10))
       notes.push(`  ${k.repository}@${k.digest}: ${k.reason}`);
     if (!verbose && kept.length > 10) notes.push(`  … and ${kept.length - 10} more (-v lists them all)`);
   }
-  const youngBlobs = plan.kept.length - kept.length - youngUploads.length;
+  const youngBlobs = plan.kept.length - kept.length - youngUploads.length - unread.length;
   if (youngBlobs)
     notes.push(
       `kept ${youngBlobs} unreferenced blob${youngBlobs === 1 ? "" : "s"} younger than the grace period`,
@@ -156,6 +158,15 @@ export function planNotes(plan: Plan, verbose: boolean): string[] {
     notes.push(
       `kept ${youngUploads.length} multipart upload${youngUploads.length === 1 ? "" : "s"} younger than the upload age (--upload-age)`,
     );
+  if (unread.length) {
+    // Every one of them: each names a folder only the operator can fix.
+    notes.push(
+      pc.yellow(
+        `kept ${unread.length} blob${unread.length === 1 ? "" : "s"} named by links no repository reads (fix the folder named to let ${unread.length === 1 ? "it" : "them"} go):`,
+      ),
+    );
+    for (const k of unread) notes.push(`  ${k.digest}: ${k.reason}`);
+  }
   if (plan.findings.length) {
     notes.push(
       pc.yellow(

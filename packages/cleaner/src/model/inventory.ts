@@ -53,6 +53,23 @@ export interface MultipartUploadInfo {
   initiatedAtMs: number;
 }
 
+/**
+ * A folder holding links no inventory reads as the repository's: a revision folder without its own link
+ * that still holds schema1 signature links (an API delete on 2.x removes only the revision's `link`). Only
+ * the operator can settle it (remove the folder if its manifest is gone, or restore its link); until then
+ * every blob a link in it names is kept.
+ */
+export interface UnreadLinks {
+  repository: string;
+  /** The folder to fix, root-relative. */
+  folder: string;
+  /** The blobs its links name. */
+  digests: Digest[];
+}
+
+/** What the operator does about a folder of `UnreadLinks`. */
+export const UNREAD_FIX = "remove the folder if its manifest is gone, or restore its link";
+
 /** Everything one repository holds. Arrays are sorted for stable plans. */
 export interface RepositoryInventory {
   name: string;
@@ -88,6 +105,11 @@ export type FindingCode =
   | "entry.unexpected"
   /** A folder outside the grammar that the system will not list (kept; what it holds is unknown). */
   | "entry.unreadable"
+  /**
+   * Links no inventory reads as a repository's: signature links below a revision folder without its own
+   * link (what deleting a schema1 manifest through the API leaves on 2.x). What they name is kept.
+   */
+  | "link.unread"
   | "dir.empty";
 
 /** Something wrong or odd in the tree, with where it is. */
@@ -134,4 +156,6 @@ export interface Inventory {
    * and id; an upload whose repository or `_uploads/<upload>/` keys are gone is still here.
    */
   multipartUploads?: MultipartUploadInfo[];
+  /** Folders holding links no inventory reads as a repository's (see `UnreadLinks`), sorted by folder. */
+  unreadLinks?: UnreadLinks[];
 }

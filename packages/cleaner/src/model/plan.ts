@@ -129,7 +129,12 @@ export type KeptCode =
   | "kept.grace"
   | "kept.grace-blob"
   /** An object store's multipart upload younger than the upload age (`--upload-age`): a push may still finish it. */
-  | "kept.young-upload";
+  | "kept.young-upload"
+  /**
+   * A blob named only by a link no inventory reads as a repository's (see `UnreadLinks`): kept until the
+   * operator fixes the folder the note names.
+   */
+  | "kept.unread-link";
 
 /**
  * A manifest (or, with an empty repository, a blob) the plan keeps although the request touched it, and why;

@@ -81,19 +81,28 @@ export function planPrunes(inventory: Inventory, input: PruneInput): PlanAction[
     pruneDirs.add(d);
     ancestors(d, pruneDirs);
   }
-  // A folder holding something regsweep keeps (an odd folder, a symbolic link it never removes) can never be
-  // emptied: no prune for it, nor its strays, which stay with it (every run would plan it again).
+  // A folder holding something regsweep keeps (an odd folder, a symbolic link it never removes, an upload
+  // younger than the grace period, a folder of unread links) can never be emptied: no prune for it, nor its
+  // strays, which stay with it (every run would plan it again).
   const strayPaths = new Set(inventory.strays ?? []);
+  const kept: string[] = [];
+  for (const f of inventory.findings)
+    if (f.code.startsWith("entry.") && !strayPaths.has(f.path)) kept.push(f.path);
+  const uploadsGoing = new Set(input.fileActions.flatMap((a) => (a.type === "upload" ? [ownDir(a)] : [])));
+  for (const repo of inventory.repositories)
+    for (const u of repo.uploads) {
+      const dir = pathFor({ kind: "upload-dir", repository: repo.name, upload: u.id });
+      if (!uploadsGoing.has(dir)) kept.push(dir);
+    }
+  for (const u of inventory.unreadLinks ?? []) kept.push(`${u.folder}/signatures`);
   const holdsKept = new Set<string>();
-  for (const f of inventory.findings) {
-    if (!f.code.startsWith("entry.") || strayPaths.has(f.path)) continue;
+  for (const path of kept)
     for (
-      let dir = f.path.slice(0, f.path.lastIndexOf("/"));
+      let dir = path.slice(0, path.lastIndexOf("/"));
       dir.includes("/");
       dir = dir.slice(0, dir.lastIndexOf("/"))
     )
       holdsKept.add(dir);
-  }
   for (const dir of holdsKept) pruneDirs.delete(dir);
   const depth = (p: string) => p.split("/").length;
   return [...pruneDirs]

@@ -1,5 +1,16 @@
 import { execFileSync } from "node:child_process";
-import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  symlink,
+  utimes,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { image, index, layer, referrer, type TestBlob, type TestManifest } from "@regsweep/testbed";
@@ -15,8 +26,9 @@ import { readStorageInventory } from "./read-storage-inventory.js";
 import { BLOBS_ROOT, pathFor, REPOSITORIES_ROOT } from "./storage-paths.js";
 
 // Issue #18's property: on random trees (several repositories, tags with history, untagged manifests,
-// multi-arch indexes, referrers, layers shared across repositories) spoiled by random stray entries, `gc -m
-// --grace 0` or a deletion of random targets finishes on the first run: nothing skipped, a second run plans
+// multi-arch indexes, referrers, layers shared across repositories, uploads young and old) spoiled by random
+// stray entries, `gc -m` or a deletion of random targets, with `--grace 0` or a grace period that keeps the
+// young uploads, finishes on the first run: nothing skipped, a second run plans
 // nothing and leaves the tree as the first left it, nothing outside the root changes, every tag that resolved
 // before and was not asked for still resolves. fast-check prints the seed and path of a failing run; replay
 // it with REGSWEEP_PROPERTY_SEED=<seed>.
@@ -39,6 +51,7 @@ for (const [i, m] of pool.entries()) Object.assign(m, { [fc.toStringMethod]: () 
 const orphans = [own(7), own(8), own(9)];
 for (const [i, b] of orphans.entries()) Object.assign(b, { [fc.toStringMethod]: () => `orphan[${i}]` });
 const REPOSITORY_NAMES = ["app", "team/lib", "other"];
+const HOUR = 3_600_000;
 const TAG_NAMES = ["latest", "v1", "v2"];
 
 const manifestArb = fc.nat({ max: pool.length - 1 }).map((i) => pool[i] as TestManifest);
@@ -53,6 +66,11 @@ const repoArb: fc.Arbitrary<RepoSpec> = fc.record({
   ),
   untagged: fc.array(manifestArb, { maxLength: 2 }),
   orphanLayers: fc.array(fc.constantFrom(orphans[0] as TestBlob, orphans[1] as TestBlob), { maxLength: 1 }),
+  // Uploads in progress: a young one (a push in flight under a grace period) and an old one.
+  uploads: fc.uniqueArray(
+    fc.constantFrom({ id: "young-upload", ageMs: 60_000 }, { id: "old-upload", ageMs: 3 * HOUR }),
+    { maxLength: 2, selector: (u) => u.id },
+  ),
 });
 const treeArb: fc.Arbitrary<TreeSpec> = fc
   .uniqueArray(fc.constantFrom(...REPOSITORY_NAMES), { minLength: 1, maxLength: 3 })
@@ -68,6 +86,7 @@ const treeArb: fc.Arbitrary<TreeSpec> = fc
 const STRAY_KINDS = [
   "tag-dotfile",
   "tags-dotfile",
+  "uploads-dotfile",
   "index-dotfile",
   "odd-revision-folder",
   "revision-backup-folder",
@@ -116,9 +135,12 @@ async function spoil(
   const tag = at(repo.tags);
   const layerDigest = at(repo.layers) as Digest | undefined;
   const repoDir = pathFor({ kind: "repository", repository: repo.name });
+  // As old as the tree (`useStorageTree`'s 2 h): under a grace period only the young uploads are young.
+  const aged = new Date(Date.now() - 2 * HOUR);
   const put = async (rel: string, content = "junk") => {
     await mkdir(dirname(join(root, rel)), { recursive: true });
     await writeFile(join(root, rel), content);
+    await utimes(join(root, rel), aged, aged);
     return rel;
   };
   const layerDir =
@@ -128,6 +150,8 @@ async function spoil(
       return tag && put(`${pathFor({ kind: "tag-dir", repository: repo.name, tag })}/.DS_Store`);
     case "tags-dotfile":
       return put(`${repoDir}/_manifests/tags/._${pick}`);
+    case "uploads-dotfile":
+      return put(`${repoDir}/_uploads/.DS_Store`);
     case "index-dotfile":
       return tag && put(`${pathFor({ kind: "tag-dir", repository: repo.name, tag })}/index/sha256/.DS_Store`);
     case "odd-revision-folder":
@@ -258,7 +282,11 @@ async function resolves(root: string, repository: string, digest: Digest): Promi
  * One run as the CLI makes it. A request for a repository or tag that is not there (a spec's repository
  * with nothing in it, one the first run removed) is left out: the CLI says so and does nothing.
  */
-async function run(root: string, requests: PlanRequest[]): Promise<{ plan?: Plan; skipped: string[] }> {
+async function run(
+  root: string,
+  requests: PlanRequest[],
+  graceMs: number,
+): Promise<{ plan?: Plan; skipped: string[] }> {
   const inventory = await readStorageInventory(root);
   const present = (r: PlanRequest) => {
     const repo = "repository" in r ? inventory.repositories.find((x) => x.name === r.repository) : undefined;
@@ -268,7 +296,7 @@ async function run(root: string, requests: PlanRequest[]): Promise<{ plan?: Plan
   };
   const asked = requests.filter(present);
   if (asked.length === 0) return { skipped: [] };
-  const plan = planDeletion(inventory, asked, { graceMs: 0 });
+  const plan = planDeletion(inventory, asked, { graceMs });
   const report = await applyPlan(root, plan);
   return { plan, skipped: report.skipped.map((s) => `${s.code}: ${s.why}`) };
 }
@@ -307,13 +335,15 @@ const caseArb = treeArb.chain((spec) =>
     spec: fc.constant(spec),
     strays: fc.array(strayArb, { minLength: 1, maxLength: 5 }),
     request: requestArb(spec),
+    // With a grace period, young uploads stay (and so must every folder holding one).
+    graceMs: fc.constantFrom(0, HOUR),
   }),
 );
 
 it("random trees with random stray entries: one run finishes, a second plans nothing, kept tags resolve, nothing outside changes", async () => {
   const seed = process.env.REGSWEEP_PROPERTY_SEED;
   await fc.assert(
-    fc.asyncProperty(caseArb, async ({ spec, strays, request }) => {
+    fc.asyncProperty(caseArb, async ({ spec, strays, request, graceMs }) => {
       const root = await useStorageTree(spec);
       const outside = await mkdtemp(join(tmpdir(), "regsweep-outside-"));
       try {
@@ -328,10 +358,10 @@ it("random trees with random stray entries: one run finishes, a second plans not
         const before = await resolvingTags(root, names);
         const outsideBefore = await treeShape(outside);
 
-        const first = await run(root, request.requests);
+        const first = await run(root, request.requests, graceMs);
         expect(first.skipped, "the first run skips nothing").toEqual([]);
         const once = await treeShape(root);
-        const second = await run(root, request.requests);
+        const second = await run(root, request.requests, graceMs);
         expect(second.plan?.actions ?? [], "a second run plans nothing").toEqual([]);
         expect(await treeShape(root), "two runs leave the tree one run left").toEqual(once);
         expect(await treeShape(outside), "nothing outside the root changed").toEqual(outsideBefore);
@@ -349,13 +379,18 @@ it("random trees with random stray entries: one run finishes, a second plans not
         for (const t of before) if (!asked.has(t)) expect(after.has(t), `${t} still resolves`).toBe(true);
 
         if (request.label === "delete everything") {
-          // Only what was spoiled (and what it holds) may be left: every other file went.
+          // Only what was spoiled (and what it holds) may be left, and with a grace period the young
+          // uploads: every other file went.
+          const young =
+            graceMs > 0
+              ? names.map((r) => `${pathFor({ kind: "repository", repository: r })}/_uploads/young-upload`)
+              : [];
           const left = [...once].filter(
             ([path, what]) => what !== "dir" && path.startsWith("docker/registry/v2/"),
           );
           const unexplained = left
             .map(([path]) => path)
-            .filter((p) => !hostile.some((h) => p === h || p.startsWith(`${h}/`)));
+            .filter((p) => ![...hostile, ...young].some((h) => p === h || p.startsWith(`${h}/`)));
           expect(unexplained, "deleting everything leaves only kept strays").toEqual([]);
         }
       } finally {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
@@ -16,6 +16,7 @@ import {
 import { useStorageTree } from "../test-support/storage-tree.js";
 import { applyPlan } from "./apply-plan.js";
 import { readStorageInventory } from "./read-storage-inventory.js";
+import { pathFor } from "./storage-paths.js";
 
 const gcUntagged: PlanRequest[] = [{ kind: "gc", deleteUntagged: true }];
 const deleteAll: PlanRequest[] = ["app", "keep", "lib", "other"].map((repository) => ({
@@ -98,3 +99,45 @@ describe.each([
     });
   },
 );
+
+describe("deleting a repository that keeps a young upload (grace > 0)", { timeout: 30_000 }, () => {
+  it.each([
+    ["nothing else", undefined],
+    ["a stray in _uploads", "_uploads/.DS_Store"],
+    ["a stray in the upload's own folder", "_uploads/young/.DS_Store"],
+  ] as const)(
+    "with %s: the upload and the folders holding it stay unplanned, a second run plans nothing",
+    async (_, stray) => {
+      const { app, ...rest } = hostileBaseSpec.repositories;
+      const root = await useStorageTree({
+        repositories: {
+          ...rest,
+          app: {
+            ...app,
+            uploads: [
+              { id: "young", ageMs: 60_000 },
+              { id: "old", ageMs: 3 * 3_600_000 },
+            ],
+          },
+        },
+      });
+      const repo = pathFor({ kind: "repository", repository: "app" });
+      if (stray) await writeFile(join(root, repo, stray), "x");
+      const requests: PlanRequest[] = [{ kind: "delete-repository", repository: "app" }];
+      const grace = { graceMs: 3_600_000 };
+      const plan = planDeletion(await readStorageInventory(root), requests, grace);
+      const young = pathFor({ kind: "upload-dir", repository: "app", upload: "young" });
+      expect(
+        plan.actions.filter((a) => a.type === "upload").map((a) => (a as { upload: string }).upload),
+      ).toEqual(["old"]);
+      // Nothing that holds the young upload can be emptied: no prune is planned for it.
+      const holders = plan.actions.filter((a) => a.type === "prune" && young.startsWith(`${a.path}/`));
+      expect(holders).toEqual([]);
+      const report = await applyPlan(root, plan);
+      expect(report.skipped).toEqual([]);
+      expect((await treeShape(root)).has(young)).toBe(true);
+      const again = planDeletion(await readStorageInventory(root), requests, grace);
+      expect(again.actions, "a second run plans nothing").toEqual([]);
+    },
+  );
+});

@@ -1,12 +1,14 @@
 import { type Digest, isDigest } from "../model/digest.js";
 import { NotAStorageTreeError } from "../model/errors.js";
-import type {
-  BlobInfo,
-  Finding,
-  Inventory,
-  RepositoryInventory,
-  TagInfo,
-  UploadInfo,
+import {
+  type BlobInfo,
+  type Finding,
+  type Inventory,
+  type RepositoryInventory,
+  type TagInfo,
+  UNREAD_FIX,
+  type UnreadLinks,
+  type UploadInfo,
 } from "../model/inventory.js";
 import {
   isManifestProblem,
@@ -150,6 +152,7 @@ class TreeReader {
   private readonly emptyDirs: string[] = [];
   private readonly skeletonDirs: string[] = [];
   private readonly strays: string[] = [];
+  private readonly unreadLinks: UnreadLinks[] = [];
   /**
    * One string per digest: the same digest turns up in many links and manifests, and on a 175k-blob
    * tree the copies alone would be tens of MB.
@@ -204,6 +207,9 @@ class TreeReader {
       placeholders,
       strays: this.strays.sort(),
       ...(multipartUploads ? { multipartUploads } : {}),
+      ...(this.unreadLinks.length > 0
+        ? { unreadLinks: this.unreadLinks.sort((a, b) => (a.folder < b.folder ? -1 : 1)) }
+        : {}),
     };
   }
 
@@ -333,6 +339,8 @@ class TreeReader {
       subfolders?: ReadonlySet<string>;
       /** Note a root that is there and empty (a repository's `_layers`, `revisions`: see `skeletonDirs`). */
       noteEmptyRoot?: boolean;
+      /** Called for a link folder without its link that holds one of `subfolders` (a revision's `signatures`). */
+      unlinkedHolding?: (dir: string, repository: string) => void;
     } = {},
   ): Promise<DigestLink[][]> {
     const subfolders = options.subfolders ?? NO_SUBFOLDERS;
@@ -370,6 +378,12 @@ class TreeReader {
             this.besideLink(`${algDir}/${hex}`, name, kind, "link", subfolders, repository);
           const state = alg.links[i];
           if (state === "E") this.emptyDirs.push(`${algDir}/${hex}`);
+          if (state === "N" && options.unlinkedHolding) {
+            const holds = (extras.get(i) ?? []).some(
+              ([name, kind]) => kind === "dir" && subfolders.has(name),
+            );
+            if (holds) options.unlinkedHolding(`${algDir}/${hex}`, repository);
+          }
           if (state !== "L") return;
           const text = alg.texts[i] as string;
           if (text !== digest) {
@@ -429,8 +443,14 @@ class TreeReader {
   async readRepositories(names: string[]): Promise<RepositoryInventory[]> {
     const folders = (kind: "revisions-dir" | "layers-dir" | "tags-dir" | "uploads-dir" | "manifests-dir") =>
       names.map((repository) => ({ dir: folderFor({ kind, repository }), repository }));
+    // Revision folders without their link that still hold signatures (an API delete of a schema1 manifest).
+    const unlinked: Array<{ dir: string; repository: string }> = [];
     const [revisionSets, layerSets, tagLists, uploadLists, manifestsLists] = await Promise.all([
-      this.readLinkSets(folders("revisions-dir"), { subfolders: REVISION_SUBFOLDERS, noteEmptyRoot: true }),
+      this.readLinkSets(folders("revisions-dir"), {
+        subfolders: REVISION_SUBFOLDERS,
+        noteEmptyRoot: true,
+        unlinkedHolding: (dir, repository) => unlinked.push({ dir, repository }),
+      }),
       this.readLinkSets(folders("layers-dir"), { noteEmptyRoot: true }),
       this.listNotingEmpty(folders("tags-dir").map((u) => u.dir)),
       this.listNotingEmpty(folders("uploads-dir").map((u) => u.dir)),
@@ -478,6 +498,7 @@ class TreeReader {
       pathFor({ kind: "tag-dir", repository: t.repository, tag: t.tag });
     const [
       signatureSets,
+      unreadSignatureSets,
       currentLinks,
       indexSets,
       tagFolders,
@@ -492,6 +513,7 @@ class TreeReader {
           return { dir: folderFor({ kind: "signatures-dir", repository, digest: link.digest }), repository };
         }),
       ),
+      this.readLinkSets(unlinked.map(({ dir, repository }) => ({ dir: `${dir}/signatures`, repository }))),
       this.store.readSmall(tags.map((t) => pathFor({ kind: "tag-current-link", ...t }))),
       this.readLinkSets(
         tags.map((t) => ({ dir: folderFor({ kind: "tag-index-dir", ...t }), repository: t.repository })),
@@ -518,6 +540,17 @@ class TreeReader {
       uploads: [],
     }));
     const signaturesOf = new Map(signed.map(({ link }, i) => [link, signatureSets[i] ?? []]));
+    unlinked.forEach(({ dir, repository }, i) => {
+      const digests = (unreadSignatureSets[i] ?? []).map((l) => l.digest);
+      if (digests.length === 0) return;
+      this.unreadLinks.push({ repository, folder: dir, digests });
+      this.findings.push({
+        code: "link.unread",
+        path: dir,
+        repository,
+        detail: `signature links below a revision folder without its own link name ${digests.length} blob${digests.length === 1 ? "" : "s"}, kept (a schema1 manifest deleted through the API leaves this on 2.x): ${UNREAD_FIX}`,
+      });
+    });
     revisions.forEach(({ r, link }) => {
       repositories[r]?.revisions.push({
         digest: link.digest,

@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import { image, layer } from "@regsweep/testbed";
 import { describe, expect, it } from "vitest";
 import type { Digest } from "../model/digest.js";
+import { UNREAD_FIX } from "../model/inventory.js";
 import type { PlanRequest } from "../model/plan.js";
 import { planDeletion } from "../plan/plan-deletion.js";
 import { parsePlanJson, planJsonChunks } from "../plan/plan-json.js";
@@ -175,23 +176,52 @@ describe("stray entries in a plan", { timeout: 30_000 }, () => {
   });
 });
 
-describe("a skip that every re-run would repeat", { timeout: 30_000 }, () => {
-  it("a blob named only by a signature link below a folder that is no revision: kept, with what to fix, planned again next time", async () => {
+describe("links no inventory reads as a repository's", { timeout: 30_000 }, () => {
+  it("a signature link below a folder that is no revision: planning names the folder and the fix, keeps the blob, and the same run again plans nothing", async () => {
     const root = await useStorageTree(hostileBaseSpec);
     const { folder, blob } = await addUnreadSignatureLink(root);
+    const inventory = await readStorageInventory(root);
+    expect(inventory.unreadLinks).toEqual([{ repository: "app", folder, digests: [blob] }]);
+    expect(inventory.findings.filter((f) => f.code === "link.unread").map((f) => f.path)).toEqual([folder]);
+    expect(inventory.findings.find((f) => f.code === "link.unread")?.detail).toContain(UNREAD_FIX);
+    const plan = planDeletion(inventory, gc, { graceMs: 0 });
+    expect(plan.actions.some((a) => a.type === "blob" && a.digest === blob)).toBe(false);
+    expect(plan.kept.filter((k) => k.code === "kept.unread-link")).toEqual([
+      expect.objectContaining({ repository: "app", digest: blob, reason: expect.stringContaining(folder) }),
+    ]);
+    // No prune of a folder that holds it: it is kept.
+    expect(plan.actions.filter((a) => a.type === "prune" && folder.startsWith(`${a.path}/`))).toEqual([]);
+    const report = await applyPlan(root, plan);
+    expect(report.skipped).toEqual([]);
+    expect((await planOf(root)).actions).toEqual([]);
+    // Once the operator removes the folder, the blob goes, and then nothing is left to do.
+    await rm(join(root, folder), { recursive: true });
+    const fixed = await planOf(root);
+    expect(
+      fixed.actions.filter((a) => a.type === "blob").map((a) => (a as { digest: string }).digest),
+    ).toEqual([blob]);
+    expect((await applyPlan(root, fixed)).skipped).toEqual([]);
+    expect((await planOf(root)).actions).toEqual([]);
+  });
+
+  it("one that appears after planning: apply keeps the blob with what to fix (a re-run plans it kept)", async () => {
+    const root = await useStorageTree(hostileBaseSpec);
+    const signature = layer("hostile orphaned schema1 signature");
+    await mkdir(join(root, pathFor({ kind: "blob-data", digest: signature.digest as Digest }), ".."), {
+      recursive: true,
+    });
+    await writeFile(
+      join(root, pathFor({ kind: "blob-data", digest: signature.digest as Digest })),
+      signature.bytes,
+    );
     const plan = await planOf(root);
-    expect(plan.actions.some((a) => a.type === "blob" && a.digest === blob)).toBe(true);
+    expect(plan.actions.some((a) => a.type === "blob" && a.digest === signature.digest)).toBe(true);
+    const { folder, blob } = await addUnreadSignatureLink(root);
     const report = await applyPlan(root, plan);
     expect(report.skipped.map((s) => [s.code, s.fix?.path])).toEqual([["blob.linked-unread", folder]]);
     expect(report.skipped[0]?.why).toContain(folder);
-    // The same run again plans the same deletion: only the operator can end it.
     const again = await planOf(root);
-    expect(again.actions.filter((a) => a.type !== "prune")).toEqual(
-      plan.actions.filter((a) => a.type === "blob" && a.digest === blob),
-    );
-    await rm(join(root, folder), { recursive: true });
-    const fixed = await applyPlan(root, await planOf(root));
-    expect(fixed.skipped).toEqual([]);
-    expect((await planOf(root)).actions).toEqual([]);
+    expect(again.actions).toEqual([]);
+    expect(again.kept.map((k) => [k.code, k.digest])).toEqual([["kept.unread-link", blob]]);
   });
 });
