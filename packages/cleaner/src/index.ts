@@ -76,6 +76,7 @@ export {
   LockHeldError,
   ManifestNotFoundError,
   NotAStorageTreeError,
+  PlanBackendError,
   PlanFileError,
   RegsweepError,
   type RegsweepErrorCode,

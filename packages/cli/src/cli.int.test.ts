@@ -208,6 +208,27 @@ describe("regsweep CLI on trees written by a real registry", () => {
     await rm(planFile, { force: true });
   });
 
+  it("apply refuses a plan made for another backend (exit 2, nothing deleted) and applies one saved before plans named theirs", async () => {
+    const registry = await pushedTree();
+    const planFile = join(registry.storageRoot, "..", `plan-backend-${Date.now()}.json`);
+    expect(
+      (await regsweep("delete", "--storage", registry.storageRoot, "test/c:1", "--out", planFile)).code,
+    ).toBe(0);
+    const plan = JSON.parse(await readFile(planFile, "utf8")) as { backend?: string };
+    expect(plan.backend).toBe("storage");
+    const before = await fingerprint(registry.storageRoot);
+    const online = await regsweep("apply", planFile, "--registry", "http://127.0.0.1:1", "--yes");
+    expect(online.code).toBe(2);
+    expect(await fingerprint(registry.storageRoot)).toEqual(before);
+    // A plan file of the previous version has no "backend": its source, a folder, says storage.
+    delete plan.backend;
+    await writeFile(planFile, JSON.stringify(plan, null, 2));
+    const applied = await regsweep("apply", planFile, "--yes");
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(await fingerprint(registry.storageRoot)).not.toEqual(before);
+    await rm(planFile, { force: true });
+  });
+
   it("a second run is refused while the lock is held by a live process", async () => {
     const registry = await pushedTree();
     await mkdir(join(registry.storageRoot, ".regsweep"), { recursive: true });

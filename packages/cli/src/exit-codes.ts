@@ -50,6 +50,7 @@ const BY_CODE = {
   "storage.io": ExitCode.io,
   "plan.stale": ExitCode.stale,
   "plan.blocked": ExitCode.precondition,
+  "plan.other-backend": ExitCode.usage,
   "registry.delete-disabled": ExitCode.precondition,
   "registry.auth": ExitCode.io,
   "registry.unreachable": ExitCode.io,
@@ -86,6 +87,8 @@ export function hintFor(error: unknown): string | undefined {
       return "regsweep never deletes through a symbolic link: point --storage at the real tree (bind-mount a folder that lives elsewhere instead of linking it)";
     case "plan.blocked":
       return "the rest of the plan was carried out; fix the entries named above, then run the same command again";
+    case "plan.other-backend":
+      return "apply it where it was made (regsweep apply <plan> without --storage, --config or --registry), or plan again here";
     case "storage.locked":
       return "wait for the other regsweep run to finish; if none is running, remove the lock file named above";
     case "repository.not-found":

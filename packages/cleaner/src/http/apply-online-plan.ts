@@ -96,7 +96,7 @@ export async function applyOnlinePlan(
   options: OnlineApplyOptions = {},
 ): Promise<OnlineApplyReport> {
   const report: OnlineApplyReport = {
-    ...startApply(plan),
+    ...startApply(plan, "http"),
     capabilities: undefined,
     offline: {},
     bytesForGc: 0,

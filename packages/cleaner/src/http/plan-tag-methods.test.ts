@@ -50,6 +50,7 @@ function inventoryOf(repos: Record<string, Record<string, ReturnType<typeof imag
     for (const c of m.children) add(c, revs);
   };
   return {
+    backend: "http",
     source: "http://127.0.0.1:1",
     readAtMs: 0,
     blobs,

@@ -326,6 +326,7 @@ export async function readRegistryInventory(
 
   const repositories = await Promise.all(names.map(readRepository));
   return {
+    backend: "http",
     source: client.base.toString().replace(/\/$/, ""),
     readAtMs,
     repositories: repositories.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),

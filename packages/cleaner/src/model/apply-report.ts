@@ -1,7 +1,7 @@
 import type { LiveReport } from "../live/live-deletion.js";
 import type { RepositoryChange } from "../storage/storage-rechecks.js";
-import { InvalidRequestError } from "./errors.js";
-import type { Plan, PlanAction } from "./plan.js";
+import { InvalidRequestError, PlanBackendError } from "./errors.js";
+import type { BackendKind, Plan, PlanAction } from "./plan.js";
 
 /** Why an action was not carried out, as data (the `why` sentence is for people). */
 export type SkipCode =
@@ -67,11 +67,12 @@ export interface ApplyReport {
 }
 
 /**
- * The start of every apply, whichever backend carries it out: the plan is one regsweep wrote, and nothing
- * is done yet.
+ * The start of every apply, whichever backend carries it out: the plan is one regsweep wrote, for this
+ * backend, and nothing is done yet.
  */
-export function startApply(plan: Plan): ApplyReport {
+export function startApply(plan: Plan, backend: BackendKind): ApplyReport {
   if (plan.format !== "regsweep.plan/v1")
     throw new InvalidRequestError(`not a regsweep plan (format ${String(plan.format)})`);
+  if (plan.backend !== backend) throw new PlanBackendError(plan.backend, backend);
   return { done: 0, alreadyGone: 0, skipped: [], staleRepositories: [], changes: [], bytesFreed: 0 };
 }

@@ -15,6 +15,7 @@ export type ToolErrorCode =
   | "plan.invalid"
   | "plan.stale"
   | "plan.blocked"
+  | "plan.other-backend"
   | "repository.not-found"
   | "tag.not-found"
   | "manifest.not-found"
@@ -124,6 +125,22 @@ export class RepeatingSkipsError extends RegsweepError {
 export class PlanFileError extends RegsweepError {
   constructor(message: string) {
     super("plan.invalid", message);
+  }
+}
+
+/**
+ * A plan made for one backend given to another (a storage tree's plan to the HTTP API, or the reverse):
+ * nothing is applied, since its actions and rechecks mean something else there.
+ */
+export class PlanBackendError extends RegsweepError {
+  constructor(
+    readonly planBackend: string,
+    readonly backend: string,
+  ) {
+    super(
+      "plan.other-backend",
+      `this plan was made for the ${planBackend} backend and cannot be applied through the ${backend} backend`,
+    );
   }
 }
 

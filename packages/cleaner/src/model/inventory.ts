@@ -1,5 +1,6 @@
 import type { Digest } from "./digest.js";
 import type { ManifestInfo, ManifestProblem } from "./manifest.js";
+import type { BackendKind } from "./plan.js";
 
 /** A tag: where it points now and every digest it has pointed to (distribution's tag index). */
 export interface TagInfo {
@@ -124,6 +125,8 @@ export interface Finding {
 
 /** What a registry holds, read once; the planner's only input besides the request. */
 export interface Inventory {
+  /** Which backend read it: the plans made from it are for that backend. */
+  backend: BackendKind;
   /** Where it was read from (storage root or registry URL), for plans and messages. */
   source: string;
   readAtMs: number;

@@ -177,6 +177,8 @@ export interface PlanSummary {
 /** A plan: plain data that names every deletion and why (`plan-json.ts` writes and reads it); only `applyPlan` acts on it. */
 export interface Plan {
   format: "regsweep.plan/v1";
+  /** The backend it was made for and must be applied through (plans written before it: see `plan-json.ts`). */
+  backend: BackendKind;
   source: string;
   createdAtMs: number;
   requests: PlanRequest[];

@@ -184,6 +184,7 @@ function buildPlan(
   const bytes = (actions: PlanAction[]) => actions.reduce((n, a) => n + (a as { bytes: number }).bytes, 0);
   return {
     format: "regsweep.plan/v1",
+    backend: inventory.backend,
     source: inventory.source,
     createdAtMs: nowMs,
     requests,

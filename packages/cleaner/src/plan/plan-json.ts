@@ -3,13 +3,14 @@ import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { type Digest, isDigest } from "../model/digest.js";
 import { PlanFileError } from "../model/errors.js";
-import type { Plan, PlanAction, TagMethod } from "../model/plan.js";
+import type { BackendKind, Plan, PlanAction, TagMethod } from "../model/plan.js";
 import { validateRepositoryName, validateTag } from "../model/reference.js";
 import { BLOBS_ROOT, parsePath, pathFor, REPOSITORIES_ROOT } from "../storage/storage-paths.js";
 import { actionFiles, actionPath, ownDir } from "./plan-paths.js";
 
 const FORMAT = "regsweep.plan/v1";
 const TAG_METHODS: readonly TagMethod[] = ["tag-delete", "placeholder", "digest"];
+const BACKENDS: readonly BackendKind[] = ["storage", "http"];
 
 /**
  * An action as written: its fields plus the paths they give, so a reader of the file sees every path. The
@@ -227,6 +228,21 @@ function readAction(o: Json, where: string): PlanAction {
   return a;
 }
 
+/**
+ * The backend a plan is for. A plan written before plans named it is read by its source, as regsweep then
+ * told them apart: a registry's URL was the HTTP API's, anything else (a folder, `s3://…`) a storage tree's.
+ */
+function backendOf(doc: Json): BackendKind {
+  const named = doc.backend;
+  if (named === undefined)
+    return typeof doc.source === "string" && /^https?:\/\//.test(doc.source) ? "http" : "storage";
+  if (typeof named !== "string" || !BACKENDS.includes(named as BackendKind))
+    throw new PlanFileError(
+      `"backend" should be one of ${BACKENDS.join(", ")}, not ${JSON.stringify(named)}`,
+    );
+  return named as BackendKind;
+}
+
 /** The plan in a parsed document, its actions rebuilt (or given, already rebuilt, by the line reader). */
 function planFromDoc(doc: unknown, readActions?: PlanAction[]): Plan {
   if (typeof doc !== "object" || doc === null || (doc as Json).format !== FORMAT)
@@ -238,6 +254,7 @@ function planFromDoc(doc: unknown, readActions?: PlanAction[]): Plan {
     const name = typeof (s as Json)?.name === "string" ? ((s as Json).name as string) : "";
     grammar(validateRepositoryName, name, `snapshot ${i}`);
   }
+  (doc as Json).backend = backendOf(doc as Json);
   if (readActions) (doc as Json).actions = readActions;
   else
     for (let i = 0; i < actions.length; i++) {

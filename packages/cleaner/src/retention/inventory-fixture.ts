@@ -70,6 +70,7 @@ export function fixtureInventory(repos: Record<string, FixtureRepo>, readAtMs = 
     };
   });
   return {
+    backend: "storage",
     source: "fixture",
     readAtMs,
     repositories,

@@ -52,7 +52,7 @@ export async function applyPlan(
   plan: Plan,
   options: ApplyOptions = {},
 ): Promise<ApplyReport> {
-  const report = startApply(plan);
+  const report = startApply(plan, "storage");
   // Whatever made the plan (an inventory of the whole tree) is garbage by now: free it before a long run.
   collectGarbage();
   // A saved plan may meet a tree whose blobs/ was linked elsewhere since: never delete through a link.

@@ -13,6 +13,7 @@ afterEach(async () => {
 function planWith(n: number): Plan {
   return {
     format: "regsweep.plan/v1",
+    backend: "storage",
     source: "/x",
     createdAtMs: 1,
     requests: [{ kind: "gc", deleteUntagged: true }],

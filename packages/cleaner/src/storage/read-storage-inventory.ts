@@ -196,6 +196,7 @@ class TreeReader {
     const byPath = (a: Finding, b: Finding) =>
       a.path < b.path ? -1 : a.path > b.path ? 1 : a.code.localeCompare(b.code);
     return {
+      backend: "storage",
       source: this.store.location,
       readAtMs,
       repositories,

@@ -1,6 +1,7 @@
 import {
   InvalidRequestError,
   type Plan,
+  PlanBackendError,
   PlanFileError,
   readPlanFile,
   StalePlanError,
@@ -36,6 +37,8 @@ export function applyCommands(program: Command, io: CliIo, setExit: (code: numbe
     }
     // Where the plan was made, unless told: a registry, a folder, or s3://bucket/prefix (with the --s3-* flags).
     await using backend = await openBackendForPlan(plan, options, io);
+    // Before anything is printed or asked: the backend's apply would refuse it too.
+    if (backend.kind !== plan.backend) throw new PlanBackendError(plan.backend, backend.kind);
     const code = await presentAndApply(backend, plan, { ...options, out: undefined }, io);
     if (code === ExitCode.partial)
       throw new StalePlanError(

@@ -40,7 +40,16 @@ function inventory(repos: Record<string, { tags: Array<[string, string]>; untagg
     layers: [],
     uploads: [],
   }));
-  return { source: "fixture", readAtMs: T0, repositories, blobs, manifests, findings: [], emptyDirs: [] };
+  return {
+    backend: "storage",
+    source: "fixture",
+    readAtMs: T0,
+    repositories,
+    blobs,
+    manifests,
+    findings: [],
+    emptyDirs: [],
+  };
 }
 
 // Out of order on purpose: the listing sorts (repositories naturally, versions by semver, then the rest).

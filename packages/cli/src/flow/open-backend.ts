@@ -81,13 +81,14 @@ export async function openBackend(flags: BackendFlags, io: CliIo): Promise<CliBa
 }
 
 /**
- * The backend a saved plan is applied through: the one the flags name, else where the plan was made (its
- * registry's URL, its folder, or `s3://bucket/prefix` with the `--s3-*` flags).
+ * The backend a saved plan is applied through: the one the flags name (its apply refuses a plan made for
+ * another, `plan.other-backend`), else the plan's own at its source (the registry's URL, the folder, or
+ * `s3://bucket/prefix` with the `--s3-*` flags).
  */
 export async function openBackendForPlan(plan: Plan, flags: BackendFlags, io: CliIo): Promise<CliBackend> {
-  if (flags.registry !== undefined) return openBackend(flags, io);
-  if (/^https?:\/\//.test(plan.source)) return httpBackend(plan.source, flags, io);
-  if (flags.storage !== undefined || flags.config !== undefined) return openBackend(flags, io);
+  if (flags.registry !== undefined || flags.storage !== undefined || flags.config !== undefined)
+    return openBackend(flags, io);
+  if (plan.backend === "http") return httpBackend(plan.source, flags, io);
   if (plan.source.startsWith("s3://"))
     return storageBackend(s3LocationFromUrl(plan.source, flags, io.env), flags);
   return openBackend({ ...flags, storage: plan.source }, io);
