@@ -46,6 +46,8 @@ it.each(versions)(
     );
     expect(warnings).toEqual([]);
     expect(plan.registry).toBeDefined();
+    // The API shows no folders: the plan removes none (an offline plan for the same tag prunes blob folders).
+    expect(plan.actions.filter((a) => a.type === "prune")).toEqual([]);
     const tag = plan.actions.find((a) => a.type === "tag");
     expect(tag?.type === "tag" && (tag.method ?? tag.blocked)).toBeTruthy();
     const report = await backend.apply(plan);

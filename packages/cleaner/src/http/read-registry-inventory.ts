@@ -333,7 +333,6 @@ export async function readRegistryInventory(
     blobs,
     manifests,
     findings,
-    emptyDirs: [],
     placeholders,
     strays: [],
   };

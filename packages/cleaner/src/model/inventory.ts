@@ -135,8 +135,11 @@ export interface Inventory {
   /** Every manifest that some revision or tag names, parsed (or why it could not be). */
   manifests: Map<Digest, ManifestInfo | ManifestProblem>;
   findings: Finding[];
-  /** Empty directories under repositories/ and blobs/, root-relative (what `--prune` removes). */
-  emptyDirs: string[];
+  /**
+   * Empty directories under repositories/ and blobs/, root-relative (what `--prune` removes). Absent where
+   * the source shows no folders at all (the Registry HTTP API): plans made from it have no folder prunes.
+   */
+  emptyDirs?: string[];
   /**
    * A repository's own folders (`_uploads`, `_manifests`, `_manifests/tags`, `_layers`, `_manifests/revisions`)
    * that are there and empty: removed only with their repository, and only when there, so that a second

@@ -51,6 +51,9 @@ export interface PruneInput {
  * (with `pruneEmpty`) folders that were empty already; never a folder holding something kept.
  */
 export function planPrunes(inventory: Inventory, input: PruneInput): PlanAction[] {
+  // No folders to see (the HTTP API): none to prune, and nothing stray in them.
+  if (inventory.emptyDirs === undefined) return [];
+  const emptyDirs = inventory.emptyDirs;
   const strays = indexStrays(inventory.strays ?? []);
   for (const a of input.fileActions) {
     // An upload's folder goes whole; aborting a multipart upload removes no folder.
@@ -70,13 +73,13 @@ export function planPrunes(inventory: Inventory, input: PruneInput): PlanAction[
   // folders), so that a second run finds nothing to plan.
   for (const name of input.repositoriesRemoved) {
     const repo = `${pathFor({ kind: "repository", repository: name })}/`;
-    for (const dir of [...inventory.emptyDirs, ...(inventory.skeletonDirs ?? []), ...strays.in.keys()]) {
+    for (const dir of [...emptyDirs, ...(inventory.skeletonDirs ?? []), ...strays.in.keys()]) {
       if (!dir.startsWith(repo)) continue;
       pruneDirs.add(dir);
       ancestors(`${dir}/x`, pruneDirs);
     }
   }
-  const preExisting = new Set(input.pruneEmpty ? inventory.emptyDirs : []);
+  const preExisting = new Set(input.pruneEmpty ? emptyDirs : []);
   for (const d of preExisting) {
     pruneDirs.add(d);
     ancestors(d, pruneDirs);

@@ -275,9 +275,9 @@ function printOnlineReport(report: OnlineApplyReport, io: CliIo): void {
     io.out(pc.yellow(`also untagged (forced): ${report.cascadedTags.join(", ")}`));
   if (report.skipped.some((s) => s.code === "tag.shares-digest"))
     io.err("hint: add --cascade-tags to delete those tags together with the tags that share their digest");
-  // Empty-folder removals are bookkeeping, not space: only mention what an offline gc really frees.
+  // Online plans have no folder prunes (the API shows no folders): every entry is work for a gc.
   const offline = Object.entries(report.offline)
-    .filter(([type, n]) => type !== "prune" && n > 0)
+    .filter(([, n]) => n > 0)
     .map(([type, n]) => `${n} ${type}`);
   if (offline.length) io.out(`left for an offline gc: ${offline.join(", ")}`);
 }
