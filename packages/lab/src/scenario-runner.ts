@@ -142,6 +142,9 @@ export interface CellResult {
   log: string[];
 }
 
+/** How long an s3 cell waits after stopping its registry: listings with whole-second ages (Swift). */
+const S3_LISTING_SECOND_MS = 1_100;
+
 // Commands that change the tree get the flags a user runs offline with: no prompt, nothing in flight.
 const APPLYING_COMMANDS = new Set(["delete", "gc", "apply", "retain"]);
 
@@ -265,6 +268,10 @@ export async function runScenarioCell(
     offline: async (fn) => {
       await stop(registry);
       registry = undefined;
+      // A bucket's listing may give ages in whole seconds (Swift does), so a key written a moment ago can
+      // look younger than "now" and `--grace 0` rightly keeps it: with the registry stopped, let every write
+      // be older than that second before the offline run looks.
+      if (storage.driver === "s3") await new Promise((r) => setTimeout(r, S3_LISTING_SECOND_MS));
       try {
         return await fn();
       } finally {
