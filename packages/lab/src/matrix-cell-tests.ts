@@ -16,8 +16,12 @@ import { allScenarios } from "./scenarios/all-scenarios.js";
  * skipping. On `s3` the file starts a real S3 server (`REGSWEEP_S3_SERVER`, Swift by default) and stops it
  * at the end; each cell gets a bucket of its own.
  */
-export function describeMatrixCells(mode: FixtureMode, storageDriver: StorageDriver = "filesystem"): void {
-  const versions = availableRegistryVersions();
+export function describeMatrixCells(
+  mode: FixtureMode,
+  storageDriver: StorageDriver = "filesystem",
+  pick: (available: string[]) => string[] = (available) => available,
+): void {
+  const versions = pick(availableRegistryVersions());
   let fixtures: FixtureSet | undefined;
   let s3Server: StartedS3Server | undefined;
 
