@@ -86,6 +86,7 @@ export {
   StalePlanError,
   StorageIoError,
   StorageSymlinkError,
+  StorageThrottledError,
   TagNotFoundError,
   type ToolErrorCode,
 } from "./model/errors.js";
@@ -206,7 +207,8 @@ export {
 } from "./storage/verify-blob-digests.js";
 export { FsStore, type FsStoreOptions } from "./stores/fs/fs-store.js";
 export { openFsStore } from "./stores/fs/open-fs-store.js";
-export { createS3Client, DEFAULT_S3_MAX_ATTEMPTS, type S3RequestCounts } from "./stores/s3/s3-client.js";
+export { createS3Client, type S3RequestCounts } from "./stores/s3/s3-client.js";
+export { DEFAULT_S3_MAX_ATTEMPTS } from "./stores/s3/s3-retry.js";
 export {
   DEFAULT_S3_CONCURRENCY,
   type S3MultipartUpload,

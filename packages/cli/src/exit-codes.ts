@@ -15,6 +15,11 @@ export const ExitCode = {
   partial: 5,
   /** The saved plan no longer matches the registry. */
   stale: 6,
+  /**
+   * Ctrl-C (SIGINT): the run stopped after the deletions in flight, the journal says what was done and a
+   * re-run or `resume` finishes; 128 + SIGINT's number, what a shell reports for a process it interrupted.
+   */
+  interrupted: 130,
 } as const;
 
 /** One of the exit codes above. */
@@ -26,9 +31,10 @@ export const EXIT_CODE_HELP = `Exit codes:
   1  internal error (a bug: please report it with -v output)
   2  usage error: bad flags, invalid reference or duration, missing --yes without a terminal, --live on a bucket
   3  precondition failed: not a storage tree, no such repository/tag/manifest, tree locked by another run or served by a running registry, a folder of the tree is a symbolic link, or an apply skipped what every re-run would skip again until the entries named are fixed
-  4  I/O failure on the storage tree or the registry
+  4  I/O failure on the storage tree or the registry (also an S3 server that kept throttling)
   5  partial apply: some actions were skipped because the tree changed; a re-run gets further (see the report)
-  6  stale plan: the saved plan no longer matches the tree`;
+  6  stale plan: the saved plan no longer matches the tree
+  130  interrupted (Ctrl-C): stopped after the deletions in flight; run the same command again or resume`;
 
 /** Every library error code's exit code: `satisfies` makes a code left out a compile error. */
 const BY_CODE = {
@@ -48,6 +54,7 @@ const BY_CODE = {
   "cache.unreachable": ExitCode.io,
   "storage.symlink": ExitCode.precondition,
   "storage.io": ExitCode.io,
+  "storage.throttled": ExitCode.io,
   "plan.stale": ExitCode.stale,
   "plan.blocked": ExitCode.precondition,
   "plan.other-backend": ExitCode.usage,
@@ -89,6 +96,8 @@ export function hintFor(error: unknown): string | undefined {
       return "the rest of the plan was carried out; fix the entries named above, then run the same command again";
     case "plan.other-backend":
       return "apply it where it was made (regsweep apply <plan> without --storage, --config or --registry), or plan again here";
+    case "storage.throttled":
+      return "the S3 server kept answering 503 SlowDown (too many requests) through every retry: what was done is journaled; run the same command again later, or with more retries (AWS_MAX_ATTEMPTS, default 8), and check the server's rate limits";
     case "storage.locked":
       return "wait for the other regsweep run to finish; if none is running, remove the lock file named above";
     case "repository.not-found":

@@ -51,6 +51,12 @@ export {
 export { startS3Server } from "./s3/start-s3-server.js";
 export { startSwiftServer } from "./s3/swift-server.js";
 export {
+  holdRequestSlot,
+  startThrottledFrontend,
+  type ThrottledFrontend,
+  type ThrottleOptions,
+} from "./s3/throttled-frontend.js";
+export {
   libtrustKeyId,
   SCHEMA1_SIGNED_MEDIA_TYPE,
   type Schema1Manifest,

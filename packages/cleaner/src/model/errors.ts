@@ -24,6 +24,7 @@ export type ToolErrorCode =
   | "storage.in-use"
   | "live.unsupported"
   | "storage.io"
+  | "storage.throttled"
   | "storage.symlink"
   | "registry.delete-disabled"
   | "registry.auth"
@@ -162,6 +163,24 @@ export class StorageIoError extends RegsweepError {
     doing: "change" | "read" = "change",
   ) {
     super("storage.io", `cannot ${doing} ${path}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  }
+}
+
+/**
+ * An object store kept refusing requests as too many (503 SlowDown, 429) through every retry: nothing is
+ * wrong with the tree, the server wants fewer requests. What was done before is journaled.
+ */
+export class StorageThrottledError extends RegsweepError {
+  constructor(
+    readonly path: string,
+    cause: unknown,
+    doing: "change" | "read" = "change",
+  ) {
+    super(
+      "storage.throttled",
+      `cannot ${doing} ${path}: the server kept throttling (${(cause as Error)?.message ?? String(cause)}) through every retry`,
+      { cause },
+    );
   }
 }
 

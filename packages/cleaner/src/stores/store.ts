@@ -24,6 +24,8 @@ export interface StoreFailure {
   path: string;
   /** Worth trying again later (throttled, timed out): the rest of the work goes on, the item is reported. */
   temporary?: boolean;
+  /** The server refused it as one request too many (503 SlowDown, 429), through every retry. */
+  throttled?: boolean;
 }
 
 /** A path that is not there. */

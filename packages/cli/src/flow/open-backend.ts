@@ -26,11 +26,15 @@ export interface BackendFlags extends StorageTargetOptions, RegistryTargetOption
   /** Online: also unlink the blobs only deleted manifests used. */
   deleteLayers?: boolean;
   quiet?: boolean;
+  verbose?: boolean;
 }
 
 /** A storage location as a backend that owns what it opened (the S3 store). */
-function storageBackend(location: StorageLocation, flags: BackendFlags): StorageBackend {
-  const target = location.kind === "fs" ? location.root : new S3Store(location.target);
+function storageBackend(location: StorageLocation, flags: BackendFlags, io: CliIo): StorageBackend {
+  // -v: the S3 store's request summary (requests sent, what the server throttled) when it closes.
+  const onClose = flags.verbose ? (summary: string) => io.err(summary) : undefined;
+  const target =
+    location.kind === "fs" ? location.root : new S3Store(location.target, onClose ? { onClose } : {});
   return new StorageBackend(target, ioThreads(flags));
 }
 
@@ -77,7 +81,7 @@ export async function openBackend(flags: BackendFlags, io: CliIo): Promise<CliBa
       throw new InvalidRequestError("--registry works online; --storage/--config offline: give one of them");
     return httpBackend(flags.registry, flags, io);
   }
-  return storageBackend(await resolveStorageLocation(flags, io.env), flags);
+  return storageBackend(await resolveStorageLocation(flags, io.env), flags, io);
 }
 
 /**
@@ -90,6 +94,6 @@ export async function openBackendForPlan(plan: Plan, flags: BackendFlags, io: Cl
     return openBackend(flags, io);
   if (plan.backend === "http") return httpBackend(plan.source, flags, io);
   if (plan.source.startsWith("s3://"))
-    return storageBackend(s3LocationFromUrl(plan.source, flags, io.env), flags);
+    return storageBackend(s3LocationFromUrl(plan.source, flags, io.env), flags, io);
   return openBackend({ ...flags, storage: plan.source }, io);
 }

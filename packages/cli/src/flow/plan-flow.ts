@@ -124,7 +124,8 @@ export async function planAndApply(
     io.err("note: an earlier apply was interrupted; the next real run finishes it first (regsweep resume)");
   }
   const plan = await makePlan(backend, options, requests, io);
-  return presentAndApply(backend, plan, options, io);
+  // Awaited here: `return promise` would dispose of the backend (close the S3 client) while it applies.
+  return await presentAndApply(backend, plan, options, io);
 }
 
 /**
@@ -191,47 +192,73 @@ export async function presentAndApply(
   if (graceHint && !options.quiet) io.err(graceHint);
   refuseIfServed(serving, options, io);
   if (!(await confirm(options, io))) return ExitCode.ok;
-  await using _lock = await backend.lock();
-  const live =
-    options.live && backend.capabilities.live ? await liveOptions(plan, options, serving) : undefined;
-  if (live && !options.quiet) io.err(liveModeLine(serving, options.settle ?? DEFAULT_SETTLE));
-  if (live?.cache.kind === "redis" && !options.quiet)
-    io.err(
-      `live mode: evicting what it deletes from the registry's redis at ${live.cache.redis.host}:${live.cache.redis.port}`,
-    );
-  if (options.allowStaleCache && live && live.cache.kind !== "none" && live.cache.kind !== "redis")
-    io.err(
-      "warning: --allow-stale-cache: restart the registry right after this run, or pushes may lose layers",
-    );
-  const bar = progressBar(io, "deleting", Boolean(options.quiet));
-  let report: ApplyReport | OnlineApplyReport;
-  try {
-    report = await backend.apply(plan, {
-      onProgress: (d, t) => bar.update(d, t),
-      ...(io.signal ? { signal: io.signal } : {}),
-      ...(live ? { live: live.live } : {}),
-    });
-  } finally {
-    bar.stop();
-    await live?.close();
-  }
-  if (options.json) io.out(reportJson(plan, report));
-  else if (!options.quiet) {
-    for (const line of reportLines(report)) io.out(line);
-    if (isOnlineReport(report)) printOnlineReport(report, io);
-    if (!backend.capabilities.deletesBlobs) io.err(reclaimHint(plan));
-  }
   if (io.signal?.aborted) {
-    io.err(
-      backend.capabilities.journal
-        ? "interrupted: what is done is journaled; run the same command again (or regsweep resume) to finish"
-        : `interrupted after ${report.done} actions; run the same command again to finish (it plans afresh)`,
-    );
-    return ExitCode.partial;
+    io.err("interrupted before anything was deleted");
+    return ExitCode.interrupted;
   }
-  // Online, a kept tag that no longer names its digest after a tag beside it went: look, then re-run.
-  if (isOnlineReport(report) && report.siblingsChanged.length > 0) return ExitCode.partial;
-  return exitForSkips(report);
+  return withLock(await backend.lock(), io, async () => {
+    const live =
+      options.live && backend.capabilities.live ? await liveOptions(plan, options, serving) : undefined;
+    if (live && !options.quiet) io.err(liveModeLine(serving, options.settle ?? DEFAULT_SETTLE));
+    if (live?.cache.kind === "redis" && !options.quiet)
+      io.err(
+        `live mode: evicting what it deletes from the registry's redis at ${live.cache.redis.host}:${live.cache.redis.port}`,
+      );
+    if (options.allowStaleCache && live && live.cache.kind !== "none" && live.cache.kind !== "redis")
+      io.err(
+        "warning: --allow-stale-cache: restart the registry right after this run, or pushes may lose layers",
+      );
+    const bar = progressBar(io, "deleting", Boolean(options.quiet));
+    let report: ApplyReport | OnlineApplyReport;
+    try {
+      report = await backend.apply(plan, {
+        onProgress: (d, t) => bar.update(d, t),
+        ...(io.signal ? { signal: io.signal } : {}),
+        ...(live ? { live: live.live } : {}),
+      });
+    } finally {
+      bar.stop();
+      await live?.close();
+    }
+    if (options.json) io.out(reportJson(plan, report));
+    else if (!options.quiet) {
+      for (const line of reportLines(report)) io.out(line);
+      if (isOnlineReport(report)) printOnlineReport(report, io);
+      if (!backend.capabilities.deletesBlobs) io.err(reclaimHint(plan));
+    }
+    if (io.signal?.aborted) {
+      io.err(
+        backend.capabilities.journal
+          ? "interrupted: stopped after the deletions in flight; what is done is journaled: run the same command again (or regsweep resume) to finish"
+          : `interrupted after ${report.done} actions; run the same command again to finish (it plans afresh)`,
+      );
+      return ExitCode.interrupted;
+    }
+    // Online, a kept tag that no longer names its digest after a tag beside it went: look, then re-run.
+    if (isOnlineReport(report) && report.siblingsChanged.length > 0) return ExitCode.partial;
+    return exitForSkips(report);
+  });
+}
+
+/**
+ * Runs `fn` holding a lock, released afterwards. When `fn` failed and the release fails too (an S3 server
+ * refusing every request), the release's failure is told as a warning and `fn`'s error is what the run
+ * ends with: it names what went wrong first.
+ */
+async function withLock<T>(lock: AsyncDisposable | undefined, io: CliIo, fn: () => Promise<T>): Promise<T> {
+  let result: T;
+  try {
+    result = await fn();
+  } catch (error) {
+    await Promise.resolve(lock?.[Symbol.asyncDispose]()).catch((releaseError: unknown) =>
+      io.err(
+        `warning: the lock stays (${(releaseError as Error).message}); the next run on this host takes it over`,
+      ),
+    );
+    throw error;
+  }
+  await lock?.[Symbol.asyncDispose]();
+  return result;
 }
 
 /** Whether a report comes from the HTTP API's applier (it says how each tag went). */

@@ -130,7 +130,7 @@ export async function startCephServer(): Promise<StartedS3Server> {
       { timeoutMs: 60_000, everyMs: 200, dead },
     );
     return startedS3Server(
-      { kind: "ceph", endpoint, region: REGION, accessKey: ACCESS_KEY, secretKey: SECRET_KEY },
+      { kind: "ceph", endpoint, region: REGION, accessKey: ACCESS_KEY, secretKey: SECRET_KEY, runDir },
       { runDir, logs },
       services,
     );

@@ -9,7 +9,7 @@ export default async function setup(project: {
   provide: (key: "s3Server", value: S3ServerInfo) => void;
 }): Promise<() => Promise<void>> {
   const server = await startS3Server();
-  const { kind, endpoint, region, accessKey, secretKey } = server;
-  project.provide("s3Server", { kind, endpoint, region, accessKey, secretKey });
+  const { kind, endpoint, region, accessKey, secretKey, runDir } = server;
+  project.provide("s3Server", { kind, endpoint, region, accessKey, secretKey, runDir });
   return () => server.stop();
 }

@@ -12,6 +12,8 @@ export interface S3ServerInfo {
   region: string;
   accessKey: string;
   secretKey: string;
+  /** The server's private folder (configs, data, logs): a second front end onto its data starts from it. */
+  runDir: string;
 }
 
 // Test files of the `s3` vitest project read the run's server with `inject("s3Server")`.
@@ -24,8 +26,6 @@ declare module "vitest" {
 
 /** A running S3 server on 127.0.0.1 with a private run folder, disposed with `await using` or `stop()`. */
 export interface StartedS3Server extends S3ServerInfo, AsyncDisposable {
-  /** The server's private folder (configs, data, logs); removed on stop unless `keepRunDir`. */
-  readonly runDir: string;
   /** Pids of every process of the server (for the benchmark's CPU figures and leak checks). */
   readonly pids: readonly number[];
   /** The tail of the server's logs, for failure messages. */

@@ -113,7 +113,7 @@ export async function startSwiftServer(): Promise<StartedS3Server> {
       });
     }
     return startedS3Server(
-      { kind: "swift", endpoint, region: REGION, accessKey: ACCESS_KEY, secretKey: SECRET_KEY },
+      { kind: "swift", endpoint, region: REGION, accessKey: ACCESS_KEY, secretKey: SECRET_KEY, runDir },
       { runDir, logs },
       services,
     );

@@ -5,9 +5,6 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { COMPATIBLE_CHECKSUMS, withContentMd5OnDeleteObjects } from "@regsweep/s3-compat";
 import type { S3Target } from "./s3-target.js";
 
-/** Attempts per request (the SDK's standard retry: backoff with jitter on throttling and 5xx answers). */
-export const DEFAULT_S3_MAX_ATTEMPTS = 8;
-
 /** Requests counted by command name, for benchmarks and `--verbose` summaries. */
 export type S3RequestCounts = Map<string, number>;
 
@@ -38,8 +35,11 @@ export function createS3Client(target: S3Target, counts?: S3RequestCounts): S3Cl
     ...(target.endpoint ? { endpoint: target.endpoint, forcePathStyle: true } : {}),
     ...(target.credentials ? { credentials: target.credentials } : {}),
     ...COMPATIBLE_CHECKSUMS,
-    maxAttempts: target.maxAttempts ?? DEFAULT_S3_MAX_ATTEMPTS,
-    retryMode: "standard",
+    // One attempt: the store retries (S3Store.send), with one limit on what is in flight that gives way to
+    // throttling. The SDK's own retries draw on one quota per client (500 tokens, 5 a throttled retry,
+    // refunded only in part by a success): sustained throttling runs it dry, and from then on every
+    // refusal fails its request at once, and the SDK never sends fewer requests at a time.
+    maxAttempts: 1,
     requestHandler: {
       requestTimeout: 120_000,
       connectionTimeout: 10_000,
@@ -48,7 +48,7 @@ export function createS3Client(target: S3Target, counts?: S3RequestCounts): S3Cl
   });
   withContentMd5OnDeleteObjects(client);
   if (counts) {
-    // Counted per attempt (below the retry step): what the server sees.
+    // Counted per attempt: what the server sees.
     client.middlewareStack.addRelativeTo(
       ((next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
         async (args: unknown) => {

@@ -11,8 +11,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import pLimit, { type LimitFunction } from "p-limit";
-import { StorageIoError } from "../../model/errors.js";
+import { StorageIoError, StorageThrottledError } from "../../model/errors.js";
 import type {
   BlobFolderScan,
   LazyInputs,
@@ -33,9 +32,13 @@ import type {
   StoreWalkEntry,
 } from "../store.js";
 import { createS3Client, type S3RequestCounts } from "./s3-client.js";
+import { AdaptiveLimit, backoffMs, maxAttemptsFromEnv, retryKind } from "./s3-retry.js";
 import { type S3Target, s3Location } from "./s3-target.js";
 
-/** Requests in flight at once (listings, reads, deletes): enough to hide latency, few enough not to throttle. */
+/**
+ * Requests in flight at once (listings, reads, deletes): enough to hide latency, few enough not to throttle;
+ * the most, as a server that throttles gets fewer (`AdaptiveLimit`).
+ */
 export const DEFAULT_S3_CONCURRENCY = 32;
 /** Keys per DeleteObjects request: the S3 maximum. */
 const DELETE_BATCH = 1000;
@@ -49,7 +52,7 @@ const CALL_BATCH = 256;
 
 /** Options of an S3 store. */
 export interface S3StoreOptions {
-  /** Requests in flight at once (default `DEFAULT_S3_CONCURRENCY`). */
+  /** Requests in flight at once, at most (default `DEFAULT_S3_CONCURRENCY`). */
   concurrency?: number;
   /** A client to use instead of one made from the target (tests of the retry path). */
   client?: S3Client;
@@ -60,6 +63,8 @@ export interface S3StoreOptions {
   exclusiveSettleMs?: number;
   /** Keys per page of the presence listing before a delete (tests of its paging; default the server's, 1000). */
   listPageKeys?: number;
+  /** Given `summary()` when the store closes (the CLI's `-v`). */
+  onClose?: (summary: string) => void;
 }
 
 /** A multipart upload the server holds (the parts of a blob upload in `_uploads`). */
@@ -68,6 +73,7 @@ export type S3MultipartUpload = StoreMultipartUpload;
 type SdkError = Error & { $metadata?: { httpStatusCode?: number }; Code?: string; $retryable?: unknown };
 
 const statusOf = (error: unknown) => (error as SdkError)?.$metadata?.httpStatusCode;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const isNotFound = (error: unknown) => {
   const e = error as SdkError;
   return e?.name === "NoSuchKey" || e?.name === "NotFound" || statusOf(error) === 404;
@@ -78,17 +84,21 @@ const isNotFound = (error: unknown) => {
  * SDK v3 (any S3-compatible server: AWS, Ceph RGW, Swift s3api, …). Folders are key prefixes, so there
  * are no empty folders to find or prune (a prefix vanishes with its last key). What a listing carries is
  * taken from it: sizes and ages, and the digest of every `<alg>/<hex>/link` whose size is that of
- * `<alg>:<hex>` (only links of another size are read). Every request goes through one limiter; the SDK
- * retries throttling (503 SlowDown) and 5xx answers with backoff; what still fails is a `StoreFailure`
- * marked temporary, never a throw.
+ * `<alg>:<hex>` (only links of another size are read). Every request goes through one limiter that halves
+ * what is in flight when the server throttles and grows it back; a throttled (429, 503 SlowDown) or failed
+ * (5xx, dropped connection) request is sent again after a jittered, doubling wait, up to `maxAttempts`
+ * times (also each key a DeleteObjects answers so for); what still fails is a `StoreFailure` marked
+ * temporary (and `throttled`), never a throw from a batched operation.
  */
 export class S3Store implements Store {
   readonly scans: StoreLayoutScans;
   readonly location: string;
   /** Requests sent, by operation (every attempt, retries included). */
   readonly requests: S3RequestCounts = new Map();
+  /** Attempts per request (`S3Target.maxAttempts`, else `AWS_MAX_ATTEMPTS`, else 8). */
+  readonly maxAttempts: number;
   private readonly client: S3Client;
-  private readonly limit: LimitFunction;
+  private readonly limit: AdaptiveLimit;
   /** Unknown until the first exclusive write: then whether the server honours `If-None-Match: *`. */
   private conditionalWrites: boolean | undefined;
 
@@ -97,12 +107,32 @@ export class S3Store implements Store {
     private readonly options: S3StoreOptions = {},
   ) {
     this.client = options.client ?? createS3Client(target, this.requests);
-    this.limit = pLimit(options.concurrency ?? DEFAULT_S3_CONCURRENCY);
+    this.maxAttempts = target.maxAttempts ?? maxAttemptsFromEnv();
+    this.limit = new AdaptiveLimit(options.concurrency ?? DEFAULT_S3_CONCURRENCY);
     this.location = s3Location(target);
     this.scans = {
       scanLinkTrees: (roots, o) => this.batched(roots, (root) => this.scanLinkTree(root), o),
       scanBlobFolders: (dirs, o) => this.batched(dirs, (dir) => this.scanBlobFolder(dir), o),
     };
+  }
+
+  /** What the server refused and this store retried (or gave up on), and the fewest requests in flight it came down to. */
+  get pacing(): { throttled: number; transient: number; lowestConcurrency: number } {
+    return { ...this.limit.refusals, lowestConcurrency: this.limit.lowest };
+  }
+
+  /**
+   * One line for a `--verbose` run: requests sent by operation (every attempt), and what the server refused:
+   * `s3: 120 requests (ListObjectsV2 80, …); 14 throttled (in flight down to 4 of 32), 0 failed for now`.
+   */
+  summary(): string {
+    const total = [...this.requests.values()].reduce((a, b) => a + b, 0);
+    const by = [...this.requests.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, n]) => `${name} ${n}`)
+      .join(", ");
+    const { throttled, transient, lowestConcurrency } = this.pacing;
+    return `s3: ${total} requests (${by || "none"}); ${throttled} throttled (in flight down to ${lowestConcurrency} of ${this.limit.max}), ${transient} failed for now`;
   }
 
   get capabilities(): StoreCapabilities {
@@ -135,8 +165,16 @@ export class S3Store implements Store {
       code: e?.name ?? e?.Code ?? "S3Error",
       message: `${e?.message ?? String(error)}${status ? ` (HTTP ${status})` : ""}`,
       path: this.describe(path),
-      temporary: status === undefined || status >= 500 || status === 429 || e?.name === "SlowDown",
+      temporary: status === undefined || retryKind(error) !== undefined,
+      ...(retryKind(error) === "throttled" ? { throttled: true } : {}),
     };
+  }
+
+  /** The error to throw for a refused single operation (the lock, the journal): throttled or not. */
+  private thrown(path: string, error: unknown, doing: "change" | "read" = "change"): Error {
+    return retryKind(error) === "throttled"
+      ? new StorageThrottledError(this.describe(path), error, doing)
+      : new StorageIoError(this.describe(path), error, doing);
   }
 
   /** Runs `fn` over the inputs in rounds of `CALL_BATCH`, every request under the store's limiter. */
@@ -161,9 +199,21 @@ export class S3Store implements Store {
     return results;
   }
 
-  /** Every request goes through here: the limiter bounds what is in flight across all operations. */
-  private send<T>(command: object): Promise<T> {
-    return this.limit(() => this.client.send(command as never) as Promise<T>);
+  /**
+   * Every request goes through here: the limiter bounds what is in flight across all operations, and a
+   * throttled or failed answer is sent again after `backoffMs` (the wait holds no slot), up to
+   * `maxAttempts`; the last answer is thrown.
+   */
+  private async send<T>(command: object): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const answer = await this.limit.send(() => this.client.send(command as never) as Promise<T>);
+      if ("value" in answer) return answer.value;
+      const kind = retryKind(answer.error);
+      if (kind === "throttled") this.limit.throttled(answer.sentAt);
+      else if (kind === "transient") this.limit.failed();
+      if (kind === undefined || attempt >= this.maxAttempts) throw answer.error;
+      await sleep(backoffMs(attempt, kind, answer.error));
+    }
   }
 
   /** Every page of a listing below `prefix` (a key prefix), with or without a `/` delimiter. */
@@ -225,7 +275,16 @@ export class S3Store implements Store {
 
   async *walk(prefix: string, options: { signal?: AbortSignal } = {}): AsyncIterable<StoreWalkEntry[]> {
     const base = this.target.prefix.length;
-    for await (const page of this.pages(this.dirKey(prefix))) {
+    const pages = this.pages(this.dirKey(prefix))[Symbol.asyncIterator]();
+    for (;;) {
+      let next: IteratorResult<ListObjectsV2CommandOutput>;
+      try {
+        next = await pages.next();
+      } catch (error) {
+        throw this.thrown(prefix, error, "read");
+      }
+      if (next.done) return;
+      const page = next.value;
       if (options.signal?.aborted) return;
       const files: StoreWalkEntry[] = [];
       for (const o of page.Contents ?? []) {
@@ -324,31 +383,48 @@ export class S3Store implements Store {
       );
       if (got.Body) for await (const chunk of got.Body) yield chunk;
     } catch (error) {
-      throw new StorageIoError(this.describe(path), error, "read");
+      throw this.thrown(path, error, "read");
     }
   }
 
-  /** Deletes keys (at most `DELETE_BATCH`); the keys that failed, with why. */
+  /**
+   * Deletes keys with DeleteObjects; returns why each key that is still there failed. Keys the answer
+   * names as throttled or failed for now (it answers 200 and lists them) are sent again after a wait, up
+   * to `maxAttempts` rounds.
+   */
   private async deleteKeys(keys: readonly string[]): Promise<Map<string, unknown>> {
     const failed = new Map<string, unknown>();
-    if (keys.length === 0) return failed;
-    try {
-      const out = await this.send<{ Errors?: Array<{ Key?: string; Code?: string; Message?: string }> }>(
-        new DeleteObjectsCommand({
-          Bucket: this.target.bucket,
-          Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true },
-        }),
-      );
-      for (const e of out.Errors ?? []) {
-        if (e.Key && e.Code !== "NoSuchKey") {
-          failed.set(
-            e.Key,
-            Object.assign(new Error(e.Message ?? e.Code ?? "delete failed"), { name: e.Code }),
-          );
-        }
+    let pending = [...keys];
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      let out: { Errors?: Array<{ Key?: string; Code?: string; Message?: string }> };
+      const sentAt = this.limit.current;
+      try {
+        out = await this.send(
+          new DeleteObjectsCommand({
+            Bucket: this.target.bucket,
+            Delete: { Objects: pending.map((Key) => ({ Key })), Quiet: true },
+          }),
+        );
+      } catch (error) {
+        for (const k of pending) failed.set(k, error);
+        break;
       }
-    } catch (error) {
-      for (const k of keys) failed.set(k, error);
+      const again: string[] = [];
+      let cause: unknown;
+      for (const e of out.Errors ?? []) {
+        if (!e.Key || e.Code === "NoSuchKey") continue;
+        const error = Object.assign(new Error(e.Message ?? e.Code ?? "delete failed"), { name: e.Code });
+        if (retryKind(error) !== undefined && attempt < this.maxAttempts) {
+          again.push(e.Key);
+          cause ??= error;
+        } else failed.set(e.Key, error);
+      }
+      if (again.length === 0) break;
+      const kind = retryKind(cause) ?? "transient";
+      if (kind === "throttled") this.limit.throttled(sentAt);
+      else this.limit.failed();
+      await sleep(backoffMs(attempt, kind, cause));
+      pending = again;
     }
     return failed;
   }
@@ -515,7 +591,7 @@ export class S3Store implements Store {
         }),
       );
     } catch (error) {
-      throw new StorageIoError(this.describe(path), error, "change");
+      throw this.thrown(path, error);
     }
   }
 
@@ -540,9 +616,7 @@ export class S3Store implements Store {
           this.conditionalWrites = true;
           return false;
         }
-        if (status !== 501 && (error as SdkError)?.name !== "NotImplemented") {
-          throw new StorageIoError(this.describe(path), error, "change");
-        }
+        if (status !== 501 && (error as SdkError)?.name !== "NotImplemented") throw this.thrown(path, error);
         this.conditionalWrites = false;
       }
     }
@@ -554,7 +628,9 @@ export class S3Store implements Store {
       const [back] = await this.read([path]);
       return back instanceof Uint8Array && new TextDecoder().decode(back) === content;
     } catch (error) {
-      throw new StorageIoError(this.describe(path), error, "change");
+      throw error instanceof StorageIoError || error instanceof StorageThrottledError
+        ? error
+        : this.thrown(path, error);
     }
   }
 
@@ -569,7 +645,7 @@ export class S3Store implements Store {
         }),
       );
     } catch (error) {
-      throw new StorageIoError(this.describe(from), error, "change");
+      throw this.thrown(from, error);
     }
     await this.remove(from);
   }
@@ -578,7 +654,7 @@ export class S3Store implements Store {
     try {
       await this.send(new DeleteObjectCommand({ Bucket: this.target.bucket, Key: this.key(path) }));
     } catch (error) {
-      if (!isNotFound(error)) throw new StorageIoError(this.describe(path), error, "change");
+      if (!isNotFound(error)) throw this.thrown(path, error);
     }
   }
 
@@ -600,7 +676,9 @@ export class S3Store implements Store {
           KeyMarker: keyMarker,
           UploadIdMarker: uploadIdMarker,
         }),
-      );
+      ).catch((error) => {
+        throw this.thrown(path, error, "read");
+      });
       for (const u of page.Uploads ?? []) {
         if (u.Key === undefined || u.UploadId === undefined) continue;
         uploads.push({
@@ -767,6 +845,7 @@ export class S3Store implements Store {
   }
 
   async close(): Promise<void> {
+    this.options.onClose?.(this.summary());
     this.client.destroy();
   }
 }

@@ -12,7 +12,7 @@ export interface S3Target {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** Accept any TLS certificate (the registry's `skipverify`): only when told. */
   skipVerify?: boolean;
-  /** Attempts per request (default `DEFAULT_S3_MAX_ATTEMPTS`). */
+  /** Attempts per request (default `AWS_MAX_ATTEMPTS`, else `DEFAULT_S3_MAX_ATTEMPTS`). */
   maxAttempts?: number;
 }
 
