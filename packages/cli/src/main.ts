@@ -18,7 +18,7 @@ export async function main(argv: string[]): Promise<number> {
   let interrupts = 0;
   process.on("SIGINT", () => {
     // First Ctrl-C: stop between actions and report; second: leave now (the journal makes it safe).
-    if (++interrupts > 1) process.exit(130);
+    if (++interrupts > 1) process.exit(ExitCode.interrupted);
     process.stderr.write("\nstopping after the actions in flight (Ctrl-C again to quit now)\n");
     controller.abort();
   });
