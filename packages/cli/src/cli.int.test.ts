@@ -163,6 +163,24 @@ describe("regsweep CLI on trees written by a real registry", () => {
     expect(report.totalBytes).toBeGreaterThan(0);
   });
 
+  it("a tree emptied by deleting everything keeps its folders on disk and stays a tree: gc has nothing to do (a bucket's emptied prefix exits 3, cli-on-s3)", async () => {
+    const registry = await pushedTree();
+    const all = await regsweep(
+      "delete",
+      "--storage",
+      registry.storageRoot,
+      "other/a",
+      "test/a",
+      "test/c",
+      "--yes",
+    );
+    expect(all.code, all.stderr).toBe(0);
+    expect((await stat(join(registry.storageRoot, "docker/registry/v2"))).isDirectory()).toBe(true);
+    const again = await regsweep("gc", "--storage", registry.storageRoot, "-m", "--yes");
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/nothing to do/);
+  });
+
   it("resume finishes a journaled plan that an earlier run did not (as after a kill -9), and says when there is none", async () => {
     const registry = await pushedTree();
     const planFile = join(registry.storageRoot, "..", `plan-${Date.now()}.json`);

@@ -92,10 +92,15 @@ export async function readStoreInventory(
   options: Omit<ReadStorageOptions, "ioThreads"> = {},
 ): Promise<Inventory> {
   const [v2] = await store.list([V2_ROOT]);
+  // One rule on every store: a tree is where the layout is. An emptied tree on disk keeps its folders (no
+  // plan removes the skeleton) and stays one; on a store without folders an emptied prefix holds no key,
+  // which is what a wrong prefix holds too: said as both, never guessed at.
   if (v2 === undefined || !Array.isArray(settled(store, v2, V2_ROOT)))
     throw new NotAStorageTreeError(
       store.location,
-      `it has no ${V2_ROOT} folder (give the registry's rootdirectory, e.g. /var/lib/registry)`,
+      store.capabilities.folders
+        ? `it has no ${V2_ROOT} folder (give the registry's rootdirectory, e.g. /var/lib/registry)`
+        : `nothing is stored below ${V2_ROOT}/: a wrong prefix (give the registry's rootdirectory), or a tree emptied by deleting everything, which leaves no key behind (then there is nothing to do)`,
     );
   return new TreeReader(store, options).read();
 }
