@@ -1,11 +1,9 @@
-import { spawn } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import {
   createTestBucket,
   holdRequestSlot,
-  repoRoot,
   type S3ServerInfo,
   startThrottledFrontend,
   type TestBucket,
@@ -13,6 +11,7 @@ import {
 } from "@regsweep/testbed";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { runRegsweep } from "./test-support/run-regsweep.js";
+import { writeSyntheticTree } from "./test-support/synthetic-tree.js";
 
 // gc on a bucket whose server throttles, for real: a second front end of the run's server onto the same data
 // (testbed's startThrottledFrontend): on Swift the proxy's own `ratelimit` middleware, which s3api answers
@@ -22,23 +21,13 @@ import { runRegsweep } from "./test-support/run-regsweep.js";
 const server = inject("s3Server");
 let bucket: TestBucket;
 let tree: string;
+/** How many files the tree has (each prefix gets all of them). */
+let written = 0;
 beforeAll(async () => {
   bucket = await createTestBucket(server, "throttle");
   tree = await mkdtemp(join(tmpdir(), "regsweep-s3-throttle-"));
-  const make = join(repoRoot(), "packages/cleaner/bench/make-tree.mjs");
-  const made = spawn(
-    process.execPath,
-    [
-      "--input-type=module",
-      "-e",
-      "const { makeTree } = await import(process.argv[1]); makeTree(process.argv[2], { manifests: 60, seed: 7 });",
-      make,
-      tree,
-    ],
-    { stdio: "inherit" },
-  );
-  await new Promise((resolve) => made.on("close", resolve));
-  for (const prefix of ["reference", "throttled", "refused"]) await upload(prefix);
+  await writeSyntheticTree(tree, { manifests: 60, seed: 7 });
+  for (const prefix of ["reference", "throttled", "refused"]) written = await upload(prefix);
 });
 afterAll(async () => {
   await bucket?.remove();
@@ -59,25 +48,8 @@ const at = (s: S3ServerInfo, prefix: string) => [
 ];
 const gc = (s: S3ServerInfo, prefix: string) => ["gc", "-m", "--grace", "0", "--yes", "-v", ...at(s, prefix)];
 
-async function files(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await files(path)));
-    else out.push(path);
-  }
-  return out;
-}
-
-async function upload(prefix: string): Promise<void> {
-  const all = await files(tree);
-  for (let i = 0; i < all.length; i += 16)
-    await Promise.all(
-      all
-        .slice(i, i + 16)
-        .map(async (path) => bucket.put(`${prefix}/${relative(tree, path)}`, await readFile(path))),
-    );
-}
+/** Every file of the synthetic tree, under `prefix` in the bucket; answers how many. */
+const upload = (prefix: string): Promise<number> => bucket.putTree(prefix, tree);
 
 const keysBelow = async (prefix: string) =>
   (await bucket.keys(`${prefix}/`)).map((k) => k.slice(prefix.length + 1));
@@ -108,7 +80,7 @@ it("gc -m under throttling (503 SlowDown) ends as it does without: the same keys
   expect(once.code, once.stderr).toBe(0);
   const plain = summary(once.stderr);
   const expected = await keysBelow("reference");
-  expect(expected.length).toBeLessThan((await files(tree)).length);
+  expect(expected.length).toBeLessThan(written);
 
   await using frontend = await startThrottledFrontend(server, SOME);
   const run = await runRegsweep(gc(frontend.server, "throttled"), { env });

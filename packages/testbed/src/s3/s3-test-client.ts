@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
+import { join, relative } from "node:path";
 import {
   AbortMultipartUploadCommand,
   CreateBucketCommand,
@@ -45,6 +47,8 @@ export interface TestBucket extends AsyncDisposable {
   keys(prefix?: string): Promise<string[]>;
   /** Writes one object (seeding a bucket with a tree made on disk, for packages without the SDK). */
   put(key: string, body: Uint8Array | string): Promise<void>;
+  /** Writes every file under `dir` as `<prefix>/<path below dir>`, 16 at a time; answers how many. */
+  putTree(prefix: string, dir: string): Promise<number>;
   /** Deletes objects (losing an upload's `_uploads` keys, say). */
   delete(keys: readonly string[]): Promise<void>;
   /** Every multipart upload in progress (or under `prefix`), every page, sorted by key. */
@@ -122,6 +126,18 @@ export async function createTestBucket(server: S3ServerInfo, prefix?: string): P
     },
     async put(key, body) {
       await client.send(new PutObjectCommand({ Bucket: name, Key: key, Body: body }));
+    },
+    async putTree(prefix, dir) {
+      const files = (await readdir(dir, { recursive: true, withFileTypes: true }))
+        .filter((e) => e.isFile())
+        .map((e) => join(e.parentPath, e.name));
+      for (let i = 0; i < files.length; i += 16)
+        await Promise.all(
+          files
+            .slice(i, i + 16)
+            .map(async (path) => bucket.put(`${prefix}/${relative(dir, path)}`, await readFile(path))),
+        );
+      return files.length;
     },
     async remove() {
       // Uploads in progress hold parts (Swift: in a segments container) that keep a bucket from going.
