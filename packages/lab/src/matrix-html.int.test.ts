@@ -43,10 +43,10 @@ async function renderedDom(html: string): Promise<string> {
   return stdout;
 }
 
-/** The text of each cell of each `<tr data-version>` row of the summary table, as the browser built it. */
+/** The text of each cell of each `<tr data-version data-storage>` row of the summary table, as the browser built it. */
 function summaryRows(dom: string): string[][] {
   const table = /<table id="summary">([\s\S]*?)<\/table>/.exec(dom)?.[1] ?? "";
-  return [...table.matchAll(/<tr data-version="[^"]*">([\s\S]*?)<\/tr>/g)].map((row) =>
+  return [...table.matchAll(/<tr data-version="[^"]*" data-storage="[^"]*">([\s\S]*?)<\/tr>/g)].map((row) =>
     [...(row[1] ?? "").matchAll(/<t[hd]>([\s\S]*?)<\/t[hd]>/g)].map((c) => c[1] ?? ""),
   );
 }
@@ -84,12 +84,13 @@ test("a real headless chromium reads the per-version counts and skip reasons of 
     ok: false,
   };
   const dom = await renderedDom(renderMatrixHtml(report));
-  // version, cells, ran, passed, expected differences, unexpected passes, failed, skipped
+  // version, storage driver (a report without one is filesystem), cells, ran, passed, expected
+  // differences, unexpected passes, failed, skipped
   expect(summaryRows(dom)).toEqual([
-    ["2.2.1", "2", "1", "1", "0", "0", "0", "1"],
-    ["2.8.3", "2", "2", "1", "0", "0", "1", "0"],
+    ["2.2.1", "filesystem", "2", "1", "1", "0", "0", "0", "1"],
+    ["2.8.3", "filesystem", "2", "2", "1", "0", "0", "1", "0"],
   ]);
-  expect(dom).toContain("<li>2.2.1 s2: registry 2.2.1 takes no &lt;oci-index&gt;</li>");
+  expect(dom).toContain("<li>2.2.1 filesystem s2: registry 2.2.1 takes no &lt;oci-index&gt;</li>");
   expect(/<strong id="result">([^<]*)<\/strong>/.exec(dom)?.[1]).toBe("unexpected failures");
   expect(dom).toContain("schema1 fixtures");
 }, 120_000);
