@@ -49,6 +49,9 @@ export function retryKind(error: unknown): RetryKind | undefined {
   // Any 503 is taken as throttling: AWS answers SlowDown with it, Swift's ServiceUnavailable says "reduce
   // your request rate", and a HEAD's 503 has no body to name its code (the SDK says UnknownError).
   if (status === 429 || status === 503 || THROTTLING_CODES.has(e?.name)) return "throttled";
+  // 501 Not Implemented and 505 are answers about the request, not the server's state: asking again gets
+  // the same (Swift s3api answers a conditional PUT's If-None-Match with 501, and the lock falls back on it).
+  if (status === 501 || status === 505 || e?.name === "NotImplemented") return undefined;
   if ((status !== undefined && status >= 500) || TRANSIENT_CODES.has(e?.name)) return "transient";
   if (status === undefined && (NETWORK_CODES.has(e?.code ?? "") || NETWORK_CODES.has(e?.name)))
     return "transient";
