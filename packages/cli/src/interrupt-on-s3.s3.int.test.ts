@@ -6,6 +6,7 @@ import {
   image,
   layer,
   pushManifest,
+  s3ChainEnv,
   startRegistryProcess,
   startThrottledFrontend,
   type TestBucket,
@@ -30,12 +31,7 @@ afterAll(async () => {
   await bucket?.remove();
 });
 
-const env = {
-  AWS_ACCESS_KEY_ID: server.accessKey,
-  AWS_SECRET_ACCESS_KEY: server.secretKey,
-  AWS_PROFILE: "",
-  AWS_REGION: server.region,
-};
+const env = s3ChainEnv(server);
 
 it("SIGINT during gc on a bucket: stops after the batch in flight, exit 130, lock released, resume converges", async () => {
   expect(version, "no 2.8 registry binary in .cache/registries: run scripts/setup.sh").toBeDefined();

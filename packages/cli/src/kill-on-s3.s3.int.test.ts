@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createTestBucket, type TestBucket, trackProcess } from "@regsweep/testbed";
+import { createTestBucket, s3ChainEnv, type TestBucket, trackProcess } from "@regsweep/testbed";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { REGSWEEP_BIN, runRegsweep } from "./test-support/run-regsweep.js";
 import { writeSyntheticTree } from "./test-support/synthetic-tree.js";
@@ -23,12 +23,7 @@ afterAll(async () => {
   if (tree) await rm(tree, { recursive: true, force: true });
 });
 
-const env = {
-  AWS_ACCESS_KEY_ID: server.accessKey,
-  AWS_SECRET_ACCESS_KEY: server.secretKey,
-  AWS_PROFILE: "",
-  AWS_REGION: server.region,
-};
+const env = s3ChainEnv(server);
 const at = (prefix: string) => [
   "--storage",
   `s3://${bucket.name}/${prefix}`,

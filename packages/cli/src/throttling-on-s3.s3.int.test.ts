@@ -5,6 +5,7 @@ import {
   createTestBucket,
   holdRequestSlot,
   type S3ServerInfo,
+  s3ChainEnv,
   startThrottledFrontend,
   type TestBucket,
   type ThrottleOptions,
@@ -34,12 +35,7 @@ afterAll(async () => {
   if (tree) await rm(tree, { recursive: true, force: true });
 });
 
-const env = {
-  AWS_ACCESS_KEY_ID: server.accessKey,
-  AWS_SECRET_ACCESS_KEY: server.secretKey,
-  AWS_PROFILE: "",
-  AWS_REGION: server.region,
-};
+const env = s3ChainEnv(server);
 const at = (s: S3ServerInfo, prefix: string) => [
   "--storage",
   `s3://${bucket.name}/${prefix}`,

@@ -44,6 +44,7 @@ export {
 } from "./s3/s3-server.js";
 export {
   createTestBucket,
+  s3ChainEnv,
   type TestBucket,
   testS3Client,
   uniqueBucketName,

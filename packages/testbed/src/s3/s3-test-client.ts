@@ -34,6 +34,19 @@ export function testS3Client(server: S3ServerInfo): S3Client {
   );
 }
 
+/**
+ * The environment a regsweep process needs to reach the server through the standard AWS chain: its keys and
+ * region, and no profile (so a developer's ~/.aws cannot take part).
+ */
+export function s3ChainEnv(server: S3ServerInfo): Record<string, string> {
+  return {
+    AWS_ACCESS_KEY_ID: server.accessKey,
+    AWS_SECRET_ACCESS_KEY: server.secretKey,
+    AWS_PROFILE: "",
+    AWS_REGION: server.region,
+  };
+}
+
 /** A bucket name no other test (or concurrent run) uses. */
 export function uniqueBucketName(prefix = "regsweep"): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
