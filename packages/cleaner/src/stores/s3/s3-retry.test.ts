@@ -17,7 +17,11 @@ describe("retryKind", () => {
     ["503 ServiceUnavailable", sdkError("ServiceUnavailable", 503), "throttled"],
     ["a HEAD's bodiless 503", sdkError("UnknownError", 503), "throttled"],
     ["502", sdkError("UnknownError", 502), "transient"],
-    ["501 NotImplemented (a conditional write Swift does not do)", sdkError("NotImplemented", 501), undefined],
+    [
+      "501 NotImplemented (a conditional write Swift does not do)",
+      sdkError("NotImplemented", 501),
+      undefined,
+    ],
     ["a reset connection", Object.assign(new Error("reset"), { code: "ECONNRESET" }), "transient"],
     ["403 AccessDenied", sdkError("AccessDenied", 403), undefined],
     ["404 NoSuchKey", sdkError("NoSuchKey", 404), undefined],
