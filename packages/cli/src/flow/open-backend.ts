@@ -4,6 +4,7 @@ import {
   InvalidRequestError,
   type Plan,
   S3Store,
+  type S3StoreOptions,
   StorageBackend,
 } from "@regsweep/cleaner";
 import type { CliIo } from "../cli-io.js";
@@ -29,13 +30,30 @@ export interface BackendFlags extends StorageTargetOptions, RegistryTargetOption
   verbose?: boolean;
 }
 
+/**
+ * A test hook: with REGSWEEP_TEST_KILL_AT_S3_REQUEST=<n>, the process kills itself with SIGKILL just before
+ * its S3 request number n (from 0) goes out, so a test can kill -9 a run at every request it sends.
+ */
+function killAtRequest(env: NodeJS.ProcessEnv): S3StoreOptions["beforeRequest"] {
+  const at = env.REGSWEEP_TEST_KILL_AT_S3_REQUEST;
+  if (at === undefined) return undefined;
+  const n = Number(at);
+  return (sentBefore) => {
+    if (sentBefore === n) process.kill(process.pid, "SIGKILL");
+  };
+}
+
 /** A storage location as a backend that owns what it opened (the S3 store). */
 function storageBackend(location: StorageLocation, flags: BackendFlags, io: CliIo): StorageBackend {
+  if (location.kind === "fs") return new StorageBackend(location.root, ioThreads(flags));
   // -v: the S3 store's request summary (requests sent, what the server throttled) when it closes.
   const onClose = flags.verbose ? (summary: string) => io.err(summary) : undefined;
-  const target =
-    location.kind === "fs" ? location.root : new S3Store(location.target, onClose ? { onClose } : {});
-  return new StorageBackend(target, ioThreads(flags));
+  const beforeRequest = killAtRequest(io.env);
+  const store = new S3Store(location.target, {
+    ...(onClose ? { onClose } : {}),
+    ...(beforeRequest ? { beforeRequest } : {}),
+  });
+  return new StorageBackend(store, ioThreads(flags));
 }
 
 /**

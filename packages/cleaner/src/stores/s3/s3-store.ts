@@ -65,6 +65,11 @@ export interface S3StoreOptions {
   listPageKeys?: number;
   /** Given `summary()` when the store closes (the CLI's `-v`). */
   onClose?: (summary: string) => void;
+  /**
+   * Called just before each request goes out (every attempt), with how many went out before it: where a
+   * test kills the process at a chosen request (the CLI's `REGSWEEP_TEST_KILL_AT_S3_REQUEST`).
+   */
+  beforeRequest?: (sentBefore: number) => void;
 }
 
 /** A multipart upload the server holds (the parts of a blob upload in `_uploads`). */
@@ -101,6 +106,8 @@ export class S3Store implements Store {
   private readonly limit: AdaptiveLimit;
   /** Unknown until the first exclusive write: then whether the server honours `If-None-Match: *`. */
   private conditionalWrites: boolean | undefined;
+  /** Requests that went out (every attempt), for `beforeRequest`. */
+  private sent = 0;
 
   constructor(
     readonly target: S3Target,
@@ -206,7 +213,10 @@ export class S3Store implements Store {
    */
   private async send<T>(command: object): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const answer = await this.limit.send(() => this.client.send(command as never) as Promise<T>);
+      const answer = await this.limit.send(() => {
+        this.options.beforeRequest?.(this.sent++);
+        return this.client.send(command as never) as Promise<T>;
+      });
       if ("value" in answer) return answer.value;
       const kind = retryKind(answer.error);
       if (kind === "throttled") this.limit.throttled(answer.sentAt);
