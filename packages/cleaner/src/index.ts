@@ -195,8 +195,9 @@ export {
   readStorageInventory,
   type StorageReadProgress,
 } from "./storage/read-storage-inventory.js";
+export { clearStaleState } from "./storage/stale-state.js";
 export { StorageBackend, type StorageBackendOptions } from "./storage/storage-backend.js";
-export { clearStaleLock, lockStorage, STATE_DIR, type StorageLock } from "./storage/storage-lock.js";
+export { lockStorage, STATE_DIR, type StorageLock } from "./storage/storage-lock.js";
 export { parsePath, pathFor, type StoragePath } from "./storage/storage-paths.js";
 export { describeChange, type RepositoryChange } from "./storage/storage-rechecks.js";
 export {

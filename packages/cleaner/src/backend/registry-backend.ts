@@ -62,8 +62,11 @@ export interface RegistryBackend<Progress = unknown, Report extends ApplyReport 
   apply(plan: Plan, options?: BackendApplyOptions): Promise<Report>;
   /** Takes the lock (`capabilities.lock`), or `undefined` where there is none to take. */
   lock(): Promise<AsyncDisposable | undefined>;
-  /** Removes a lock a killed run left behind, if it is ours to remove (nothing where there is no lock). */
-  clearStaleLock(): Promise<void>;
+  /**
+   * Removes what a killed run left behind that no plan removes (its lock, journal pieces without their
+   * plan), if it is ours to remove; nothing where there is no lock or journal.
+   */
+  clearStaleState(): Promise<void>;
   /** The plan an interrupted apply left journaled (`capabilities.journal`), if any. */
   pending(): Promise<PendingJournal | undefined>;
 }

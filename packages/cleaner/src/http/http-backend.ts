@@ -100,7 +100,7 @@ export class HttpBackend implements RegistryBackend<RegistryReadProgress, Online
     return undefined;
   }
 
-  async clearStaleLock(): Promise<void> {}
+  async clearStaleState(): Promise<void> {}
 
   async pending(): Promise<PendingJournal | undefined> {
     return undefined;

@@ -10,6 +10,7 @@ import { STATE_DIR } from "./storage-lock.js";
 const PLAN_FILE = `${STATE_DIR}/journal-plan.json`;
 const DONE_FILE = `${STATE_DIR}/journal-done`;
 const HASH_FILE = `${STATE_DIR}/journal-plan.sha256`;
+const TEMP_FILE = `${PLAN_FILE}.tmp`;
 
 /** A small file's text, `undefined` when it is not there. */
 async function readText(store: Store, path: string): Promise<string | undefined> {
@@ -55,7 +56,7 @@ export class Journal {
     await useStore(target, {}, async (store) => {
       // A 50k-manifest plan is ~100 MB of JSON: written in pieces to a temp file while hashing, never held
       // as one string; kept only if it differs from the plan already journaled (a resumed run).
-      const temp = `${PLAN_FILE}.tmp`;
+      const temp = TEMP_FILE;
       const hash = await writePlanHashed(store, temp, plan);
       const existing = (await readText(store, HASH_FILE)) ?? "";
       const planPresent = settled(store, (await store.stat([PLAN_FILE]))[0], PLAN_FILE) !== undefined;
@@ -101,6 +102,23 @@ export class Journal {
       if (store.append) await store.append(DONE_FILE, text);
       // A store that cannot append rewrites the list: records come once per phase, so it stays short.
       else await store.put(DONE_FILE, [(await readText(store, DONE_FILE)) ?? "", text]);
+    });
+  }
+
+  /**
+   * Removes the journal's pieces that are there without its plan: what a run killed while it finished (the
+   * plan gone, the list of actions done and the hash not yet) or while it began (the plan's temp file)
+   * leaves. No later apply would remove them when there is nothing left to do. A journal with its plan (an
+   * apply to resume) stays whole. Call it holding the lock: a run beginning its journal writes these pieces.
+   */
+  static async clearOrphans(target: StoreTarget): Promise<void> {
+    await useStore(target, {}, async (store) => {
+      const [listing] = await store.list([STATE_DIR]);
+      const entries = settled(store, listing, STATE_DIR);
+      if (!Array.isArray(entries)) return;
+      const names = new Set(entries.map((e) => `${STATE_DIR}/${e.name}`));
+      if (names.has(PLAN_FILE)) return;
+      for (const file of [DONE_FILE, HASH_FILE, TEMP_FILE]) if (names.has(file)) await store.remove(file);
     });
   }
 

@@ -38,7 +38,7 @@ it("a storage tree on disk as a backend: reads, plans, locks, journals and appli
     expect(report.skipped).toEqual([]);
     expect(report.done).toBe(plan.actions.length);
   }
-  await backend.clearStaleLock();
+  await backend.clearStaleState();
   const files = Object.keys(await treeFiles(root));
   expect(files.some((f) => f.includes("/_manifests/tags/v2/"))).toBe(false);
   expect(files.some((f) => f.includes("/_manifests/tags/v1/"))).toBe(true);

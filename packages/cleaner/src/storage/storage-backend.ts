@@ -12,7 +12,8 @@ import type { StoreTarget } from "../stores/use-store.js";
 import { applyPlan } from "./apply-plan.js";
 import { Journal, type PendingJournal } from "./journal.js";
 import { readStorageInventory, type StorageReadProgress } from "./read-storage-inventory.js";
-import { clearStaleLock, lockStorage } from "./storage-lock.js";
+import { clearStaleState } from "./stale-state.js";
+import { lockStorage } from "./storage-lock.js";
 
 /** Options of a storage backend. */
 export interface StorageBackendOptions {
@@ -81,8 +82,8 @@ export class StorageBackend implements RegistryBackend<StorageReadProgress, Appl
     return lockStorage(this.target);
   }
 
-  clearStaleLock(): Promise<void> {
-    return clearStaleLock(this.target);
+  clearStaleState(): Promise<void> {
+    return clearStaleState(this.target);
   }
 
   pending(): Promise<PendingJournal | undefined> {

@@ -76,16 +76,3 @@ export async function lockStorage(target: StoreTarget): Promise<StorageLock> {
     throw new LockHeldError(path, "could not take over a stale lock");
   });
 }
-
-/**
- * Clears a lock whose holder is gone (same host), as taking it would; a lock held by a live run stays. A run
- * killed after its last deletion leaves its lock behind, and a re-run that finds nothing to do never takes
- * the lock: without this, that tree would keep `.regsweep/lock` for ever.
- */
-export async function clearStaleLock(target: StoreTarget): Promise<void> {
-  try {
-    await (await lockStorage(target)).release();
-  } catch (error) {
-    if (!(error instanceof LockHeldError)) throw error;
-  }
-}

@@ -2,6 +2,7 @@ import {
   type ApplyReport,
   describeCapabilities,
   InvalidRequestError,
+  NotAStorageTreeError,
   type OnlineApplyReport,
   type Plan,
   type PlanRequest,
@@ -123,7 +124,12 @@ export async function planAndApply(
   } else if (pending) {
     io.err("note: an earlier apply was interrupted; the next real run finishes it first (regsweep resume)");
   }
-  const plan = await makePlan(backend, options, requests, io);
+  const plan = await makePlan(backend, options, requests, io).catch(async (error: unknown) => {
+    // A bucket prefix emptied by deleting everything is no tree (exit 3, said so); a run killed after its
+    // last deletion left its lock or journal pieces there, and those must not be what stays.
+    if (error instanceof NotAStorageTreeError && !options.dryRun) await backend.clearStaleState();
+    throw error;
+  });
   // Awaited here: `return promise` would dispose of the backend (close the S3 client) while it applies.
   return await presentAndApply(backend, plan, options, io);
 }
@@ -181,8 +187,8 @@ export async function presentAndApply(
   const serving = root !== undefined ? await findServingRegistries(root) : [];
   const graceHint = youngKeptHint(plan, serving, options);
   if (plan.actions.length === 0) {
-    // An earlier run killed after its last deletion left its lock: nothing else would ever remove it.
-    await backend.clearStaleLock();
+    // An earlier run killed after its last deletion left its lock (or journal pieces): nothing else would.
+    await backend.clearStaleState();
     if (!options.quiet) {
       io.err("nothing to do");
       if (graceHint) io.err(graceHint);

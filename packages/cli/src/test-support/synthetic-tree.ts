@@ -7,7 +7,7 @@ import { repoRoot } from "@regsweep/testbed";
  */
 export async function writeSyntheticTree(
   dir: string,
-  options: { manifests: number; seed: number },
+  options: { manifests: number; seed: number; repositories?: number },
 ): Promise<void> {
   const made = spawn(
     process.execPath,
