@@ -6,6 +6,7 @@ import {
   RegistryClient,
   registryBaseUrl,
 } from "@regsweep/cleaner";
+import { concurrencyOption } from "./storage-target.js";
 
 /** Where the registry is and how to talk to it, as the user can say it (flags and environment). */
 export interface RegistryTargetOptions {
@@ -78,11 +79,7 @@ export async function registryClientFor(
 ): Promise<RegistryClient> {
   if (!options.registry) throw new InvalidRequestError("no registry given: use --registry <url>");
   const base = registryBaseUrl(options.registry, options.plainHttp);
-  const concurrency = options.concurrency === undefined ? 16 : Number(options.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256)
-    throw new InvalidRequestError(
-      `--concurrency must be a whole number from 1 to 256, not '${options.concurrency}'`,
-    );
+  const concurrency = concurrencyOption(options) ?? 16;
   if (Boolean(options.clientCert) !== Boolean(options.clientKey))
     throw new InvalidRequestError("--client-cert and --client-key go together");
   const credentials = await resolveCredentials(options, base.host, env);

@@ -5,6 +5,7 @@ import {
   NotAStorageTreeError,
   type RegistryS3Section,
   S3Store,
+  type S3StoreOptions,
   type S3Target,
   type StoreTarget,
   s3TargetFromRegistryConfig,
@@ -17,6 +18,8 @@ export interface StorageTargetOptions {
   storage?: string;
   config?: string;
   ioThreads?: string;
+  /** `--concurrency`: requests in flight at once, to a bucket or to the registry's HTTP API. */
+  concurrency?: string;
   /** `--s3-endpoint`, `--s3-region`, `--s3-skip-verify`: for `--storage s3://bucket/prefix` only. */
   s3Endpoint?: string;
   s3Region?: string;
@@ -32,6 +35,26 @@ export function ioThreads(options: StorageTargetOptions): { ioThreads?: number }
       `--io-threads must be a whole number from 1 to 64, not '${options.ioThreads}'`,
     );
   return { ioThreads: n };
+}
+
+/**
+ * `--concurrency` as a number (undefined when not given: each target's own default, the S3 store's 32, the
+ * HTTP client's 16). One flag for both: what it bounds is requests in flight, whichever server gets them.
+ */
+export function concurrencyOption(options: { concurrency?: string }): number | undefined {
+  if (options.concurrency === undefined) return undefined;
+  const n = Number(options.concurrency);
+  if (!Number.isInteger(n) || n < 1 || n > 256)
+    throw new InvalidRequestError(
+      `--concurrency must be a whole number from 1 to 256, not '${options.concurrency}'`,
+    );
+  return n;
+}
+
+/** The S3 store's options from the flags: `--concurrency` caps its requests in flight. */
+export function s3StoreOptions(options: StorageTargetOptions): S3StoreOptions {
+  const concurrency = concurrencyOption(options);
+  return concurrency !== undefined ? { concurrency } : {};
 }
 
 /** A storage tree on disk (its rootdirectory) or in a bucket (under a key prefix). */
@@ -145,8 +168,8 @@ export interface OpenStorage extends AsyncDisposable {
   readonly root: string | undefined;
 }
 
-/** Opens a location: a folder as itself, a bucket as an `S3Store`. */
-export function openLocation(location: StorageLocation): OpenStorage {
+/** Opens a location: a folder as itself, a bucket as an `S3Store` (with `s3StoreOptions`). */
+export function openLocation(location: StorageLocation, store: S3StoreOptions = {}): OpenStorage {
   if (location.kind === "fs") {
     return {
       target: location.root,
@@ -156,14 +179,14 @@ export function openLocation(location: StorageLocation): OpenStorage {
       async [Symbol.asyncDispose]() {},
     };
   }
-  const store = new S3Store(location.target);
+  const s3 = new S3Store(location.target, store);
   return {
-    target: store,
+    target: s3,
     location,
-    name: store.location,
+    name: s3.location,
     root: undefined,
     async [Symbol.asyncDispose]() {
-      await store.close();
+      await s3.close();
     },
   };
 }
@@ -173,5 +196,5 @@ export async function openStorage(
   options: StorageTargetOptions,
   env: NodeJS.ProcessEnv,
 ): Promise<OpenStorage> {
-  return openLocation(await resolveStorageLocation(options, env));
+  return openLocation(await resolveStorageLocation(options, env), s3StoreOptions(options));
 }

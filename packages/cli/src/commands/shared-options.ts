@@ -15,8 +15,12 @@ export function addStorageOptions(cmd: Command): Command {
     .option("--s3-region <region>", "with s3://: the bucket's region (default AWS_REGION, else us-east-1)")
     .option("--s3-skip-verify", "with s3://: do not verify the server's TLS certificate")
     .option(
+      "--concurrency <n>",
+      "requests in flight at once, 1-256: to a bucket (default 32, fewer while the server throttles) or to --registry's HTTP API (default 16); a folder on disk takes --io-threads",
+    )
+    .option(
       "--io-threads <n>",
-      "threads doing file I/O on the tree (default 4 reading, 8 deleting; more help on cold or network disks)",
+      "threads doing file I/O on a tree on disk (default 4 reading, 8 deleting; more help on cold or network disks)",
     );
 }
 
@@ -35,7 +39,6 @@ export function addRegistryOptions(cmd: Command): Command {
     .option("--client-key <file>", "PEM key of the client certificate")
     .option("--insecure", "do not verify the registry's TLS certificate")
     .option("--plain-http", "allow plain HTTP to a registry that is not on a loopback address")
-    .option("--concurrency <n>", "HTTP requests in flight at once (default 16)")
     .option(
       "--cascade-tags",
       "online on 2.x: delete a tag by its digest even when kept tags share that digest (they are untagged too)",

@@ -15,6 +15,7 @@ import {
   type StorageLocation,
   type StorageTargetOptions,
   s3LocationFromUrl,
+  s3StoreOptions,
 } from "../storage-target.js";
 
 /** The backend a command works through: a storage tree, or the Registry HTTP API. */
@@ -50,6 +51,7 @@ function storageBackend(location: StorageLocation, flags: BackendFlags, io: CliI
   const onClose = flags.verbose ? (summary: string) => io.err(summary) : undefined;
   const beforeRequest = killAtRequest(io.env);
   const store = new S3Store(location.target, {
+    ...s3StoreOptions(flags),
     ...(onClose ? { onClose } : {}),
     ...(beforeRequest ? { beforeRequest } : {}),
   });

@@ -13,17 +13,25 @@ export type S3RequestCounts = Map<string, number>;
  * - checksums only when an operation requires one, and a Content-MD5 on DeleteObjects (`@regsweep/s3-compat`,
  *   shared with the testbed's client: Swift s3api and Ceph 16 refuse the SDK's defaults);
  * - path-style addressing whenever an endpoint is given (as distribution's driver does);
- * - TLS verified against the system's roots plus `AWS_CA_BUNDLE` when set, unless `skipVerify`.
+ * - TLS verified against the system's roots plus `AWS_CA_BUNDLE` when set, unless `skipVerify`;
+ * - `maxSockets` connections to the server at most (the store's limit on requests in flight).
  * Credentials are the target's, else the SDK's standard chain (environment, profile, instance role).
  */
-export function createS3Client(target: S3Target, counts?: S3RequestCounts): S3Client {
+export function createS3Client(
+  target: S3Target,
+  counts?: S3RequestCounts,
+  options: { maxSockets?: number } = {},
+): S3Client {
   const secure = target.endpoint ? target.endpoint.startsWith("https:") : true;
   const caBundle = process.env.AWS_CA_BUNDLE;
+  // As many connections as requests the store sends at once (the SDK's own agents allow 50): a
+  // `--concurrency` above that would otherwise queue in the agent, below the store's limit.
+  const maxSockets = Math.max(1, options.maxSockets ?? 64);
   const httpsAgent =
     secure && (target.skipVerify || caBundle)
       ? new HttpsAgent({
           keepAlive: true,
-          maxSockets: 64,
+          maxSockets,
           rejectUnauthorized: !target.skipVerify,
           ...(caBundle && !target.skipVerify
             ? { ca: [...rootCertificates, readFileSync(caBundle, "utf8")] }
@@ -43,7 +51,8 @@ export function createS3Client(target: S3Target, counts?: S3RequestCounts): S3Cl
     requestHandler: {
       requestTimeout: 120_000,
       connectionTimeout: 10_000,
-      ...(httpsAgent ? { httpsAgent } : {}),
+      httpAgent: { keepAlive: true, maxSockets },
+      httpsAgent: httpsAgent ?? { keepAlive: true, maxSockets },
     },
   });
   withContentMd5OnDeleteObjects(client);

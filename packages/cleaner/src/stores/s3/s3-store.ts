@@ -102,6 +102,8 @@ export class S3Store implements Store {
   readonly requests: S3RequestCounts = new Map();
   /** Attempts per request (`S3Target.maxAttempts`, else `AWS_MAX_ATTEMPTS`, else 8). */
   readonly maxAttempts: number;
+  /** Requests in flight at once, at most (`S3StoreOptions.concurrency`); fewer while the server throttles. */
+  readonly concurrency: number;
   private readonly client: S3Client;
   private readonly limit: AdaptiveLimit;
   /** Unknown until the first exclusive write: then whether the server honours `If-None-Match: *`. */
@@ -113,9 +115,10 @@ export class S3Store implements Store {
     readonly target: S3Target,
     private readonly options: S3StoreOptions = {},
   ) {
-    this.client = options.client ?? createS3Client(target, this.requests);
+    this.concurrency = options.concurrency ?? DEFAULT_S3_CONCURRENCY;
+    this.client = options.client ?? createS3Client(target, this.requests, { maxSockets: this.concurrency });
     this.maxAttempts = target.maxAttempts ?? maxAttemptsFromEnv();
-    this.limit = new AdaptiveLimit(options.concurrency ?? DEFAULT_S3_CONCURRENCY);
+    this.limit = new AdaptiveLimit(this.concurrency);
     this.location = s3Location(target);
     this.scans = {
       scanLinkTrees: (roots, o) => this.batched(roots, (root) => this.scanLinkTree(root), o),
