@@ -3,15 +3,24 @@ import type { PlanAction } from "../model/plan.js";
 import { BLOBS_ROOT, pathFor, REPOSITORIES_ROOT } from "../storage/storage-paths.js";
 import { ownDir } from "./plan-paths.js";
 
-/** The folders above `path` up to (not including) `repositories/` or `blobs/`, into `into`. */
-function ancestors(path: string, into: Set<string>): void {
-  const stops = new Set([REPOSITORIES_ROOT, BLOBS_ROOT]);
+const STOPS: ReadonlySet<string> = new Set([REPOSITORIES_ROOT, BLOBS_ROOT]);
+const UNDER_REPOSITORIES = `${REPOSITORIES_ROOT}/`;
+const UNDER_BLOBS = `${BLOBS_ROOT}/`;
+
+/**
+ * The folders above `path` up to (not including) `repositories/` or `blobs/`, into `into`. `climbed` holds
+ * the folders whose whole chain is in `into` already: a climb stops at the first of them (300k actions share a
+ * few thousand parents, and climbing each chain to the top was most of planning's folder work).
+ */
+function ancestors(path: string, into: Set<string>, climbed: Set<string>): void {
   let dir = path.slice(0, path.lastIndexOf("/"));
   while (
     dir.includes("/") &&
-    !stops.has(dir) &&
-    (dir.startsWith(`${REPOSITORIES_ROOT}/`) || dir.startsWith(`${BLOBS_ROOT}/`))
+    !STOPS.has(dir) &&
+    (dir.startsWith(UNDER_REPOSITORIES) || dir.startsWith(UNDER_BLOBS))
   ) {
+    if (climbed.has(dir)) return;
+    climbed.add(dir);
     into.add(dir);
     dir = dir.slice(0, dir.lastIndexOf("/"));
   }
@@ -55,17 +64,18 @@ export function planPrunes(inventory: Inventory, input: PruneInput): PlanAction[
   if (inventory.emptyDirs === undefined) return [];
   const emptyDirs = inventory.emptyDirs;
   const strays = indexStrays(inventory.strays ?? []);
-  for (const a of input.fileActions) {
-    // An upload's folder goes whole; aborting a multipart upload removes no folder.
-    if (a.type === "upload" || a.type === "multipart-upload" || a.type === "prune") continue;
-    const here = strays.below.get(ownDir(a));
-    if (here) a.strays = here;
-  }
   const pruneDirs = new Set<string>();
-  // Each action removes its own folder (see PlanAction); prune takes the shared folders above it.
+  const climbed = new Set<string>();
   for (const a of input.fileActions) {
     if (a.type === "prune") continue;
-    ancestors(ownDir(a), pruneDirs);
+    const own = ownDir(a);
+    // An upload's folder goes whole; aborting a multipart upload removes no folder.
+    if (a.type !== "upload" && a.type !== "multipart-upload") {
+      const here = strays.below.get(own);
+      if (here) a.strays = here;
+    }
+    // Each action removes its own folder (see PlanAction); prune takes the shared folders above it.
+    ancestors(own, pruneDirs, climbed);
   }
   // A removed repository also loses the skeleton folders the registry made in it (an emptied `_uploads/`,
   // `_manifests/tags/`…) and the layout's folders in it that hold nothing but strays (a link folder left with
@@ -76,13 +86,13 @@ export function planPrunes(inventory: Inventory, input: PruneInput): PlanAction[
     for (const dir of [...emptyDirs, ...(inventory.skeletonDirs ?? []), ...strays.in.keys()]) {
       if (!dir.startsWith(repo)) continue;
       pruneDirs.add(dir);
-      ancestors(`${dir}/x`, pruneDirs);
+      ancestors(`${dir}/x`, pruneDirs, climbed);
     }
   }
   const preExisting = new Set(input.pruneEmpty ? emptyDirs : []);
   for (const d of preExisting) {
     pruneDirs.add(d);
-    ancestors(d, pruneDirs);
+    ancestors(d, pruneDirs, climbed);
   }
   // A folder holding something regsweep keeps (an odd folder, a symbolic link it never removes, an upload
   // younger than the grace period, a folder of unread links) can never be emptied: no prune for it, nor its
@@ -107,10 +117,16 @@ export function planPrunes(inventory: Inventory, input: PruneInput): PlanAction[
     )
       holdsKept.add(dir);
   for (const dir of holdsKept) pruneDirs.delete(dir);
-  const depth = (p: string) => p.split("/").length;
+  // Deepest first, then by path; each folder's depth counted once, not in every comparison.
+  const depth = (p: string) => {
+    let n = 1;
+    for (let i = p.indexOf("/"); i !== -1; i = p.indexOf("/", i + 1)) n++;
+    return n;
+  };
   return [...pruneDirs]
-    .sort((a, b) => depth(b) - depth(a) || (a < b ? -1 : 1))
-    .map((path): PlanAction => {
+    .map((path) => ({ path, depth: depth(path) }))
+    .sort((a, b) => b.depth - a.depth || (a.path < b.path ? -1 : 1))
+    .map(({ path }): PlanAction => {
       const here = strays.in.get(path);
       return {
         type: "prune",
