@@ -1,11 +1,4 @@
-import {
-  type Inventory,
-  type ReadStorageOptions,
-  type RegistryReadProgress,
-  readStorageInventory,
-  type StorageReadProgress,
-  type StoreTarget,
-} from "@regsweep/cleaner";
+import type { Inventory, RegistryReadProgress, StorageReadProgress } from "@regsweep/cleaner";
 import type { CliIo } from "./cli-io.js";
 import type { CliBackend } from "./flow/open-backend.js";
 import { count, startProgressLine } from "./progress-line.js";
@@ -20,27 +13,6 @@ export function storageProgressText(p: Readonly<StorageReadProgress> | undefined
 export function registryProgressText(p: Readonly<RegistryReadProgress> | undefined): string {
   if (!p) return "reading registry: listing repositories…";
   return `reading registry: ${count(p.repositories)}/${count(p.repositoriesTotal)} repositories, ${count(p.tags)} tags, ${count(p.requests)} requests`;
-}
-
-/** `readStorageInventory` with a progress line on the terminal (none without one, or with `quiet`). */
-export async function readStorageInventoryShowingProgress(
-  target: StoreTarget,
-  io: CliIo,
-  options: Omit<ReadStorageOptions, "onProgress"> & { quiet?: boolean } = {},
-): Promise<Inventory> {
-  const { quiet, ...readOptions } = options;
-  let latest: Readonly<StorageReadProgress> | undefined;
-  const line = startProgressLine(io, () => storageProgressText(latest), { quiet: Boolean(quiet) });
-  try {
-    return await readStorageInventory(target, {
-      ...readOptions,
-      onProgress: (p) => {
-        latest = p;
-      },
-    });
-  } finally {
-    line.stop();
-  }
 }
 
 /** A backend's inventory, with the progress line of its kind on the terminal (none with `quiet`). */

@@ -4,10 +4,8 @@ import {
   InvalidRequestError,
   NotAStorageTreeError,
   type RegistryS3Section,
-  S3Store,
   type S3StoreOptions,
   type S3Target,
-  type StoreTarget,
   s3TargetFromRegistryConfig,
   s3TargetFromUrl,
 } from "@regsweep/cleaner";
@@ -152,49 +150,4 @@ async function locationFromConfig(file: string, env: NodeJS.ProcessEnv): Promise
     (typeof section.rootdirectory === "string" ? section.rootdirectory : undefined) ??
     "/var/lib/registry";
   return { kind: "fs", root: normalise(root) };
-}
-
-/** A storage tree opened for one command: close it (`await using`) when done. */
-export interface OpenStorage extends AsyncDisposable {
-  /**
-   * What the engine takes: a root on disk (each step opens it with its own I/O threads) or the S3 store,
-   * shared by every step of the command.
-   */
-  readonly target: StoreTarget;
-  readonly location: StorageLocation;
-  /** The tree as plans and messages name it: a folder, `s3://bucket/prefix` (never a credential). */
-  readonly name: string;
-  /** The folder, for what only makes sense on a local disk (finding registry processes that serve it). */
-  readonly root: string | undefined;
-}
-
-/** Opens a location: a folder as itself, a bucket as an `S3Store` (with `s3StoreOptions`). */
-export function openLocation(location: StorageLocation, store: S3StoreOptions = {}): OpenStorage {
-  if (location.kind === "fs") {
-    return {
-      target: location.root,
-      location,
-      name: location.root,
-      root: location.root,
-      async [Symbol.asyncDispose]() {},
-    };
-  }
-  const s3 = new S3Store(location.target, store);
-  return {
-    target: s3,
-    location,
-    name: s3.location,
-    root: undefined,
-    async [Symbol.asyncDispose]() {
-      await s3.close();
-    },
-  };
-}
-
-/** `resolveStorageLocation` then `openLocation`. */
-export async function openStorage(
-  options: StorageTargetOptions,
-  env: NodeJS.ProcessEnv,
-): Promise<OpenStorage> {
-  return openLocation(await resolveStorageLocation(options, env), s3StoreOptions(options));
 }

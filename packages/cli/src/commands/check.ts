@@ -3,10 +3,11 @@ import type { Command } from "commander";
 import pc from "picocolors";
 import type { CliIo } from "../cli-io.js";
 import { ExitCode } from "../exit-codes.js";
+import { openStorageBackend } from "../flow/open-backend.js";
 import { count, startProgressLine } from "../progress-line.js";
-import { readStorageInventoryShowingProgress } from "../read-progress.js";
+import { readInventoryShowingProgress } from "../read-progress.js";
 import { formatBytes } from "../render-plan.js";
-import { ioThreads, openStorage, type StorageTargetOptions } from "../storage-target.js";
+import type { StorageTargetOptions } from "../storage-target.js";
 import { addStorageOptions } from "./shared-options.js";
 
 /** `regsweep check`: the storage fsck. Exits 0 when every tag resolves, 3 when some tag is broken. */
@@ -34,12 +35,9 @@ export function checkCommand(program: Command, io: CliIo, setExit: (code: number
         quiet?: boolean;
       },
     ) => {
-      await using storage = await openStorage(options, io.env);
+      await using backend = await openStorageBackend(options, io);
       const quiet = options.quiet ? { quiet: true } : {};
-      const inventory = await readStorageInventoryShowingProgress(storage.target, io, {
-        ...ioThreads(options),
-        ...quiet,
-      });
+      const inventory = await readInventoryShowingProgress(backend, io, quiet);
       const report = checkInventory(inventory);
       let digests: BlobVerifyReport | undefined;
       if (options.verifyDigests) {
@@ -51,7 +49,7 @@ export function checkCommand(program: Command, io: CliIo, setExit: (code: number
           quiet,
         );
         try {
-          digests = await verifyBlobDigests(storage.target, inventory, {
+          digests = await verifyBlobDigests(backend.target, inventory, {
             onProgress: (p) => {
               latest = p;
             },

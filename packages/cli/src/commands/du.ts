@@ -2,12 +2,13 @@ import { planDeletion, type RepositorySpace, summarizeSpace } from "@regsweep/cl
 import type { Command } from "commander";
 import type { CliIo } from "../cli-io.js";
 import { ExitCode } from "../exit-codes.js";
+import { openStorageBackend } from "../flow/open-backend.js";
 import { type Column, listingFormat, listingLines } from "../listing-lines.js";
 import { compareNames } from "../listing-order.js";
 import { planOptionsFrom } from "../plan-options.js";
-import { readStorageInventoryShowingProgress } from "../read-progress.js";
+import { readInventoryShowingProgress } from "../read-progress.js";
 import { formatBytes } from "../render-plan.js";
-import { ioThreads, openStorage, type StorageTargetOptions } from "../storage-target.js";
+import type { StorageTargetOptions } from "../storage-target.js";
 import { addStorageOptions } from "./shared-options.js";
 
 const bytes = (header: string, key: keyof Omit<RepositorySpace, "repository">): Column<RepositorySpace> => ({
@@ -58,11 +59,8 @@ export function duCommand(program: Command, io: CliIo, setExit: (code: number) =
       },
     ) => {
       const format = listingFormat(options);
-      await using storage = await openStorage(options, io.env);
-      const inventory = await readStorageInventoryShowingProgress(storage.target, io, {
-        ...ioThreads(options),
-        ...(options.quiet ? { quiet: true } : {}),
-      });
+      await using backend = await openStorageBackend(options, io);
+      const inventory = await readInventoryShowingProgress(backend, io, { quiet: Boolean(options.quiet) });
       const plan = planDeletion(inventory, [{ kind: "gc", deleteUntagged: true }], planOptionsFrom(options));
       const report = summarizeSpace(inventory, plan);
       if (format === "json") {

@@ -1,8 +1,7 @@
 import { InvalidRequestError, S3Store } from "@regsweep/cleaner";
 import { describe, expect, it } from "vitest";
 import type { CliIo } from "../cli-io.js";
-import { openStorage } from "../storage-target.js";
-import { openBackend } from "./open-backend.js";
+import { openBackend, openStorageBackend } from "./open-backend.js";
 
 // No request is sent: opening a backend makes its store and client only. The address is never dialled.
 const io: CliIo = {
@@ -16,7 +15,7 @@ const io: CliIo = {
 };
 const bucket = { storage: "s3://regbucket/reg", s3Endpoint: "http://127.0.0.1:9" };
 
-/** The S3 store a storage backend (or an opened storage, for du and check) works on. */
+/** The S3 store a storage backend works on. */
 function s3StoreOf(target: unknown): S3Store {
   expect(target).toBeInstanceOf(S3Store);
   return target as S3Store;
@@ -36,8 +35,8 @@ describe("--concurrency on a bucket", () => {
   });
 
   it("reaches the store of du and check too", async () => {
-    await using storage = await openStorage({ ...bucket, concurrency: "7" }, io.env);
-    expect(s3StoreOf(storage.target).concurrency).toBe(7);
+    await using backend = await openStorageBackend({ ...bucket, concurrency: "7" }, io);
+    expect(s3StoreOf(backend.target).concurrency).toBe(7);
   });
 
   it.each(["0", "257", "4.5", "many"])("refuses %s with a coded error", async (flag) => {

@@ -101,6 +101,14 @@ export async function openBackend(flags: BackendFlags, io: CliIo): Promise<CliBa
       throw new InvalidRequestError("--registry works online; --storage/--config offline: give one of them");
     return httpBackend(flags.registry, flags, io);
   }
+  return openStorageBackend(flags, io);
+}
+
+/**
+ * The storage tree the flags name, for the commands that only read a tree (`du`, `check`: sizes on disk and
+ * digests re-hashed are not what the HTTP API shows).
+ */
+export async function openStorageBackend(flags: BackendFlags, io: CliIo): Promise<StorageBackend> {
   return storageBackend(await resolveStorageLocation(flags, io.env), flags, io);
 }
 
