@@ -1,5 +1,5 @@
 // regsweep gc vs upstream `registry garbage-collect --delete-untagged` on object storage: a real S3 server
-// (OpenStack Swift with s3api, started here and stopped here), one synthetic tree per size uploaded once per
+// (OpenStack Swift with s3api, or Ceph RGW with --s3-server ceph; started here and stopped here), one synthetic tree per size uploaded once per
 // contender (a bucket each), every request counted by operation through a proxy in front of the endpoint.
 // A benchmark script, not a test: `pnpm --filter @regsweep/cleaner bench:s3 -- --manifests 10000`.
 //
@@ -11,7 +11,9 @@
 //   4. judge both buckets: tags whose manifest, index children or blobs are gone (checkInventory over the
 //      bucket read back), and multi-arch tags whose children are gone (by key).
 // Options: --manifests N (10000) --sizes a,b,c --upstream-cap-min M (10) --registry PATH --tmp DIR
-//          --upload-concurrency C (64) --skip-upstream
+//          --upload-concurrency C (64) --skip-upstream --s3-server swift|ceph (swift)
+//          --repositories R (the generator's default, manifests/100 between 10 and 500): fewer repositories at
+//          the same size mean more tags per repository, the shape upstream's --delete-untagged slows down on
 import { existsSync } from "node:fs";
 import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -37,6 +39,8 @@ const { values: args } = parseArgs({
     tmp: { type: "string", default: tmpdir() },
     "upload-concurrency": { type: "string", default: "64" },
     "skip-upstream": { type: "boolean", default: false },
+    "s3-server": { type: "string", default: "swift" },
+    repositories: { type: "string" },
   },
 });
 const N = Number(args.manifests);
@@ -53,18 +57,23 @@ for (const built of ["packages/cleaner/dist/index.js", "packages/testbed/dist/in
     throw new Error("build first: pnpm --filter @regsweep/testbed --filter @regsweep/cleaner build");
 }
 const { createS3Client } = await import("../dist/index.js");
-const { startSwiftServer } = await import("@regsweep/testbed");
+const { startS3Server, S3_SERVER_KINDS } = await import("@regsweep/testbed");
+const serverKind = args["s3-server"];
+if (!S3_SERVER_KINDS.includes(serverKind))
+  throw new Error(`--s3-server must be one of ${S3_SERVER_KINDS.join(", ")}, not '${serverKind}'`);
+const serverName = serverKind === "ceph" ? "Ceph RGW" : "Swift s3api";
+const repositories = args.repositories === undefined ? undefined : Number(args.repositories);
 
-let swift;
+let server;
 let proxy;
 const { work, log, measure, cleanup } = await startBenchRun({
   tag: "s3-bench",
   tmp: args.tmp,
   prefix: "regsweep-s3bench-",
-  // Swift and the counting proxy are this script's own: a Ctrl-C stops them too.
+  // The S3 server and the counting proxy are this script's own: a Ctrl-C stops them too.
   onStop: async () => {
     await proxy?.close().catch(() => {});
-    await swift?.stop().catch(() => {});
+    await server?.stop().catch(() => {});
   },
 });
 
@@ -76,7 +85,7 @@ async function walkFiles(root) {
   return files;
 }
 
-/** Every key of a bucket (straight to Swift, not counted). */
+/** Every key of a bucket (straight to the server, not counted). */
 async function allKeys(client, bucket) {
   const keys = new Set();
   let token;
@@ -107,26 +116,34 @@ function brokenMultiArch(keys, meta) {
 
 /** The registry's rootdirectory in the buckets (`/reg`): keys start with `reg/`. */
 const PREFIX = "reg/";
-const results = { manifests: N, sizes, registry, startedAt: new Date().toISOString(), runs: [] };
+const results = {
+  manifests: N,
+  sizes,
+  registry,
+  server: serverName,
+  repositories,
+  startedAt: new Date().toISOString(),
+  runs: [],
+};
 
 try {
-  log(`work dir ${work}; starting Swift`);
+  log(`work dir ${work}; starting ${serverName}`);
   let t = performance.now();
-  swift = await startSwiftServer();
-  log(`Swift at ${swift.endpoint} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-  proxy = await startCountingProxy(swift.endpoint);
-  const credentials = { accessKeyId: swift.accessKey, secretAccessKey: swift.secretKey };
+  server = await startS3Server(serverKind);
+  log(`${serverName} at ${server.endpoint} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  proxy = await startCountingProxy(server.endpoint);
+  const credentials = { accessKeyId: server.accessKey, secretAccessKey: server.secretKey };
   const direct = createS3Client({
     bucket: "",
     prefix: "",
-    region: swift.region,
-    endpoint: swift.endpoint,
+    region: server.region,
+    endpoint: server.endpoint,
     credentials,
   });
   const target = (bucket, endpoint) => ({
     bucket,
     prefix: PREFIX,
-    region: swift.region,
+    region: server.region,
     endpoint,
     credentials,
   });
@@ -138,7 +155,7 @@ try {
     results.runs.push(run);
     const root = join(work, `tree-${n}`);
     t = performance.now();
-    const meta = makeTree(root, { manifests: n });
+    const meta = makeTree(root, { manifests: n, ...(repositories ? { repositories } : {}) });
     run.tree = { ...meta, multiArchTags: meta.multiArchTags.length };
     log(
       `${n}: wrote ${meta.manifests} manifests, ${meta.blobs} blobs, ${meta.files} files in ${((performance.now() - t) / 1000).toFixed(1)} s`,
@@ -200,11 +217,11 @@ try {
           "log: {level: error}",
           "storage:",
           "  s3:",
-          `    region: ${swift.region}`,
+          `    region: ${server.region}`,
           `    regionendpoint: ${proxy.endpoint}`,
           `    bucket: ${buckets.upstream}`,
-          `    accesskey: "${swift.accessKey}"`,
-          `    secretkey: "${swift.secretKey}"`,
+          `    accesskey: "${server.accessKey}"`,
+          `    secretkey: "${server.secretKey}"`,
           "    secure: false",
           "    v4auth: true",
           "    rootdirectory: /reg",
@@ -245,7 +262,7 @@ try {
         `check-${c}-${n}`,
         "s3-run-one.mjs",
         "check",
-        JSON.stringify(target(buckets[c], swift.endpoint)),
+        JSON.stringify(target(buckets[c], server.endpoint)),
       );
       const keys = await allKeys(direct, buckets[c]);
       run.judge[c] = {
@@ -279,7 +296,7 @@ function printTables(r) {
     const { tree, dry, real, upstream: up, diskDry, diskReal, judge } = run;
     console.log(
       `\n== ${tree.manifests} manifests in ${tree.repositories} repositories, ${tree.tags} tags (${tree.multiArchTags} multi-arch), ` +
-        `${tree.blobs} blobs, ${tree.files} objects (uploaded in ${s(run.uploadMs)}) — Swift s3api, upstream ${r.registry}`,
+        `${tree.blobs} blobs, ${tree.files} objects (uploaded in ${s(run.uploadMs)}) — ${r.server}, upstream ${r.registry}`,
     );
     row(["step", "wall", "requests", "req/manifest", "peak RSS", "detail"]);
     const per = (k) => (k / tree.manifests).toFixed(2);
@@ -351,7 +368,7 @@ function printTables(r) {
     }
   }
   console.log("\nLinearity (per manifest):");
-  row(["manifests", "regsweep real", "req", "upstream", "req", "RSS S3 / disk"], 18);
+  row(["manifests", "tags/repository", "regsweep real", "req", "upstream", "req", "RSS S3 / disk"], 18);
   for (const run of r.runs) {
     const n = run.tree.manifests;
     const us = (ms) => `${((ms * 1000) / n).toFixed(0)} µs`;
@@ -359,6 +376,7 @@ function printTables(r) {
     row(
       [
         n,
+        (run.tree.tags / run.tree.repositories).toFixed(1),
         us(run.real.wallMs),
         q(run.real.requests.total),
         run.upstream ? `${run.upstream.capped ? ">" : ""}${us(run.upstream.wallMs)}` : "–",
