@@ -78,6 +78,7 @@ export {
   NotAStorageTreeError,
   PlanBackendError,
   PlanFileError,
+  ReadInterruptedError,
   RegsweepError,
   type RegsweepErrorCode,
   RepeatingSkipsError,

@@ -34,7 +34,7 @@ export const EXIT_CODE_HELP = `Exit codes:
   4  I/O failure on the storage tree or the registry (also an S3 server that kept throttling)
   5  partial apply: some actions were skipped because the tree changed; a re-run gets further (see the report)
   6  stale plan: the saved plan no longer matches the tree
-  130  interrupted (Ctrl-C): stopped after the deletions in flight; run the same command again or resume`;
+  130  interrupted (Ctrl-C): a read stops at once (nothing deleted); an apply stops after the deletions in flight; run the same command again or resume`;
 
 /** Every library error code's exit code: `satisfies` makes a code left out a compile error. */
 const BY_CODE = {
@@ -64,6 +64,7 @@ const BY_CODE = {
   "registry.tls": ExitCode.io,
   "registry.http": ExitCode.io,
   "registry.protocol": ExitCode.io,
+  "run.interrupted": ExitCode.interrupted,
 } as const satisfies Record<ToolErrorCode, ExitCodeValue>;
 
 /** What to exit with for an error: its code's entry, or internal for anything unknown. */

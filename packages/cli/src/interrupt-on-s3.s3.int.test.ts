@@ -24,11 +24,14 @@ import { REGSWEEP_BIN, runRegsweep } from "./test-support/run-regsweep.js";
 const server = inject("s3Server");
 const version = availableRegistryVersions().find((v) => v.startsWith("2.8."));
 let bucket: TestBucket;
+let readBucket: TestBucket;
 beforeAll(async () => {
   bucket = await createTestBucket(server, "sigint");
+  readBucket = await createTestBucket(server, "sigint-read");
 });
 afterAll(async () => {
   await bucket?.remove();
+  await readBucket?.remove();
 });
 
 const env = s3ChainEnv(server);
@@ -107,4 +110,33 @@ it("SIGINT during gc on a bucket: stops after the batch in flight, exit 130, loc
   registry = await registry.restart();
   await expectPullable(registry.host, "test/kept:v1", kept.digest);
   await registry.stop({ removeStorage: true });
+}, 300_000);
+
+it("SIGINT while gc reads a bucket: stops the read, exit 130, nothing written or deleted, the next run works", async () => {
+  expect(version, "no 2.8 registry binary in .cache/registries: run scripts/setup.sh").toBeDefined();
+  const s3 = { ...server, bucket: readBucket.name, rootDirectory: "/reg" };
+  const registry = await startRegistryProcess({ version: version as string, s3 });
+  const base = layer("base");
+  const kept = image({ layers: [base, layer("kept")] });
+  for (let i = 0; i < 3; i++)
+    await pushManifest(registry, "test/app", image({ layers: [base, layer(`build ${i}`)] }), "latest");
+  await pushManifest(registry, "test/kept", kept, "v1");
+  await registry.stop();
+  const before = await readBucket.keys("");
+  const at = ["--storage", `s3://${readBucket.name}/reg`, "--s3-endpoint", server.endpoint];
+
+  // A Ctrl-C just before the run's third request: the read has begun, no plan is made yet. A read of a
+  // large bucket takes minutes; it must stop now, not once the whole bucket is listed.
+  const interrupted = await runRegsweep(["gc", "-m", "--grace", "0", "--yes", ...at], {
+    env: { ...env, REGSWEEP_TEST_INTERRUPT_AT_S3_REQUEST: "2" },
+  });
+  expect(interrupted.code, interrupted.stderr).toBe(130);
+  expect(interrupted.stderr).toMatch(/interrupted while reading s3:\/\/.*: nothing was deleted/);
+  expect(await readBucket.keys("")).toEqual(before);
+
+  const again = await runRegsweep(["gc", "-m", "--grace", "0", "--yes", ...at], { env });
+  expect(again.code, again.stderr).toBe(0);
+  const restarted = await registry.restart();
+  await expectPullable(restarted.host, "test/kept:v1", kept.digest);
+  await restarted.stop({ removeStorage: true });
 }, 300_000);

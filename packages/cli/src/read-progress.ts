@@ -30,6 +30,8 @@ export async function readInventoryShowingProgress(
       onProgress: (p: object) => {
         latest = p as typeof latest;
       },
+      // A Ctrl-C stops an offline read between rounds (the HTTP client stops on its own signal).
+      ...(io.signal ? { signal: io.signal } : {}),
     });
   } finally {
     line.stop();

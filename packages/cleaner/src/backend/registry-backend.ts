@@ -47,7 +47,11 @@ export interface RegistryBackend<Progress = unknown, Report extends ApplyReport 
   readonly location: string;
   readonly capabilities: BackendCapabilities;
   /** Reads what the registry holds, once. */
-  readInventory(options?: { onProgress?: (progress: Readonly<Progress>) => void }): Promise<Inventory>;
+  /** `signal` stops the read (Ctrl-C) with `ReadInterruptedError` where the backend reads in rounds. */
+  readInventory(options?: {
+    onProgress?: (progress: Readonly<Progress>) => void;
+    signal?: AbortSignal;
+  }): Promise<Inventory>;
   /**
    * The image creation time of every tagged manifest of the inventory (`untagged`: of every manifest, where
    * the backend can see untagged ones); what cannot be read has no time.

@@ -33,7 +33,8 @@ export type ToolErrorCode =
   | "registry.http"
   | "registry.protocol"
   | "cache.unreachable"
-  | "cache.stale";
+  | "cache.stale"
+  | "run.interrupted";
 
 /** A `RegsweepError`'s code: the tool's, or the lab's own (`lab.…`, mapped by the lab's main). */
 export type RegsweepErrorCode = ToolErrorCode | `lab.${string}`;
@@ -181,6 +182,16 @@ export class StorageThrottledError extends RegsweepError {
       `cannot ${doing} ${path}: the server kept throttling (${(cause as Error)?.message ?? String(cause)}) through every retry`,
       { cause },
     );
+  }
+}
+
+/**
+ * The read was stopped (Ctrl-C) before a plan was made: nothing was deleted, and the next run starts afresh.
+ * Reading a bucket of a million keys takes minutes; a Ctrl-C must not wait for it to end.
+ */
+export class ReadInterruptedError extends RegsweepError {
+  constructor(readonly location: string) {
+    super("run.interrupted", `interrupted while reading ${location}: nothing was deleted`);
   }
 }
 

@@ -1,5 +1,6 @@
 import { image, layer } from "@regsweep/testbed";
 import { describe, expect, it } from "vitest";
+import { ReadInterruptedError } from "../model/errors.js";
 import { useStorageTree } from "../test-support/storage-tree.js";
 import { readStorageInventory, type StorageReadProgress } from "./read-storage-inventory.js";
 
@@ -30,5 +31,37 @@ describe("readStorageInventory progress", () => {
         (seen[i - 1] as StorageReadProgress).files,
       );
     }
+  });
+});
+
+describe("readStorageInventory interrupted", () => {
+  it("stops between rounds once its signal is aborted, with run.interrupted naming the tree", async () => {
+    const root = await useStorageTree({ repositories });
+    const controller = new AbortController();
+    const seen: StorageReadProgress[] = [];
+    const read = readStorageInventory(root, {
+      signal: controller.signal,
+      // A Ctrl-C while the first round of repositories is being read.
+      onProgress: (p) => {
+        seen.push({ ...p });
+        if (p.repositoriesTotal > 0) controller.abort();
+      },
+    });
+    const error = await read.then(
+      () => expect.unreachable("an interrupted read must not return an inventory"),
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ReadInterruptedError);
+    expect(error).toMatchObject({ code: "run.interrupted", location: root });
+    // It stopped early: not every repository was read, and the blobs and manifests never were.
+    const last = seen.at(-1) as StorageReadProgress;
+    expect(last.repositories).toBeLessThan(20);
+    expect(seen.some((p) => p.phase === "blobs" || p.phase === "manifests")).toBe(false);
+  });
+
+  it("reads the whole tree when its signal is never aborted", async () => {
+    const root = await useStorageTree({ repositories });
+    const inventory = await readStorageInventory(root, { signal: new AbortController().signal });
+    expect(inventory.repositories).toHaveLength(20);
   });
 });

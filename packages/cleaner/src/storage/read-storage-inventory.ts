@@ -1,5 +1,5 @@
 import { type Digest, isDigest } from "../model/digest.js";
-import { NotAStorageTreeError } from "../model/errors.js";
+import { NotAStorageTreeError, ReadInterruptedError } from "../model/errors.js";
 import {
   type BlobInfo,
   type Finding,
@@ -51,6 +51,11 @@ export interface ReadStorageOptions {
   onProgress?: (progress: Readonly<StorageReadProgress>) => void;
   /** Threads doing the file I/O (default `DEFAULT_IO_THREADS`). */
   ioThreads?: number;
+  /**
+   * Stops the read between rounds (Ctrl-C): it rejects with `ReadInterruptedError` once the requests in
+   * flight are back, rather than reading the rest of the tree first.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -187,6 +192,7 @@ class TreeReader {
     this.report();
     const repositories = (
       await mapLimited(chunks(names, REPOSITORIES_PER_ROUND), ROUNDS_IN_FLIGHT, async (round) => {
+        this.checkpoint();
         const read = await this.readRepositories(round);
         this.progress.repositories = this.progress.done += round.length;
         this.report();
@@ -195,8 +201,10 @@ class TreeReader {
     ).flat();
     const blobs = await this.readBlobs();
     const manifests = await this.readManifests(repositories, blobs);
+    this.checkpoint();
     const placeholders = await this.readPlaceholders(blobs, manifests);
     const multipartUploads = await readMultipartUploads(this.store);
+    this.checkpoint();
     this.crossCheck(repositories, blobs);
     const byPath = (a: Finding, b: Finding) =>
       a.path < b.path ? -1 : a.path > b.path ? 1 : a.code.localeCompare(b.code);
@@ -258,6 +266,11 @@ class TreeReader {
       this.progress.total = total;
     }
     this.options.onProgress(this.progress);
+  }
+
+  /** Between rounds: stop here when the run is interrupted (see `ReadStorageOptions.signal`). */
+  private checkpoint(): void {
+    if (this.options.signal?.aborted) throw new ReadInterruptedError(this.store.location);
   }
 
   private intern<T extends string>(digest: T): T {
@@ -666,6 +679,7 @@ class TreeReader {
     const blobs = new Map<Digest, BlobInfo>();
     this.report("blobs");
     await forEachLimited(chunks(prefixes, BLOB_PREFIXES_PER_ROUND), ROUNDS_IN_FLIGHT, async (round) => {
+      this.checkpoint();
       await this.readBlobRound(round, blobs);
       this.progress.done = blobs.size;
       this.report();
@@ -763,6 +777,7 @@ class TreeReader {
     let reading = readChunk(0);
     for (let start = 0; start < digests.length; start += MANIFEST_CHUNK) {
       const bodies = await reading;
+      this.checkpoint();
       reading = readChunk(start + MANIFEST_CHUNK);
       bodies.forEach((body, i) => {
         const digest = digests[start + i] as Digest;

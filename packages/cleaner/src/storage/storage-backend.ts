@@ -57,11 +57,12 @@ export class StorageBackend implements RegistryBackend<StorageReadProgress, Appl
   }
 
   readInventory(
-    options: { onProgress?: (progress: Readonly<StorageReadProgress>) => void } = {},
+    options: { onProgress?: (progress: Readonly<StorageReadProgress>) => void; signal?: AbortSignal } = {},
   ): Promise<Inventory> {
     return readStorageInventory(this.target, {
       ...this.threads,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
     });
   }
 

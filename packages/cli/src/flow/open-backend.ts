@@ -32,15 +32,19 @@ export interface BackendFlags extends StorageTargetOptions, RegistryTargetOption
 }
 
 /**
- * A test hook: with REGSWEEP_TEST_KILL_AT_S3_REQUEST=<n>, the process kills itself with SIGKILL just before
- * its S3 request number n (from 0) goes out, so a test can kill -9 a run at every request it sends.
+ * Test hooks: with REGSWEEP_TEST_KILL_AT_S3_REQUEST=<n> the process kills itself with SIGKILL just before its
+ * S3 request number n (from 0) goes out, so a test can kill -9 a run at every request it sends; with
+ * REGSWEEP_TEST_INTERRUPT_AT_S3_REQUEST=<n> it sends itself SIGINT there instead (a Ctrl-C at a known point).
  */
-function killAtRequest(env: NodeJS.ProcessEnv): S3StoreOptions["beforeRequest"] {
-  const at = env.REGSWEEP_TEST_KILL_AT_S3_REQUEST;
-  if (at === undefined) return undefined;
-  const n = Number(at);
+function signalAtRequest(env: NodeJS.ProcessEnv): S3StoreOptions["beforeRequest"] {
+  const hooks: Array<[number, NodeJS.Signals]> = [];
+  if (env.REGSWEEP_TEST_KILL_AT_S3_REQUEST !== undefined)
+    hooks.push([Number(env.REGSWEEP_TEST_KILL_AT_S3_REQUEST), "SIGKILL"]);
+  if (env.REGSWEEP_TEST_INTERRUPT_AT_S3_REQUEST !== undefined)
+    hooks.push([Number(env.REGSWEEP_TEST_INTERRUPT_AT_S3_REQUEST), "SIGINT"]);
+  if (hooks.length === 0) return undefined;
   return (sentBefore) => {
-    if (sentBefore === n) process.kill(process.pid, "SIGKILL");
+    for (const [n, signal] of hooks) if (sentBefore === n) process.kill(process.pid, signal);
   };
 }
 
@@ -49,7 +53,7 @@ function storageBackend(location: StorageLocation, flags: BackendFlags, io: CliI
   if (location.kind === "fs") return new StorageBackend(location.root, ioThreads(flags));
   // -v: the S3 store's request summary (requests sent, what the server throttled) when it closes.
   const onClose = flags.verbose ? (summary: string) => io.err(summary) : undefined;
-  const beforeRequest = killAtRequest(io.env);
+  const beforeRequest = signalAtRequest(io.env);
   const store = new S3Store(location.target, {
     ...s3StoreOptions(flags),
     ...(onClose ? { onClose } : {}),
