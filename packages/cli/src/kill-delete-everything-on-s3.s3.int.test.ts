@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { createTestBucket, s3ChainEnv, type TestBucket, trackProcess } from "@regsweep/testbed";
-import { afterAll, beforeAll, expect, inject, it } from "vitest";
+import { trackProcess } from "@regsweep/testbed";
+import { expect, it } from "vitest";
+import { useBucketAndTree } from "./test-support/bucket-and-tree.js";
 import { REGSWEEP_BIN, runRegsweep } from "./test-support/run-regsweep.js";
 import { writeSyntheticTree } from "./test-support/synthetic-tree.js";
 
@@ -13,25 +14,8 @@ import { writeSyntheticTree } from "./test-support/synthetic-tree.js";
 // end of the journal and the lock's release: a kill there empties the tree but leaves regsweep's folder, and
 // the re-run finds a prefix with nothing below docker/registry/v2/, which is no tree (exit 3 by design).
 // Needs the built CLI (pnpm build).
-const server = inject("s3Server");
-let bucket: TestBucket;
-let tree: string;
-beforeAll(async () => {
-  bucket = await createTestBucket(server, "kill-all");
-  tree = await mkdtemp(join(tmpdir(), "regsweep-s3-kill-all-"));
-});
-afterAll(async () => {
-  await bucket?.remove();
-  if (tree) await rm(tree, { recursive: true, force: true });
-});
-
-const env = s3ChainEnv(server);
-const at = (prefix: string) => [
-  "--storage",
-  `s3://${bucket.name}/${prefix}`,
-  "--s3-endpoint",
-  server.endpoint,
-];
+const s3 = useBucketAndTree("kill-all");
+const { server, env, at } = s3;
 
 /** The repositories of a tree on disk: the folders that hold `_manifests`. */
 async function repositoriesIn(dir: string): Promise<string[]> {
@@ -64,16 +48,16 @@ function runKilledAt(n: number, args: string[]): Promise<{ code: number | null; 
 }
 
 const keysBelow = async (prefix: string) =>
-  (await bucket.keys(`${prefix}/`)).map((k) => k.slice(prefix.length + 1));
+  (await s3.bucket.keys(`${prefix}/`)).map((k) => k.slice(prefix.length + 1));
 
 it("delete everything killed -9 at its last requests (journal end, lock release) and before: the re-run leaves no key", async () => {
-  await writeSyntheticTree(tree, { manifests: 12, repositories: 2, seed: 7 });
-  const repositories = await repositoriesIn(tree);
+  await writeSyntheticTree(s3.tree, { manifests: 12, repositories: 2, seed: 7 });
+  const repositories = await repositoriesIn(s3.tree);
   expect(repositories.length).toBe(2);
   const deleteAll = (prefix: string) => ["delete", ...repositories, "--grace", "0", "--yes", ...at(prefix)];
 
   // One run to the end: it leaves nothing, and says (-v) how many requests it sent.
-  await bucket.putTree("whole", tree);
+  await s3.bucket.putTree("whole", s3.tree);
   const whole = await runRegsweep([...deleteAll("whole"), "-v"], { env });
   expect(whole.code, whole.stderr).toBe(0);
   expect(await keysBelow("whole")).toEqual([]);
@@ -89,7 +73,7 @@ it("delete everything killed -9 at its last requests (journal end, lock release)
   const exits: string[] = [];
   for (const n of points) {
     const prefix = `killed-at-${n}`;
-    await bucket.putTree(prefix, tree);
+    await s3.bucket.putTree(prefix, s3.tree);
     const killed = await runKilledAt(n, deleteAll(prefix));
     expect(killed.signal, `the run to be killed at request ${n} ended by itself`).toBe("SIGKILL");
     const again = await runRegsweep(deleteAll(prefix), { env });

@@ -1,9 +1,8 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createTestBucket, s3ChainEnv, type TestBucket, trackProcess } from "@regsweep/testbed";
-import { afterAll, beforeAll, expect, inject, it } from "vitest";
+import { trackProcess } from "@regsweep/testbed";
+import { expect, it } from "vitest";
+import { useBucketAndTree } from "./test-support/bucket-and-tree.js";
 import { REGSWEEP_BIN, runRegsweep } from "./test-support/run-regsweep.js";
 import { writeSyntheticTree } from "./test-support/synthetic-tree.js";
 
@@ -11,29 +10,12 @@ import { writeSyntheticTree } from "./test-support/synthetic-tree.js";
 // `gc -m` killed with -9 at random points; after every kill `check` finds every tag whole, and the re-run
 // converges to the keys one uninterrupted run leaves on a copy of the tree (no lock, no journal left).
 // Needs the built CLI (pnpm build).
-const server = inject("s3Server");
-let bucket: TestBucket;
-let tree: string;
-beforeAll(async () => {
-  bucket = await createTestBucket(server, "kill");
-  tree = await mkdtemp(join(tmpdir(), "regsweep-s3-kill-"));
-});
-afterAll(async () => {
-  await bucket?.remove();
-  if (tree) await rm(tree, { recursive: true, force: true });
-});
-
-const env = s3ChainEnv(server);
-const at = (prefix: string) => [
-  "--storage",
-  `s3://${bucket.name}/${prefix}`,
-  "--s3-endpoint",
-  server.endpoint,
-];
+const s3 = useBucketAndTree("kill");
+const { server, env, at } = s3;
 const gcArgs = (prefix: string) => ["gc", "-m", "--grace", "0", "--yes", "--quiet", ...at(prefix)];
 
 /** Every file of the synthetic tree, under `prefix` in the bucket; answers how many. */
-const upload = (prefix: string): Promise<number> => bucket.putTree(prefix, tree);
+const upload = (prefix: string): Promise<number> => s3.bucket.putTree(prefix, s3.tree);
 
 function gcKilledAfter(prefix: string, ms: number): Promise<{ code: number | null; killed: boolean }> {
   return new Promise((resolve, reject) => {
@@ -54,10 +36,10 @@ function gcKilledAfter(prefix: string, ms: number): Promise<{ code: number | nul
 }
 
 const keysBelow = async (prefix: string) =>
-  (await bucket.keys(`${prefix}/`)).map((k) => k.slice(prefix.length + 1));
+  (await s3.bucket.keys(`${prefix}/`)).map((k) => k.slice(prefix.length + 1));
 
 it("kill -9 during gc -m on a bucket: every tag stays whole, the re-run converges to one run's keys", async () => {
-  await writeSyntheticTree(tree, { manifests: 80, seed: 11 });
+  await writeSyntheticTree(s3.tree, { manifests: 80, seed: 11 });
   const written = await upload("reference");
   await upload("killed");
 
