@@ -10,14 +10,18 @@ export function regsweepBinary(): string {
 
 /**
  * Spawns `node packages/cli/dist/main.js ...args` and collects its output and exit code; `signal` kills it
- * (SIGTERM) and rejects.
+ * (SIGTERM) and rejects. `env` is added to this process's environment (a test hook).
  */
-export function runRegsweep(args: readonly string[], signal?: AbortSignal): Promise<RegsweepResult> {
+export function runRegsweep(
+  args: readonly string[],
+  signal?: AbortSignal,
+  env: Readonly<Record<string, string>> = {},
+): Promise<RegsweepResult> {
   return new Promise((resolve, reject) => {
     const child = trackProcess(
       spawn(process.execPath, [regsweepBinary(), ...args], {
         stdio: ["ignore", "pipe", "pipe"],
-        env: { ...process.env, NO_COLOR: "1" },
+        env: { ...process.env, NO_COLOR: "1", ...env },
         ...(signal ? { signal } : {}),
       }),
       { kind: "regsweep-cli" },
@@ -31,7 +35,14 @@ export function runRegsweep(args: readonly string[], signal?: AbortSignal): Prom
       stderr += d.toString();
     });
     child.once("error", reject);
-    child.once("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+    child.once("close", (code, killedBy) =>
+      resolve({
+        code: code ?? (killedBy ? 128 : 1),
+        stdout,
+        stderr,
+        ...(killedBy ? { signal: killedBy } : {}),
+      }),
+    );
   });
 }
 

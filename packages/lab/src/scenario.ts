@@ -8,6 +8,8 @@ export interface RegsweepResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** The signal that ended the process, when one did (a kill -9 a test hook sent). */
+  signal?: NodeJS.Signals;
 }
 
 /** How the runner invokes an applying command (`delete`, `gc`, `apply`, `retain`). */

@@ -31,20 +31,45 @@ export interface BackendFlags extends StorageTargetOptions, RegistryTargetOption
   verbose?: boolean;
 }
 
+/** Where a test hook fires: request `n` of the run (from 0), or request `n` of one S3 operation. */
+interface RequestPoint {
+  operation?: string;
+  n: number;
+  signal: NodeJS.Signals;
+}
+
+/** `<n>` or `<Operation>:<n>` (`DeleteObjects:1`, the run's second DeleteObjects). */
+function requestPoint(value: string | undefined, signal: NodeJS.Signals): RequestPoint | undefined {
+  if (value === undefined) return undefined;
+  const match = /^(?:([A-Za-z0-9]+):)?(\d+)$/.exec(value);
+  if (!match) throw new Error(`test hook: '${value}' is not <n> or <Operation>:<n>`);
+  return { ...(match[1] ? { operation: match[1] } : {}), n: Number(match[2]), signal };
+}
+
 /**
  * Test hooks: with REGSWEEP_TEST_KILL_AT_S3_REQUEST=<n> the process kills itself with SIGKILL just before its
  * S3 request number n (from 0) goes out, so a test can kill -9 a run at every request it sends; with
- * REGSWEEP_TEST_INTERRUPT_AT_S3_REQUEST=<n> it sends itself SIGINT there instead (a Ctrl-C at a known point).
+ * `<Operation>:<n>` (`DeleteObjects:1`) just before request n of that operation instead, a point that does
+ * not move with the size of the read. REGSWEEP_TEST_INTERRUPT_AT_S3_REQUEST sends itself SIGINT there
+ * instead (a Ctrl-C at a known point).
  */
-function signalAtRequest(env: NodeJS.ProcessEnv): S3StoreOptions["beforeRequest"] {
-  const hooks: Array<[number, NodeJS.Signals]> = [];
-  if (env.REGSWEEP_TEST_KILL_AT_S3_REQUEST !== undefined)
-    hooks.push([Number(env.REGSWEEP_TEST_KILL_AT_S3_REQUEST), "SIGKILL"]);
-  if (env.REGSWEEP_TEST_INTERRUPT_AT_S3_REQUEST !== undefined)
-    hooks.push([Number(env.REGSWEEP_TEST_INTERRUPT_AT_S3_REQUEST), "SIGINT"]);
-  if (hooks.length === 0) return undefined;
-  return (sentBefore) => {
-    for (const [n, signal] of hooks) if (sentBefore === n) process.kill(process.pid, signal);
+export function signalAtRequest(
+  env: NodeJS.ProcessEnv,
+  send: (signal: NodeJS.Signals) => void = (signal) => process.kill(process.pid, signal),
+): S3StoreOptions["beforeRequest"] {
+  const points = [
+    requestPoint(env.REGSWEEP_TEST_KILL_AT_S3_REQUEST, "SIGKILL"),
+    requestPoint(env.REGSWEEP_TEST_INTERRUPT_AT_S3_REQUEST, "SIGINT"),
+  ].filter((p): p is RequestPoint => p !== undefined);
+  if (points.length === 0) return undefined;
+  const sentOf = new Map<string, number>();
+  return (sentBefore, operation) => {
+    const ofOperation = sentOf.get(operation) ?? 0;
+    sentOf.set(operation, ofOperation + 1);
+    for (const p of points) {
+      const at = p.operation === undefined ? sentBefore : p.operation === operation ? ofOperation : -1;
+      if (at === p.n) send(p.signal);
+    }
   };
 }
 

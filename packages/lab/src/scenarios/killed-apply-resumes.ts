@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { isStoreFailure, isStoreMissing, type Store } from "@regsweep/cleaner";
 import {
   catalog,
   expectNotPullable,
@@ -9,7 +10,7 @@ import {
   type TestBlob,
   type TestManifest,
 } from "@regsweep/testbed";
-import { spawnRegsweep } from "../regsweep-cli.js";
+import { runRegsweep, spawnRegsweep } from "../regsweep-cli.js";
 import { check, expectExit, type Scenario, type ScenarioContext } from "../scenario.js";
 import { cellImage, cellLayer } from "../scenario-images.js";
 import { listStorageFiles } from "../storage-tree.js";
@@ -24,7 +25,15 @@ interface KillOutcome {
   midway: boolean;
   done: number;
   actions: number;
+  /** The run ended on its own before the kill: the repository is gone. */
+  finished?: boolean;
 }
+
+const STATE_DIR = ".regsweep";
+const PLAN_FILE = `${STATE_DIR}/journal-plan.json`;
+const DONE_FILE = `${STATE_DIR}/journal-done`;
+/** Kill points tried on a bucket: before the run's DeleteObjects number 1, 2, … */
+const S3_KILL_POINTS = 12;
 
 async function pushMany(ctx: ScenarioContext, repository: string, shared: TestBlob): Promise<void> {
   const images: [string, TestManifest][] = Array.from({ length: IMAGES }, (_, i) => [
@@ -43,24 +52,43 @@ async function pushMany(ctx: ScenarioContext, repository: string, shared: TestBl
   }
 }
 
-function journaledCount(doneFile: string): number {
-  if (!existsSync(doneFile)) return 0;
-  // A resumed run journals again what it redoes: count each action once.
-  return new Set(
-    readFileSync(doneFile, "utf8")
-      .split("\n")
-      .filter((l) => l !== ""),
-  ).size;
+/** Distinct action indexes in a journal's list of actions done (a resumed run journals again what it redoes). */
+function journaledCount(doneText: string | undefined): number {
+  return new Set((doneText ?? "").split("\n").filter((l) => l !== "")).size;
+}
+
+function outcomeOf(plan: string | undefined, done: string | undefined): KillOutcome {
+  if (plan === undefined) return { midway: false, done: 0, actions: 0 };
+  const actions = (JSON.parse(plan) as { actions: unknown[] }).actions.length;
+  const count = journaledCount(done);
+  return { midway: count > 0 && count < actions, done: count, actions };
+}
+
+/** The journal as the store holds it (a folder on disk, or objects in a bucket). */
+async function journalOutcome(store: Store): Promise<KillOutcome> {
+  const [plan, done] = await store.read([PLAN_FILE, DONE_FILE]);
+  const text = (outcome: unknown, path: string): string | undefined => {
+    if (outcome instanceof Uint8Array) return Buffer.from(outcome).toString("utf8");
+    if (isStoreMissing(outcome)) return undefined;
+    throw new Error(
+      `cannot read ${store.describe(path)}: ${isStoreFailure(outcome) ? outcome.message : "no answer"}`,
+    );
+  };
+  return outcomeOf(text(plan, PLAN_FILE), text(done, DONE_FILE));
 }
 
 /**
- * Runs `argv` with the registry stopped and SIGKILLs it once its journal holds at least `fraction` of the
- * plan's actions (at least one).
+ * On a folder: runs `argv` with the registry stopped and SIGKILLs it once its journal on disk holds at least
+ * `fraction` of the plan's actions (at least one).
  */
-async function killMidway(ctx: ScenarioContext, argv: string[], fraction: number): Promise<KillOutcome> {
-  const state = join(ctx.storage.root, ".regsweep");
-  const planFile = join(state, "journal-plan.json");
-  const doneFile = join(state, "journal-done");
+async function killMidwayOnDisk(
+  ctx: ScenarioContext,
+  argv: string[],
+  fraction: number,
+): Promise<KillOutcome> {
+  const planFile = join(ctx.storage.root, PLAN_FILE);
+  const doneFile = join(ctx.storage.root, DONE_FILE);
+  const readDone = () => (existsSync(doneFile) ? readFileSync(doneFile, "utf8") : undefined);
   return ctx.offline(async () => {
     const child = spawnRegsweep(argv, ctx.signal);
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
@@ -76,31 +104,61 @@ async function killMidway(ctx: ScenarioContext, argv: string[], fraction: number
           // still being written: read it on the next turn
         }
       }
-      if (journaledCount(doneFile) >= wanted) break;
+      if (journaledCount(readDone()) >= wanted) break;
       await new Promise((r) => setImmediate(r));
     }
+    const finished = child.exitCode === 0;
     child.kill("SIGKILL");
     await exited;
-    if (!existsSync(planFile)) return { midway: false, done: 0, actions: 0 };
-    const plan = JSON.parse(readFileSync(planFile, "utf8")) as { actions: unknown[] };
-    const done = journaledCount(doneFile);
-    return { midway: done > 0 && done < plan.actions.length, done, actions: plan.actions.length };
+    return { ...(await journalOutcome(ctx.storage.store)), finished };
   });
 }
 
 /**
+ * On a bucket: a delete's few batched requests are over before a poll of the bucket could see them, so the
+ * run kills itself just before one of its DeleteObjects requests (the CLI's REGSWEEP_TEST_KILL_AT_S3_REQUEST
+ * hook): try k kills the run before its DeleteObjects number k, until the journal holds more actions than
+ * it did before (records come once per phase, so the first such kill is the furthest that is sure not to
+ * be past the plan's end), or a run finishes on its own. A killed run that got no further than the one
+ * before leaves the same journal, which the next run resumes.
+ */
+async function killMidwayOnBucket(ctx: ScenarioContext, argv: string[]): Promise<KillOutcome> {
+  return ctx.offline(async () => {
+    let outcome = await journalOutcome(ctx.storage.store);
+    const before = outcome.done;
+    for (let k = 1; k <= S3_KILL_POINTS; k++) {
+      const at = `DeleteObjects:${k}`;
+      const run = await runRegsweep(argv, ctx.signal, { REGSWEEP_TEST_KILL_AT_S3_REQUEST: at });
+      if (run.signal !== "SIGKILL") {
+        expectExit(run, 0, `a run not killed before ${at}`);
+        ctx.log(`not killed before ${at}: the run finished`);
+        return { ...outcome, midway: false, finished: true };
+      }
+      outcome = await journalOutcome(ctx.storage.store);
+      ctx.log(`killed before ${at}: ${outcome.done}/${outcome.actions} actions journaled`);
+      if (outcome.midway && outcome.done > before) return outcome;
+    }
+    return outcome;
+  });
+}
+
+/**
+ * kill -9 of `argv` once its journal shows progress: on a folder once at least `fraction` of the plan is
+ * journaled, on a bucket at the first journal record past what was there.
+ */
+function killMidway(ctx: ScenarioContext, argv: string[], fraction: number): Promise<KillOutcome> {
+  return ctx.storage.driver === "s3" ? killMidwayOnBucket(ctx, argv) : killMidwayOnDisk(ctx, argv, fraction);
+}
+
+/**
  * kill -9 during an apply: a `delete <repository>` of 200 tags is SIGKILLed once its journal shows it
- * started deleting, and its resumed re-run is killed again later in the plan. The tags of another repository (sharing a layer) still pull, and running the same
- * command again converges: the repository is gone and only the other one is left.
+ * started deleting (on a bucket: at a chosen S3 request, see killMidwayOnBucket), and its resumed re-run is
+ * killed again later in the plan. The tags of another repository (sharing a layer) still pull, and running
+ * the same command again converges: the repository is gone, only the other one is left, and so is no lock
+ * or journal of regsweep's.
  */
 export const killedApplyResumes: Scenario = {
   name: "killed-apply-resumes",
-  // It times its kills by reading the journal's files in the tree's folder; on a bucket the journal is
-  // objects of another shape (one per record), and kill -9 on s3 is proven by packages/cli/src/kill-on-s3.s3.int.test.ts.
-  storageSkipReason: (driver) =>
-    driver === "s3"
-      ? "times its kills on the journal's files on disk; kill -9 on a bucket is covered by the CLI's kill-on-s3 test"
-      : undefined,
   description: `delete of a ${IMAGES}-tag repository killed mid-way; kept tags elsewhere still pull; the same command again finishes`,
   async run(ctx) {
     // In the cell's best image kind (OCI, schema2 or schema1).
@@ -119,7 +177,7 @@ export const killedApplyResumes: Scenario = {
       await pushMany(ctx, repository, shared);
       outcome = await killMidway(ctx, ctx.regsweepArgv(["delete", "--prune", repository]), 0);
       ctx.log(`attempt ${attempt}: killed with ${outcome.done}/${outcome.actions} actions journaled`);
-      if (!outcome.midway)
+      if (!outcome.midway && !outcome.finished)
         expectExit(await ctx.regsweep(["delete", "--prune", repository]), 0, "finish a missed attempt");
     }
     check(outcome?.midway === true, `could not kill regsweep mid-way in ${ATTEMPTS} attempts`);
@@ -128,12 +186,21 @@ export const killedApplyResumes: Scenario = {
 
     // The same command again resumes the journaled plan; kill that too, later in the plan (blobs, folders).
     const second = await killMidway(ctx, ctx.regsweepArgv(["delete", "--prune", repository]), 0.6);
-    ctx.log(`resumed run: killed with ${second.done}/${second.actions} actions journaled`);
+    ctx.log(
+      second.finished
+        ? "resumed run: finished before the kill landed (it converged by itself)"
+        : `resumed run: killed with ${second.done}/${second.actions} actions journaled`,
+    );
     for (const [tag, m] of kept) await expectPullable(ctx.host, `test/kept:${tag}`, m.digest);
 
     // The same command as the killed run (--prune: the registry's own empty `_uploads` folder goes too).
-    expectExit(await ctx.regsweep(["delete", "--prune", repository]), 0, "the same command again");
-    check(!existsSync(join(ctx.storage.root, ".regsweep")), "the journal is still there after the re-run");
+    if (!second.finished)
+      expectExit(await ctx.regsweep(["delete", "--prune", repository]), 0, "the same command again");
+    const [state] = await ctx.storage.store.list([STATE_DIR]);
+    check(
+      isStoreMissing(state),
+      `regsweep's lock or journal is still there after the re-run: ${JSON.stringify(state)}`,
+    );
     // The seed's notion of "no data": files count, folders the registry made (an empty `_uploads`) do not.
     const strays = (await listStorageFiles(ctx.storage.store)).filter(
       (f) => f.startsWith("repositories/") && !f.startsWith("repositories/test/kept/"),

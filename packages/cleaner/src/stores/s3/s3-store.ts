@@ -66,10 +66,11 @@ export interface S3StoreOptions {
   /** Given `summary()` when the store closes (the CLI's `-v`). */
   onClose?: (summary: string) => void;
   /**
-   * Called just before each request goes out (every attempt), with how many went out before it: where a
-   * test kills the process at a chosen request (the CLI's `REGSWEEP_TEST_KILL_AT_S3_REQUEST`).
+   * Called just before each request goes out (every attempt), with how many went out before it and its
+   * operation (`DeleteObjects`): where a test kills the process at a chosen request (the CLI's
+   * `REGSWEEP_TEST_KILL_AT_S3_REQUEST`).
    */
-  beforeRequest?: (sentBefore: number) => void;
+  beforeRequest?: (sentBefore: number, operation: string) => void;
 }
 
 /** A multipart upload the server holds (the parts of a blob upload in `_uploads`). */
@@ -77,6 +78,8 @@ export type S3MultipartUpload = StoreMultipartUpload;
 
 type SdkError = Error & { $metadata?: { httpStatusCode?: number }; Code?: string; $retryable?: unknown };
 
+/** `DeleteObjects` for a DeleteObjectsCommand: the S3 operation a command sends. */
+const operationOf = (command: object) => command.constructor.name.replace(/Command$/, "");
 const statusOf = (error: unknown) => (error as SdkError)?.$metadata?.httpStatusCode;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const isNotFound = (error: unknown) => {
@@ -217,7 +220,7 @@ export class S3Store implements Store {
   private async send<T>(command: object): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const answer = await this.limit.send(() => {
-        this.options.beforeRequest?.(this.sent++);
+        this.options.beforeRequest?.(this.sent++, operationOf(command));
         return this.client.send(command as never) as Promise<T>;
       });
       if ("value" in answer) return answer.value;
