@@ -15,7 +15,9 @@ import { cellImage, cellImageKind, cellLayer } from "../scenario-images.js";
 import { registryDataDir, snapshotStorage } from "../storage-tree.js";
 
 /** The policy under test: one rule per repository family, each with a different kind of keep. */
-const POLICY = `# written by the lab scenario retention-policy-file-over-several-repositories
+const policy = (
+  untaggedOlderThan: string,
+) => `# written by the lab scenario retention-policy-file-over-several-repositories
 rules:
   - name: apps keep the two newest versions
     repositories: "app/*"
@@ -29,7 +31,7 @@ rules:
     repositories: batch
     keep:
       tags: ["*"]
-    untagged: {olderThan: 7d}
+    untagged: {olderThan: ${untaggedOlderThan}}
 `;
 
 /** What the policy must do, per repository: tags kept, tags deleted (misc is in no rule: left alone). */
@@ -44,6 +46,11 @@ const EXPECTED: Record<string, { kept: string[]; deleted: string[] }> = {
 };
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/**
+ * On a bucket, between the old untagged pushes and the fresh one: an object's LastModified is the server's
+ * to set, so the old ones are made old by waiting, and the policy's threshold falls halfway between.
+ */
+const S3_AGE_GAP_MS = 60_000;
 
 interface Pushed {
   /** `repository:tag` → image. */
@@ -52,6 +59,8 @@ interface Pushed {
   oldUntagged: TestManifest[];
   /** An untagged manifest in `batch` younger than the threshold: it stays. */
   freshUntagged: TestManifest;
+  /** When the fresh one was pushed (ms since the epoch). */
+  freshPushedAt: number;
 }
 
 async function pushAll(ctx: ScenarioContext): Promise<Pushed> {
@@ -65,7 +74,13 @@ async function pushAll(ctx: ScenarioContext): Promise<Pushed> {
     cellImage(ctx, { layers: [cellLayer(ctx, text)] }, "batch", untaggedAs ?? "untagged");
   const oldUntagged = [untaggedImage("batch old 1"), untaggedImage("batch old 2")];
   const freshUntagged = untaggedImage("batch fresh");
-  for (const m of [...oldUntagged, freshUntagged]) await pushManifest(target, "batch", m, untaggedAs);
+  for (const m of oldUntagged) await pushManifest(target, "batch", m, untaggedAs);
+  if (ctx.storage.driver === "s3") {
+    ctx.log(`waiting ${S3_AGE_GAP_MS / 1000} s: the old untagged manifests age in real time on a bucket`);
+    await new Promise((r) => setTimeout(r, S3_AGE_GAP_MS));
+  }
+  await pushManifest(target, "batch", freshUntagged, untaggedAs);
+  const freshPushedAt = Date.now();
   const tagged = new Map<string, TestManifest>();
   for (const [repository, expected] of Object.entries(EXPECTED)) {
     for (const tag of [...expected.kept, ...expected.deleted]) {
@@ -77,9 +92,9 @@ async function pushAll(ctx: ScenarioContext): Promise<Pushed> {
       tagged.set(`${repository}:${tag}`, img);
     }
   }
-  // Untagged age is the revision link's mtime: make the old ones a month old.
+  // Untagged age is the revision link's mtime: on a folder, make the old ones a month old.
   const month = new Date(Date.now() - 30 * DAY_MS);
-  for (const m of oldUntagged) {
+  for (const m of ctx.storage.driver === "s3" ? [] : oldUntagged) {
     const hex = m.digest.replace(/^sha256:/, "");
     const link = join(
       registryDataDir(ctx.storage.root),
@@ -90,7 +105,7 @@ async function pushAll(ctx: ScenarioContext): Promise<Pushed> {
     await utimes(link, month, month);
   }
   ctx.log(`pushed ${tagged.size} tags; batch untagged: old ${oldUntagged.map((m) => m.digest).join(", ")}`);
-  return { tagged, oldUntagged, freshUntagged };
+  return { tagged, oldUntagged, freshUntagged, freshPushedAt };
 }
 
 /**
@@ -100,26 +115,28 @@ async function pushAll(ctx: ScenarioContext): Promise<Pushed> {
  */
 export const retentionPolicyFileOverSeveralRepositories: Scenario = {
   name: "retention-policy-file-over-several-repositories",
-  // Untagged age is the revision link's mtime, set here with utimes; a bucket object's LastModified is the
-  // server's to set.
-  storageSkipReason: (driver) =>
-    driver === "s3"
-      ? "ages untagged revisions by setting their link's mtime, which an S3 object's LastModified does not allow"
-      : undefined,
   description:
-    "retain --policy: last 2 by semver in app/*, latest+release-* in web, untagged older than 7d in batch; misc untouched; check passes",
+    "retain --policy: last 2 by semver in app/*, latest+release-* in web, untagged older than 7d in batch (on a bucket: than the age halfway between pushes a minute apart); misc untouched; check passes",
   async run(ctx) {
     const pushed = await pushAll(ctx);
     const dir = await mkdtemp(join(tmpdir(), "regsweep-lab-policy-"));
     try {
-      const policy = join(dir, "retention.yml");
-      await writeFile(policy, POLICY);
+      const policyFile = join(dir, "retention.yml");
+      // Untagged age is the revision link's mtime (on a folder, a month for the old ones) or the object's
+      // LastModified (on a bucket, S3_AGE_GAP_MS apart): the threshold is halfway between, so the runs
+      // below may take half the gap before the fresh one crosses it.
+      const threshold =
+        ctx.storage.driver === "s3"
+          ? `${Math.round((Date.now() - pushed.freshPushedAt + S3_AGE_GAP_MS / 2) / 1000)}s`
+          : "7d";
+      ctx.log(`policy: untagged older than ${threshold}`);
+      await writeFile(policyFile, policy(threshold));
 
       const before = await snapshotStorage(ctx.storage.store);
-      expectExit(await ctx.regsweep(["retain", "--policy", policy, "--dry-run"]), 0, "retain --dry-run");
+      expectExit(await ctx.regsweep(["retain", "--policy", policyFile, "--dry-run"]), 0, "retain --dry-run");
       check((await snapshotStorage(ctx.storage.store)) === before, "the dry run changed the storage tree");
 
-      expectExit(await ctx.regsweep(["retain", "--policy", policy]), 0, "retain --policy");
+      expectExit(await ctx.regsweep(["retain", "--policy", policyFile]), 0, "retain --policy");
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
