@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { defaultTestVersion, registryBinary, repoRoot, trackProcess } from "@regsweep/testbed";
 import { afterEach, describe, expect, test } from "vitest";
 import { dockerClient } from "./docker-client.js";
-import { INTERRUPTED_EXIT_CODE } from "./main.js";
+import { INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE } from "./main.js";
 import type { MatrixReport } from "./matrix.js";
 import { localRegistryImage } from "./registry-container.js";
 
@@ -113,6 +113,40 @@ describe("regsweep-lab matrix", () => {
     expect(report.interrupted).toBe(true);
     expect(report.ok).toBe(false);
     expect(report.cells).toEqual([]);
+  });
+
+  test("SIGTERM during an s3 cell: the cell's registry and the run's S3 server are stopped, exit 143", async () => {
+    const { tmp, reports } = await scratch();
+    const version = defaultTestVersion();
+    const lab = startLab(
+      [
+        "matrix",
+        "--versions",
+        version,
+        "--storage-driver",
+        "s3",
+        "--scenarios",
+        "killed-apply-resumes",
+        "--report-dir",
+        reports,
+      ],
+      tmp,
+    );
+    const exited = exitCode(lab.child);
+    await until("the first cell to start", () => lab.stderr().includes(": running"));
+    // The S3 server's folder and the cell's registry config are both under our TMPDIR.
+    const server = (p: string) => p.includes("swift-proxy-server") || p.includes("radosgw");
+    await until("the S3 server and the cell's registry", async () => {
+      const running = await processesMentioning(tmp);
+      return running.some(server) && running.some((p) => p.includes("config.yml"));
+    });
+    await new Promise((r) => setTimeout(r, 1_000));
+
+    lab.child.kill("SIGTERM");
+    expect(await exited, lab.stderr()).toBe(TERMINATED_EXIT_CODE);
+    expect(await processesMentioning(tmp)).toEqual([]);
+    expect((await readdir(tmp)).filter((f) => f.startsWith("regsweep"))).toEqual([]);
+    expect(await readReport(reports)).toMatchObject({ interrupted: true, ok: false });
   });
 
   test("Ctrl-C with --registry-image (container runtime): the cell's container is gone, exit 130", async () => {

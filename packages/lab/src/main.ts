@@ -64,6 +64,8 @@ export function defaultReportDir(mode: FixtureMode, drivers: readonly StorageDri
 
 /** Exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it. */
 export const INTERRUPTED_EXIT_CODE = 130;
+/** Exit code of a run stopped by SIGTERM (`kill`, a CI job's timeout, systemd), 128 + 15. */
+export const TERMINATED_EXIT_CODE = 143;
 
 function parseScenarios(value: string): Scenario[] {
   try {
@@ -196,16 +198,26 @@ export function createLabProgram(
               );
             });
         }
-        // Ctrl-C: stop the running cell's registry, remove its temp dirs, write what ran, exit 130; a second
-        // Ctrl-C exits at once. `on`, not `once`: signal-exit (testcontainers) re-raises the signal when no
-        // other listener is left, which `once` causes by removing ours before it runs.
+        // Ctrl-C or SIGTERM: stop the running cell's registry (and the run's S3 server), remove its temp
+        // dirs, write what ran, exit 130 (143); a second signal exits at once. `on`, not `once`: signal-exit
+        // (testcontainers) re-raises the signal when no other listener is left, which `once` causes by
+        // removing ours before it runs.
         const controller = new AbortController();
-        const onSigint = () => {
-          if (controller.signal.aborted) process.exit(INTERRUPTED_EXIT_CODE);
-          io.err("interrupted: stopping the running cell (Ctrl-C again to exit at once)\n");
+        let stoppedBy: NodeJS.Signals = "SIGINT";
+        const exitCodeOf = (signal: NodeJS.Signals) =>
+          signal === "SIGTERM" ? TERMINATED_EXIT_CODE : INTERRUPTED_EXIT_CODE;
+        const onSignal = (signal: NodeJS.Signals) => {
+          if (controller.signal.aborted) process.exit(exitCodeOf(signal));
+          stoppedBy = signal;
+          io.err(
+            signal === "SIGTERM"
+              ? "terminated: stopping the running cell\n"
+              : "interrupted: stopping the running cell (Ctrl-C again to exit at once)\n",
+          );
           controller.abort();
         };
-        process.on("SIGINT", onSigint);
+        process.on("SIGINT", onSignal);
+        process.on("SIGTERM", onSignal);
         let report: Awaited<ReturnType<typeof runMatrix>>;
         try {
           report = await runMatrix(docker, {
@@ -226,7 +238,8 @@ export function createLabProgram(
             onCell: (cell, done, total) => io.err(renderProgressLine(cell, done, total)),
           });
         } finally {
-          process.off("SIGINT", onSigint);
+          process.off("SIGINT", onSignal);
+          process.off("SIGTERM", onSignal);
         }
         if (pointed !== undefined) io.err(`registry: ${pointed} as ${opts.asVersion}\n`);
         const reportDir = opts.reportDir ?? defaultReportDir(opts.fixtures, drivers);
@@ -238,9 +251,9 @@ export function createLabProgram(
         io.out(`reports: ${join(reportDir, "matrix.{json,md,html}")}\n`);
         if (report.interrupted) {
           io.err(`interrupted after ${report.cells.length} cell(s)\n`);
-          process.exitCode = INTERRUPTED_EXIT_CODE;
+          process.exitCode = exitCodeOf(stoppedBy);
           // A scenario interrupted mid-way may still be settling (its registries are stopped already).
-          setTimeout(() => process.exit(INTERRUPTED_EXIT_CODE), 5_000).unref();
+          setTimeout(() => process.exit(exitCodeOf(stoppedBy)), 5_000).unref();
         } else if (!report.ok) process.exitCode = 1;
       },
     );
