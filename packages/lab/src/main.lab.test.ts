@@ -85,6 +85,11 @@ async function containersMounting(dir: string): Promise<string[]> {
     .map((c) => `${c.Id.slice(0, 12)} ${c.Image} ${c.State}`);
 }
 
+/** `matrix <options>` on killed-apply-resumes (a cell long enough to stop mid-way), reports in `reports`. */
+function killedApplyMatrix(reports: string, ...options: string[]): string[] {
+  return ["matrix", ...options, "--scenarios", "killed-apply-resumes", "--report-dir", reports];
+}
+
 async function readReport(reports: string): Promise<MatrixReport> {
   return JSON.parse(await readFile(join(reports, "matrix.json"), "utf8")) as MatrixReport;
 }
@@ -93,10 +98,7 @@ describe("regsweep-lab matrix", () => {
   test("Ctrl-C stops the running cell: its registry is stopped, temp dirs removed, exit 130", async () => {
     const { tmp, reports } = await scratch();
     const version = defaultTestVersion();
-    const lab = startLab(
-      ["matrix", "--versions", version, "--scenarios", "killed-apply-resumes", "--report-dir", reports],
-      tmp,
-    );
+    const lab = startLab(killedApplyMatrix(reports, "--versions", version), tmp);
     const exited = exitCode(lab.child);
     await until("the first cell to start", () => lab.stderr().includes(": running"));
     // Interrupt once the cell's registry runs (its config lives under our TMPDIR) and the scenario is busy.
@@ -118,20 +120,7 @@ describe("regsweep-lab matrix", () => {
   test("SIGTERM during an s3 cell: the cell's registry and the run's S3 server are stopped, exit 143", async () => {
     const { tmp, reports } = await scratch();
     const version = defaultTestVersion();
-    const lab = startLab(
-      [
-        "matrix",
-        "--versions",
-        version,
-        "--storage-driver",
-        "s3",
-        "--scenarios",
-        "killed-apply-resumes",
-        "--report-dir",
-        reports,
-      ],
-      tmp,
-    );
+    const lab = startLab(killedApplyMatrix(reports, "--versions", version, "--storage-driver", "s3"), tmp);
     const exited = exitCode(lab.child);
     await until("the first cell to start", () => lab.stderr().includes(": running"));
     // The S3 server's folder and the cell's registry config are both under our TMPDIR.
@@ -153,20 +142,7 @@ describe("regsweep-lab matrix", () => {
     const { tmp, reports } = await scratch();
     const version = defaultTestVersion();
     const image = localRegistryImage(version);
-    const lab = startLab(
-      [
-        "matrix",
-        "--registry-image",
-        image,
-        "--as-version",
-        version,
-        "--scenarios",
-        "killed-apply-resumes",
-        "--report-dir",
-        reports,
-      ],
-      tmp,
-    );
+    const lab = startLab(killedApplyMatrix(reports, "--registry-image", image, "--as-version", version), tmp);
     const exited = exitCode(lab.child);
     await until("the cell's container", async () => (await containersMounting(tmp)).length > 0);
     await new Promise((r) => setTimeout(r, 1_000));
