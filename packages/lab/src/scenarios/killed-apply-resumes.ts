@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { isStoreFailure, isStoreMissing, type Store } from "@regsweep/cleaner";
+import { isStoreMissing, Journal, STATE_DIR, type Store } from "@regsweep/cleaner";
 import {
   catalog,
   expectNotPullable,
@@ -29,7 +29,7 @@ interface KillOutcome {
   finished?: boolean;
 }
 
-const STATE_DIR = ".regsweep";
+// The journal's files, polled on disk (a tight loop of synchronous reads: an apply takes under a second).
 const PLAN_FILE = `${STATE_DIR}/journal-plan.json`;
 const DONE_FILE = `${STATE_DIR}/journal-done`;
 /** Kill points tried on a bucket: before the run's DeleteObjects number 1, 2, … */
@@ -57,24 +57,16 @@ function journaledCount(doneText: string | undefined): number {
   return new Set((doneText ?? "").split("\n").filter((l) => l !== "")).size;
 }
 
-function outcomeOf(plan: string | undefined, done: string | undefined): KillOutcome {
-  if (plan === undefined) return { midway: false, done: 0, actions: 0 };
-  const actions = (JSON.parse(plan) as { actions: unknown[] }).actions.length;
-  const count = journaledCount(done);
-  return { midway: count > 0 && count < actions, done: count, actions };
-}
-
-/** The journal as the store holds it (a folder on disk, or objects in a bucket). */
+/** How far the journal in the store got, as the next run will read it (a folder, or objects in a bucket). */
 async function journalOutcome(store: Store): Promise<KillOutcome> {
-  const [plan, done] = await store.read([PLAN_FILE, DONE_FILE]);
-  const text = (outcome: unknown, path: string): string | undefined => {
-    if (outcome instanceof Uint8Array) return Buffer.from(outcome).toString("utf8");
-    if (isStoreMissing(outcome)) return undefined;
-    throw new Error(
-      `cannot read ${store.describe(path)}: ${isStoreFailure(outcome) ? outcome.message : "no answer"}`,
-    );
+  const pending = await Journal.pending(store);
+  if (!pending) return { midway: false, done: 0, actions: 0 };
+  const { plan, done } = pending;
+  return {
+    midway: done.size > 0 && done.size < plan.actions.length,
+    done: done.size,
+    actions: plan.actions.length,
   };
-  return outcomeOf(text(plan, PLAN_FILE), text(done, DONE_FILE));
 }
 
 /**
