@@ -21,7 +21,15 @@ import { isPlaceholderBlob, isPlaceholderManifest, mayBePlaceholderBlob } from "
 import { openFsStore } from "../stores/fs/open-fs-store.js";
 import { layoutScans } from "../stores/layout-scans.js";
 import { settled } from "../stores/outcome.js";
-import type { Store, StoreEntry, StoreEntryKind, StoreLayoutScans } from "../stores/store.js";
+import type {
+  LinkTreeScan,
+  Store,
+  StoreEntry,
+  StoreEntryKind,
+  StoreLayoutScans,
+  StoreOutcome,
+  TagTreeScan,
+} from "../stores/store.js";
 import type { StoreTarget } from "../stores/use-store.js";
 import { chunks, forEachLimited, mapLimited } from "../util/for-each-limited.js";
 import { findRepositories } from "./find-repositories.js";
@@ -151,6 +159,16 @@ interface DigestLink {
    * `signatures/`): nothing to read below it. On object storage that spares a listing per revision.
    */
   mayHoldSubfolders: boolean;
+}
+
+/** How `readLinkSets` reads a set of link trees. */
+interface LinkSetOptions {
+  /** Folders a link folder may hold besides `link` (a revision's `signatures`). */
+  subfolders?: ReadonlySet<string>;
+  /** Note a root that is there and empty (a repository's `_layers`, `revisions`: see `skeletonDirs`). */
+  noteEmptyRoot?: boolean;
+  /** Called for a link folder without its link that holds one of `subfolders` (a revision's `signatures`). */
+  unlinkedHolding?: (dir: string, repository: string) => void;
 }
 
 /**
@@ -323,6 +341,16 @@ class TreeReader {
     });
   }
 
+  /** Each tags folder with its tag folders (see `TagTreeScan`), noting one that is there and empty. */
+  private async scanTagTrees(dirs: string[]): Promise<TagTreeScan[]> {
+    const scans = await this.scans.scanTagTrees(dirs);
+    return scans.map((outcome, i) => {
+      const scan = settled(this.store, outcome, dirs[i] as string);
+      if (scan?.entries.length === 0) this.skeletonDirs.push(dirs[i] as string);
+      return scan ?? { entries: [], tags: new Map() };
+    });
+  }
+
   /** Repository names, with what the walk meets on the way as findings. */
   private async findRepositories(): Promise<string[]> {
     const found = await findRepositories(this.store, {
@@ -353,17 +381,18 @@ class TreeReader {
    */
   private async readLinkSets(
     roots: Array<{ dir: string; repository: string }>,
-    options: {
-      /** Folders a link folder may hold besides `link` (a revision's `signatures`). */
-      subfolders?: ReadonlySet<string>;
-      /** Note a root that is there and empty (a repository's `_layers`, `revisions`: see `skeletonDirs`). */
-      noteEmptyRoot?: boolean;
-      /** Called for a link folder without its link that holds one of `subfolders` (a revision's `signatures`). */
-      unlinkedHolding?: (dir: string, repository: string) => void;
-    } = {},
+    options: LinkSetOptions = {},
   ): Promise<DigestLink[][]> {
+    return this.linkSets(roots, await this.scans.scanLinkTrees(roots.map((r) => r.dir)), options);
+  }
+
+  /** `readLinkSets` of scans already made (a tag's index comes with its tags folder's scan). */
+  private linkSets(
+    roots: Array<{ dir: string; repository: string }>,
+    scans: Array<StoreOutcome<LinkTreeScan> | undefined>,
+    options: LinkSetOptions = {},
+  ): DigestLink[][] {
     const subfolders = options.subfolders ?? NO_SUBFOLDERS;
-    const scans = await this.scans.scanLinkTrees(roots.map((r) => r.dir));
     return scans.map((outcome, set) => {
       const { dir: root, repository } = roots[set] as { dir: string; repository: string };
       const links: DigestLink[] = [];
@@ -471,7 +500,7 @@ class TreeReader {
         unlinkedHolding: (dir, repository) => unlinked.push({ dir, repository }),
       }),
       this.readLinkSets(folders("layers-dir"), { noteEmptyRoot: true }),
-      this.listNotingEmpty(folders("tags-dir").map((u) => u.dir)),
+      this.scanTagTrees(folders("tags-dir").map((u) => u.dir)),
       this.listNotingEmpty(folders("uploads-dir").map((u) => u.dir)),
       this.listNotingEmpty(folders("manifests-dir").map((u) => u.dir)),
     ]);
@@ -488,13 +517,14 @@ class TreeReader {
     // Second level: what hangs below revisions (schema1 signatures), tags and uploads.
     const revisions = revisionSets.flatMap((links, r) => links.map((link) => ({ r, link })));
     const signed = revisions.filter(({ link }) => link.mayHoldSubfolders);
-    const tags = tagLists.flatMap((list, r) => {
+    const tags = tagLists.flatMap((scan, r) => {
       const repository = names[r] as string;
-      return list.flatMap(({ name: tag, kind }) => {
+      return scan.entries.flatMap(({ name: tag, kind }, e) => {
         const dir = `${folderFor({ kind: "tags-dir", repository })}/${tag}`;
+        const inside = scan.tags.get(e);
         if (kind !== "dir") this.stray(dir, kind, "where tag folders belong", repository);
         else if (!isTag(tag)) this.oddFolder(dir, "name outside the tag grammar", repository);
-        else return [{ r, tag, repository }];
+        else if (inside) return [{ r, tag, repository, inside }];
         return [];
       });
     });
@@ -515,37 +545,30 @@ class TreeReader {
       folderFor({ kind, repository: u.repository, upload: u.id });
     const tagDir = (t: (typeof tags)[number]) =>
       pathFor({ kind: "tag-dir", repository: t.repository, tag: t.tag });
-    const [
-      signatureSets,
-      unreadSignatureSets,
-      currentLinks,
-      indexSets,
-      tagFolders,
-      currentFolders,
-      startedAts,
-      uploadData,
-      uploadDirs,
-    ] = await Promise.all([
-      this.readLinkSets(
-        signed.map(({ r, link }) => {
-          const repository = names[r] as string;
-          return { dir: folderFor({ kind: "signatures-dir", repository, digest: link.digest }), repository };
-        }),
-      ),
-      this.readLinkSets(unlinked.map(({ dir, repository }) => ({ dir: `${dir}/signatures`, repository }))),
-      this.store.readSmall(tags.map((t) => pathFor({ kind: "tag-current-link", ...t }))),
-      this.readLinkSets(
-        tags.map((t) => ({ dir: folderFor({ kind: "tag-index-dir", ...t }), repository: t.repository })),
-      ),
-      this.list(tags.map((t) => tagDir(t))),
-      this.list(tags.map((t) => `${tagDir(t)}/current`)),
-      this.store.readSmall(uploads.map((u) => uploadFile("upload-startedat", u))),
-      this.store.stat(uploads.map((u) => uploadFile("upload-data", u))),
-      this.store.stat(
-        uploads.map((u) => pathFor({ kind: "upload-dir", repository: u.repository, upload: u.id })),
-      ),
-    ]);
+    const [signatureSets, unreadSignatureSets, currentLinks, startedAts, uploadData, uploadDirs] =
+      await Promise.all([
+        this.readLinkSets(
+          signed.map(({ r, link }) => {
+            const repository = names[r] as string;
+            return {
+              dir: folderFor({ kind: "signatures-dir", repository, digest: link.digest }),
+              repository,
+            };
+          }),
+        ),
+        this.readLinkSets(unlinked.map(({ dir, repository }) => ({ dir: `${dir}/signatures`, repository }))),
+        this.store.readSmall(tags.map((t) => pathFor({ kind: "tag-current-link", ...t }))),
+        this.store.readSmall(uploads.map((u) => uploadFile("upload-startedat", u))),
+        this.store.stat(uploads.map((u) => uploadFile("upload-data", u))),
+        this.store.stat(
+          uploads.map((u) => pathFor({ kind: "upload-dir", repository: u.repository, upload: u.id })),
+        ),
+      ]);
 
+    const indexSets = this.linkSets(
+      tags.map((t) => ({ dir: folderFor({ kind: "tag-index-dir", ...t }), repository: t.repository })),
+      tags.map((t) => t.inside.index),
+    );
     this.progress.files += tags.length + 2 * uploads.length;
     const repositories: RepositoryInventory[] = names.map((name, r) => ({
       name,
@@ -581,8 +604,10 @@ class TreeReader {
     tags.forEach((t, i) => {
       const { r, tag, repository } = t;
       // `current` and `index` count only as real folders: what a symbolic link leads to is never used.
-      const folders = this.expectFolders(tagFolders[i] ?? [], tagDir(t), TAG_ENTRIES, repository);
-      this.expectFiles(currentFolders[i] ?? [], `${tagDir(t)}/current`, ["link"], repository);
+      const inTag = settled(this.store, t.inside.entries, tagDir(t)) ?? [];
+      const inCurrent = settled(this.store, t.inside.current, `${tagDir(t)}/current`) ?? [];
+      const folders = this.expectFolders(inTag, tagDir(t), TAG_ENTRIES, repository);
+      this.expectFiles(inCurrent, `${tagDir(t)}/current`, ["link"], repository);
       const path = pathFor({ kind: "tag-current-link", repository, tag });
       const current = folders.has("current") ? settled(this.store, currentLinks[i], path) : undefined;
       const text = current?.text?.trim();

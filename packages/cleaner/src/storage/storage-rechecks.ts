@@ -1,6 +1,7 @@
 import { type Digest, isDigest } from "../model/digest.js";
 import type { RepositoryInventory } from "../model/inventory.js";
 import type { Plan, RepositorySnapshot } from "../model/plan.js";
+import { layoutScans } from "../stores/layout-scans.js";
 import { settled } from "../stores/outcome.js";
 import type { Store } from "../stores/store.js";
 import { chunks, forEachLimited } from "../util/for-each-limited.js";
@@ -41,6 +42,33 @@ async function linkedDigests(
   const folders = await linkFolders(store, roots, among);
   const links = await store.stat(folders.map((f) => `${f.dir}/link`));
   return folders.filter((f, i) => settled(store, links[i], `${f.dir}/link`)?.kind === "file");
+}
+
+/**
+ * The revision folders below `revisionDirs` that hold a `signatures` folder (schema1), linked or not. The
+ * scan of each revisions folder says what a folder holds besides its link (one listing a repository on
+ * object storage), so only those are looked into, not every revision (a listing each).
+ */
+async function signatureHolders(store: Store, revisionDirs: string[]): Promise<string[]> {
+  const holders: string[] = [];
+  (await layoutScans(store).scanLinkTrees(revisionDirs)).forEach((outcome, r) => {
+    const root = revisionDirs[r] as string;
+    for (const alg of settled(store, outcome, root)?.algorithms ?? []) {
+      const dir = (i: number) => `${root}/${alg.name}/${alg.entries[i]}`;
+      // A scan that does not say what folders hold: every folder may hold signatures.
+      if (alg.extras === undefined) {
+        for (let i = 0; i < alg.entries.length; i++) if (alg.kinds[i] === "d") holders.push(dir(i));
+        continue;
+      }
+      const seen = new Set<number>();
+      for (const [i, name, kind] of alg.extras)
+        if (name === "signatures" && kind === "dir" && !seen.has(i)) {
+          seen.add(i);
+          holders.push(dir(i));
+        }
+    }
+  });
+  return holders;
 }
 
 /** What changed in a repository since planning that matters to the plan; `code` is stable, for callers. */
@@ -150,7 +178,7 @@ export async function liveLinks(store: Store, blobs: ReadonlySet<string>): Promi
   const repositories = (await findRepositories(store)).map((r) => r.name);
   await forEachLimited(chunks(repositories, 8), 3, async (round) => {
     const revisionDirs = round.map((repository) => folderFor({ kind: "revisions-dir", repository }));
-    const [layers, revisions, allRevisions] = await Promise.all([
+    const [layers, revisions, signed] = await Promise.all([
       linkedDigests(
         store,
         round.map((repository) => folderFor({ kind: "layers-dir", repository })),
@@ -158,11 +186,11 @@ export async function liveLinks(store: Store, blobs: ReadonlySet<string>): Promi
       ),
       linkedDigests(store, revisionDirs, blobs),
       // Signatures hang below any revision folder, kept or not.
-      linkFolders(store, revisionDirs),
+      signatureHolders(store, revisionDirs),
     ]);
     const signatures = await linkedDigests(
       store,
-      allRevisions.map((r) => `${r.dir}/signatures`),
+      signed.map((dir) => `${dir}/signatures`),
       blobs,
     );
     for (const list of [layers, revisions]) for (const { digest } of list) counted.add(digest);

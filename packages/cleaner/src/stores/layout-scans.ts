@@ -6,6 +6,8 @@ import type {
   StoreEntryKind,
   StoreLayoutScans,
   StoreOutcome,
+  TagFolderScan,
+  TagTreeScan,
 } from "./store.js";
 import { isStoreFailure, isStoreMissing } from "./store.js";
 
@@ -26,7 +28,7 @@ function firstFailure(outcomes: Array<unknown>): StoreOutcome<never> | undefined
 
 /** Layout scans made of listing and reading (see `layoutScans`). */
 export function listingScans(store: Store): StoreLayoutScans {
-  return {
+  const scans: StoreLayoutScans = {
     async scanLinkTrees(roots) {
       const listed = await store.list(roots);
       const algs = listed.flatMap((l, r) =>
@@ -160,5 +162,44 @@ export function listingScans(store: Store): StoreLayoutScans {
         return failure ?? scan;
       });
     },
+
+    scanTagTrees: (dirs, options) => tagTreesByListing(store, scans.scanLinkTrees)(dirs, options),
+  };
+  return scans;
+}
+
+/**
+ * `scanTagTrees` made of listing each tags folder, then each tag folder and its `current/`, and of
+ * `scanLinkTrees` for each tag's `index` (a store whose listings are cheap, or that sees more than keys:
+ * a filesystem's symbolic links and empty folders).
+ */
+export function tagTreesByListing(
+  store: Store,
+  scanLinkTrees: StoreLayoutScans["scanLinkTrees"],
+): StoreLayoutScans["scanTagTrees"] {
+  return async (dirs) => {
+    const listed = await store.list(dirs);
+    const folders = listed.flatMap((l, d) =>
+      isEntries(l)
+        ? l.flatMap((e, i) => (e.kind === "dir" ? [{ d, i, dir: `${dirs[d]}/${e.name}` }] : []))
+        : [],
+    );
+    const [entries, currents, indexes] = await Promise.all([
+      store.list(folders.map((f) => f.dir)),
+      store.list(folders.map((f) => `${f.dir}/current`)),
+      scanLinkTrees(folders.map((f) => `${f.dir}/index`)),
+    ]);
+    const scans = listed.map((l): StoreOutcome<TagTreeScan> | undefined =>
+      isEntries(l) ? { entries: l, tags: new Map<number, TagFolderScan>() } : l,
+    );
+    folders.forEach((f, k) => {
+      const scan = scans[f.d];
+      if (!scan || !("tags" in scan)) return;
+      const [inside, current, index] = [entries[k], currents[k], indexes[k]];
+      // A part that did not run (an abort) leaves the whole folder unread, never read as gone.
+      if (inside === undefined || current === undefined || index === undefined) scans[f.d] = undefined;
+      else scan.tags.set(f.i, { entries: inside, current, index });
+    });
+    return scans;
   };
 }

@@ -161,6 +161,24 @@ export interface BlobFolderScan {
   extras?: Array<[number, string, StoreEntryKind]>;
 }
 
+/** One tag folder of a `TagTreeScan`: each answer as listing (or scanning) that path would give it. */
+export interface TagFolderScan {
+  /** `<tag>/` (`current`, `index`, and whatever else is there). */
+  entries: StoreOutcome<StoreEntry[]>;
+  /** `<tag>/current/`. */
+  current: StoreOutcome<StoreEntry[]>;
+  /** `<tag>/index/`, the tag's history, as `scanLinkTrees` gives it. */
+  index: StoreOutcome<LinkTreeScan>;
+}
+
+/** A repository's `_manifests/tags/` scanned in one go (one listing for all its tags, on object storage). */
+export interface TagTreeScan {
+  /** The folder's own entries, as `list` gives them. */
+  entries: StoreEntry[];
+  /** By the index of each entry that is a folder: what that tag folder holds. */
+  tags: Map<number, TagFolderScan>;
+}
+
 /**
  * A number per file by which deleting goes fastest (the filesystem store: inode numbers, so removals walk
  * the inode table in order). Opaque above the store: the planner only sorts by it; 0 means "no preference".
@@ -177,6 +195,11 @@ export interface StoreLayoutScans {
     roots: readonly string[],
     options?: StoreCallOptions<LinkTreeScan>,
   ): Promise<Array<StoreOutcome<LinkTreeScan> | undefined>>;
+  /** Each `_manifests/tags/` folder with every tag folder in it; a folder that is gone is `{ missing: true }`. */
+  scanTagTrees(
+    dirs: readonly string[],
+    options?: StoreCallOptions<TagTreeScan>,
+  ): Promise<Array<StoreOutcome<TagTreeScan> | undefined>>;
   /** Each `blobs/<alg>/<2 hex>/` folder: every blob's data kind, size, mtime and order key. */
   scanBlobFolders(
     dirs: readonly string[],

@@ -1,18 +1,46 @@
 import { describe, expect, it } from "vitest";
+import { layoutScans, listingScans } from "../stores/layout-scans.js";
 import {
   isStoreFailure,
   isStoreMissing,
   type LinkTreeScan,
   type Store,
   type StoreDeleted,
+  type StoreEntry,
   type StoreOutcome,
   type StoreWalkEntry,
+  type TagTreeScan,
 } from "../stores/store.js";
 
 /** A fresh, empty store for one test, and how to get rid of it (close it, remove its folder or bucket). */
 export interface ContractStore {
   store: Store;
   dispose(): Promise<void>;
+}
+
+const sortedEntries = (o: StoreOutcome<StoreEntry[]>) =>
+  Array.isArray(o) ? o.map((e) => `${e.name} ${e.kind}`).sort() : isStoreMissing(o) ? "missing" : o;
+
+/** A tags folder's scan as comparable data: sorted entries, each tag's folders, each index's links. */
+function tagTreeShape(outcome: StoreOutcome<TagTreeScan> | undefined) {
+  if (outcome === undefined || !("tags" in outcome)) return outcome;
+  const tags: Record<string, unknown> = {};
+  for (const [i, tag] of outcome.tags) {
+    const index = tag.index;
+    tags[outcome.entries[i]?.name as string] = {
+      entries: sortedEntries(tag.entries),
+      current: sortedEntries(tag.current),
+      index:
+        "algorithms" in index
+          ? index.algorithms
+              .flatMap((alg) => alg.entries.map((e, j) => `${alg.name}/${e} ${alg.links[j]} ${alg.texts[j]}`))
+              .sort()
+          : isStoreMissing(index)
+            ? "missing"
+            : index,
+    };
+  }
+  return { entries: sortedEntries(outcome.entries), tags };
 }
 
 const text = (bytes: Uint8Array | undefined) => (bytes ? new TextDecoder().decode(bytes) : undefined);
@@ -286,6 +314,47 @@ export function runStoreContract(name: string, make: () => Promise<ContractStore
         const [blobs] = await store.scans.scanBlobFolders(["blobs/sha256/aa"]);
         expect(blobs).toMatchObject({ entries: [hex], data: "F" });
         expect((blobs as { sizes: Float64Array }).sizes[0]).toBe(5);
+      }),
+    );
+
+    it(
+      "scans tags folders as listing each tag folder and scanning each index would see them",
+      withStore(async (store) => {
+        const hex = "a".repeat(64);
+        const other = "b".repeat(64);
+        const files: Array<[string, string]> = [
+          [`tags/latest/current/link`, `sha256:${hex}`],
+          [`tags/latest/index/sha256/${hex}/link`, `sha256:${hex}`],
+          // A link of another length than its digest's is read, not taken from its name.
+          [`tags/latest/index/sha256/${other}/link`, `sha256:${other}\n`],
+          [`tags/history-only/index/sha256/${other}/link`, `sha256:${other}`],
+          [`tags/odd/current/link.bak`, "x"],
+          [`tags/odd/junk`, "x"],
+          [`tags/README`, "x"],
+        ];
+        for (const [path, content] of files) await store.put(path, [content]);
+        const [scan, gone] = await layoutScans(store).scanTagTrees(["tags", "no-tags"]);
+        expect(isStoreMissing(gone)).toBe(true);
+        const seen = tagTreeShape(scan);
+        expect(seen).toEqual({
+          entries: ["README file", "history-only dir", "latest dir", "odd dir"],
+          tags: {
+            latest: {
+              entries: ["current dir", "index dir"],
+              current: ["link file"],
+              index: [`sha256/${hex} L sha256:${hex}`, `sha256/${other} L sha256:${other}`],
+            },
+            "history-only": {
+              entries: ["index dir"],
+              current: "missing",
+              index: [`sha256/${other} L sha256:${other}`],
+            },
+            odd: { entries: ["current dir", "junk file"], current: ["link.bak file"], index: "missing" },
+          },
+        });
+        // The same answers as plain listing and reading (what a store without the scan would be given).
+        const plain = await listingScans(store).scanTagTrees(["tags"]);
+        expect(tagTreeShape(plain[0])).toEqual(seen);
       }),
     );
   });

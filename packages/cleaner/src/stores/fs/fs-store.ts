@@ -2,6 +2,7 @@ import { closeSync, createReadStream, mkdirSync, openSync, writeSync } from "nod
 import { appendFile, mkdir, rename, rm, rmdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { StorageIoError } from "../../model/errors.js";
+import { tagTreesByListing } from "../layout-scans.js";
 import type {
   LazyInputs,
   Store,
@@ -49,6 +50,8 @@ export class FsStore implements Store {
     this.scans = {
       scanLinkTrees: (roots, o) => this.io.scanLinkTrees(roots, { ...o, base: this.root }),
       scanBlobFolders: (dirs, o) => this.io.scanBlobFolders(dirs, { ...o, base: this.root }),
+      // Listing a folder costs no round trip here; a listing of keys would not see symbolic links.
+      scanTagTrees: (dirs, o) => tagTreesByListing(this, this.scans.scanLinkTrees)(dirs, o),
     };
   }
 

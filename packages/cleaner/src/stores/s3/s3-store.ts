@@ -22,7 +22,6 @@ import type {
   StoreDeleted,
   StoreDeleteJob,
   StoreEntry,
-  StoreEntryKind,
   StoreFailure,
   StoreLayoutScans,
   StoreMultipartUpload,
@@ -30,7 +29,9 @@ import type {
   StoreSmallFile,
   StoreStat,
   StoreWalkEntry,
+  TagTreeScan,
 } from "../store.js";
+import { type LinkToRead, type ListedKey, linkTreeFromKeys, tagTreeFromKeys } from "./key-trees.js";
 import { createS3Client, type S3RequestCounts } from "./s3-client.js";
 import { AdaptiveLimit, backoffMs, maxAttemptsFromEnv, retryKind } from "./s3-retry.js";
 import { type S3Target, s3Location } from "./s3-target.js";
@@ -126,6 +127,7 @@ export class S3Store implements Store {
     this.scans = {
       scanLinkTrees: (roots, o) => this.batched(roots, (root) => this.scanLinkTree(root), o),
       scanBlobFolders: (dirs, o) => this.batched(dirs, (dir) => this.scanBlobFolder(dir), o),
+      scanTagTrees: (dirs, o) => this.batched(dirs, (dir) => this.scanTagTree(dir), o),
     };
   }
 
@@ -250,8 +252,8 @@ export class S3Store implements Store {
   }
 
   /** Keys (relative to `prefix`) with size and mtime of everything below a key prefix. */
-  private async listAll(prefix: string): Promise<Array<{ rel: string; size: number; mtimeMs: number }>> {
-    const all: Array<{ rel: string; size: number; mtimeMs: number }> = [];
+  private async listAll(prefix: string): Promise<ListedKey[]> {
+    const all: ListedKey[] = [];
     for await (const page of this.pages(prefix)) {
       for (const o of page.Contents ?? []) {
         if (o.Key === undefined) continue;
@@ -737,86 +739,40 @@ export class S3Store implements Store {
   }
 
   private async scanLinkTree(root: string): Promise<StoreOutcome<LinkTreeScan>> {
-    let keys: Array<{ rel: string; size: number; mtimeMs: number }>;
+    let keys: ListedKey[];
     try {
       keys = await this.listAll(this.dirKey(root));
     } catch (error) {
       return this.failure(root, error);
     }
     if (keys.length === 0) return { missing: true };
-    type Entry = {
-      kind: "f" | "d";
-      link?: { size: number; mtimeMs: number };
-      /** What the folder holds besides its `link` file: first path segment → kind. */
-      extras?: Map<string, StoreEntryKind>;
-    };
-    const algs = new Map<string, Map<string, Entry>>();
-    for (const k of keys) {
-      const [alg, name, ...rest] = k.rel.split("/");
-      if (alg === undefined || name === undefined || name === "") continue; // a file beside the algorithms
-      let entries = algs.get(alg);
-      if (!entries) {
-        entries = new Map();
-        algs.set(alg, entries);
-      }
-      const entry: Entry = entries.get(name) ?? { kind: rest.length === 0 ? "f" : "d" };
-      if (rest.length > 0) entry.kind = "d";
-      if (rest.length === 1 && rest[0] === "link") entry.link = { size: k.size, mtimeMs: k.mtimeMs };
-      else if (rest.length > 0) {
-        // A key below a segment makes the segment a folder (a revision's `signatures/`, a `link/x`).
-        entry.extras ??= new Map();
-        entry.extras.set(rest[0] as string, rest.length > 1 ? "dir" : "file");
-      }
-      entries.set(name, entry);
+    const { scan, reads } = linkTreeFromKeys(keys);
+    return (await this.readLinks(root, reads)) ?? scan;
+  }
+
+  /** One listing of a tags folder answers every tag in it (it was three listings a tag). */
+  private async scanTagTree(dir: string): Promise<StoreOutcome<TagTreeScan>> {
+    let keys: ListedKey[];
+    try {
+      keys = await this.listAll(this.dirKey(dir));
+    } catch (error) {
+      return this.failure(dir, error);
     }
-    const reads: Array<{ path: string; apply: (text: string) => void }> = [];
-    const algorithms: LinkTreeScan["algorithms"] = [];
-    for (const [alg, entries] of algs) {
-      const names = [...entries.keys()];
-      const scan: LinkTreeScan["algorithms"][number] = {
-        name: alg,
-        entries: names,
-        kinds: "",
-        links: "",
-        texts: [],
-        mtimes: new Float64Array(names.length),
-        order: new Float64Array(names.length),
-        extras: [],
-      };
-      names.forEach((name, i) => {
-        const entry = entries.get(name) as Entry;
-        scan.kinds += entry.kind;
-        for (const [extra, kind] of entry.extras ?? []) scan.extras?.push([i, extra, kind]);
-        const expected = `${alg}:${name}`;
-        if (entry.kind === "d" && entry.link) {
-          scan.links += "L";
-          scan.mtimes[i] = entry.link.mtimeMs;
-          // The key carries the digest: trusted when the size says the content can be nothing else's
-          // length; a link of another size (empty, newline-ended, corrupt) is read.
-          if (entry.link.size === expected.length) scan.texts.push(expected);
-          else {
-            scan.texts.push("");
-            reads.push({
-              path: `${root}/${alg}/${name}/link`,
-              apply: (text) => (scan.texts[i] = text.trim()),
-            });
-          }
-        } else {
-          scan.texts.push("");
-          scan.links += entry.kind === "f" ? "-" : "N";
-        }
-      });
-      algorithms.push(scan);
+    if (keys.length === 0) return { missing: true };
+    const { scan, reads } = tagTreeFromKeys(keys);
+    return (await this.readLinks(dir, reads)) ?? scan;
+  }
+
+  /** Reads the links a listing could not give (below `root`); a refused read is the scan's answer. */
+  private async readLinks(root: string, reads: readonly LinkToRead[]): Promise<StoreFailure | undefined> {
+    if (reads.length === 0) return undefined;
+    const texts = await this.readSmall(reads.map((r) => `${root}/${r.rel}`));
+    for (const [i, r] of reads.entries()) {
+      const t = texts[i];
+      if (t && "failed" in t) return t;
+      if (t && "text" in t && t.text !== undefined) r.apply(t.text);
     }
-    if (reads.length > 0) {
-      const texts = await this.readSmall(reads.map((r) => r.path));
-      for (const [i, r] of reads.entries()) {
-        const t = texts[i];
-        if (t && "failed" in t) return t;
-        if (t && "text" in t && t.text !== undefined) r.apply(t.text);
-      }
-    }
-    return { algorithms };
+    return undefined;
   }
 
   private async scanBlobFolder(dir: string): Promise<StoreOutcome<BlobFolderScan>> {
