@@ -204,6 +204,43 @@ describe("links no inventory reads as a repository's", { timeout: 30_000 }, () =
     expect((await planOf(root)).actions).toEqual([]);
   });
 
+  it("a signature link below a kept revision that appears after planning: apply keeps the blob it names", async () => {
+    const root = await useStorageTree(hostileBaseSpec);
+    const signature = layer("late schema1 signature");
+    const data = join(root, pathFor({ kind: "blob-data", digest: signature.digest as Digest }));
+    await mkdir(dirname(data), { recursive: true });
+    await writeFile(data, signature.bytes);
+    const inventory = await readStorageInventory(root);
+    const plan = planDeletion(inventory, gc, { graceMs: 0 });
+    expect(plan.actions.some((a) => a.type === "blob" && a.digest === signature.digest)).toBe(true);
+    // Below a revision the plan keeps (a tag's current manifest): the revisions scan shows its `signatures/`.
+    const app = inventory.repositories.find((r) => r.name === "app");
+    const kept = app?.tags.find((t) => t.current !== undefined)?.current as Digest;
+    const link = join(
+      root,
+      pathFor({
+        kind: "signature-link",
+        repository: "app",
+        digest: kept,
+        signature: signature.digest as Digest,
+      }),
+    );
+    await mkdir(dirname(link), { recursive: true });
+    await writeFile(link, signature.digest);
+    const report = await applyPlan(root, plan);
+    expect(report.skipped.map((s) => [s.code, (s.action as { digest?: string }).digest])).toEqual([
+      ["blob.relinked", signature.digest],
+    ]);
+    const store = await openFsStore(root, { ioThreads: 2 });
+    try {
+      expect(
+        (await store.stat([pathFor({ kind: "blob-data", digest: signature.digest as Digest })]))[0],
+      ).toMatchObject({ kind: "file" });
+    } finally {
+      await store.close();
+    }
+  });
+
   it("one that appears after planning: apply keeps the blob with what to fix (a re-run plans it kept)", async () => {
     const root = await useStorageTree(hostileBaseSpec);
     const signature = layer("hostile orphaned schema1 signature");
