@@ -738,20 +738,20 @@ export class S3Store implements Store {
     );
   }
 
-  private async scanLinkTree(root: string): Promise<StoreOutcome<LinkTreeScan>> {
-    let keys: ListedKey[];
-    try {
-      keys = await this.listAll(this.dirKey(root));
-    } catch (error) {
-      return this.failure(root, error);
-    }
-    if (keys.length === 0) return { missing: true };
-    const { scan, reads } = linkTreeFromKeys(keys);
-    return (await this.readLinks(root, reads)) ?? scan;
+  private scanLinkTree(root: string): Promise<StoreOutcome<LinkTreeScan>> {
+    return this.scanKeys(root, linkTreeFromKeys);
   }
 
   /** One listing of a tags folder answers every tag in it (it was three listings a tag). */
-  private async scanTagTree(dir: string): Promise<StoreOutcome<TagTreeScan>> {
+  private scanTagTree(dir: string): Promise<StoreOutcome<TagTreeScan>> {
+    return this.scanKeys(dir, tagTreeFromKeys);
+  }
+
+  /** Lists every key below `dir`, views them as a scan, and reads the links the keys could not give. */
+  private async scanKeys<T>(
+    dir: string,
+    view: (keys: ListedKey[]) => { scan: T; reads: LinkToRead[] },
+  ): Promise<StoreOutcome<T>> {
     let keys: ListedKey[];
     try {
       keys = await this.listAll(this.dirKey(dir));
@@ -759,7 +759,7 @@ export class S3Store implements Store {
       return this.failure(dir, error);
     }
     if (keys.length === 0) return { missing: true };
-    const { scan, reads } = tagTreeFromKeys(keys);
+    const { scan, reads } = view(keys);
     return (await this.readLinks(dir, reads)) ?? scan;
   }
 
