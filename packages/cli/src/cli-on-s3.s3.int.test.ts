@@ -111,7 +111,7 @@ describe.each(versions)(`regsweep on a bucket written by registry %s (${server.k
     const real = await regsweep(["delete", "--config", config, "test/a:2", "--yes"]);
     expect(real.code, real.stderr).toBe(0);
     // A saved plan names the bucket; `apply` finds it again with the same endpoint.
-    const planFile = `${registry.storageRoot}-gc-plan.json`;
+    const planFile = join(dir, "gc-plan.json");
     const save = await regsweep(["gc", ...adHoc, "-m", "--grace", "0", "--out", planFile], chain);
     expect(save.code, save.stderr).toBe(0);
     const apply = await regsweep(["apply", planFile, "--s3-endpoint", server.endpoint, "--yes"], chain);

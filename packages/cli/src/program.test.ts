@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import type { CliIo } from "./cli-io.js";
 import { deleteRequests } from "./commands/delete.js";
 import { createProgram, type ProgramState } from "./program.js";
@@ -84,7 +84,9 @@ describe("regsweep program (in-process)", () => {
 
   it("the bash completion script is valid bash and offers the commands and a command's flags", async () => {
     const { out } = await runProgram(["completion", "bash"]);
-    const file = join(mkdtempSync(join(tmpdir(), "regsweep-completion-")), "c.bash");
+    const dir = mkdtempSync(join(tmpdir(), "regsweep-completion-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, "c.bash");
     writeFileSync(file, out.join("\n"));
     const offer = (line: string) =>
       execFileSync(
