@@ -96,8 +96,10 @@ function placeholderHooks(env: NodeJS.ProcessEnv): HttpBackendOptions["placehold
   if (!marker) return undefined;
   return {
     afterPut: async (repository, tag, placeholder) => {
-      const { writeFile } = await import("node:fs/promises");
-      await writeFile(marker, `${repository}:${tag} ${placeholder}\n`);
+      const { rename, writeFile } = await import("node:fs/promises");
+      // Renamed into place: a test polling for the file must never read it half-written.
+      await writeFile(`${marker}.part`, `${repository}:${tag} ${placeholder}\n`);
+      await rename(`${marker}.part`, marker);
       // A pending promise alone would let the process end: a timer keeps it waiting for the kill.
       await new Promise(() => setInterval(() => {}, 60_000));
     },
