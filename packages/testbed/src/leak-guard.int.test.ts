@@ -1,7 +1,9 @@
 import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { expect, it } from "vitest";
+import { expect, it, onTestFinished } from "vitest";
 import { isStillRunning, processStartTicks } from "./process-ledger.js";
 import { repoRoot } from "./repo-root.js";
 
@@ -11,7 +13,11 @@ const FIXTURE = "packages/testbed/src/leak-fixture/leaks-a-registry.fixture.ts";
 // The leak fixture is outside every project's include; it runs only here, in a vitest of its own.
 it("a registry a test file forgets is stopped by the global teardown, which fails the run naming that file", async () => {
   const root = repoRoot();
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" };
+  // The forgotten registry's config and storage folders outlive its process (the teardown stops processes):
+  // the child run makes them in a temporary folder of this test's, removed at its end.
+  const scratch = await mkdtemp(join(tmpdir(), "regsweep-leak-guard-"));
+  onTestFinished(() => rm(scratch, { recursive: true, force: true }));
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", TMPDIR: scratch };
   delete env.REGSWEEP_PROCESS_LEDGER; // the child run keeps its own ledger
   delete env.REGSWEEP_TEST_FILE;
   const child = await run(
