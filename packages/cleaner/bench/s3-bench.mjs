@@ -9,7 +9,9 @@
 //   2. upstream registry garbage-collect --delete-untagged with its s3 driver, capped at --upstream-cap-min;
 //   3. the disk store's real run on the same tree (memory baseline);
 //   4. judge both buckets: tags whose manifest, index children or blobs are gone (checkInventory over the
-//      bucket read back), and multi-arch tags whose children are gone (by key).
+//      bucket read back), and multi-arch tags whose children are gone (by key);
+//   5. the delete floor: the keys regsweep deleted, uploaded again into a bucket of their own and deleted
+//      with DeleteObjects alone (no reads, no order), timed against the span of regsweep's own deletes.
 // Options: --manifests N (10000) --sizes a,b,c --upstream-cap-min M (10) --registry PATH --tmp DIR
 //          --upload-concurrency C (64) --skip-upstream --s3-server swift|ceph (swift)
 //          --repositories R (the generator's default, manifests/100 between 10 and 500): fewer repositories at
@@ -20,7 +22,12 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from "@aws-sdk/client-s3";
 import pLimit from "p-limit";
 import { makeTree } from "./make-tree.mjs";
 import { startCountingProxy } from "./s3-counting-proxy.mjs";
@@ -56,7 +63,7 @@ for (const built of ["packages/cleaner/dist/index.js", "packages/testbed/dist/in
   if (!existsSync(join(repoRoot, built)))
     throw new Error("build first: pnpm --filter @regsweep/testbed --filter @regsweep/cleaner build");
 }
-const { createS3Client } = await import("../dist/index.js");
+const { createS3Client, DEFAULT_S3_CONCURRENCY } = await import("../dist/index.js");
 const { startS3Server, S3_SERVER_KINDS } = await import("@regsweep/testbed");
 const serverKind = args["s3-server"];
 if (!S3_SERVER_KINDS.includes(serverKind))
@@ -114,6 +121,8 @@ function brokenMultiArch(keys, meta) {
   return { multiArchTags: meta.multiArchTags.length, broken };
 }
 
+/** Keys per DeleteObjects of the delete floor: the S3 store's own request size. */
+const FLOOR_CHUNK = 125;
 /** The registry's rootdirectory in the buckets (`/reg`): keys start with `reg/`. */
 const PREFIX = "reg/";
 const results = {
@@ -150,6 +159,55 @@ try {
   const nodeStep = (label, script, mode, arg) =>
     measure(label, process.execPath, ["--expose-gc", join(here, script), mode, arg]);
 
+  /**
+   * The delete floor: the keys regsweep's real run deleted, put into a fresh bucket and deleted again with
+   * nothing but DeleteObjects, at the store's request size and concurrency (125 keys, 32 in flight), no
+   * reads, no order between them. What the server takes to delete those objects at all.
+   */
+  async function deleteFloor(bodies, rels, bucket) {
+    const limit = pLimit(Number(args["upload-concurrency"]));
+    await direct.send(new CreateBucketCommand({ Bucket: bucket }));
+    await Promise.all(
+      rels.map((rel) =>
+        limit(async () => {
+          await direct.send(
+            new PutObjectCommand({ Bucket: bucket, Key: `${PREFIX}${rel}`, Body: bodies.get(rel) }),
+          );
+        }),
+      ),
+    );
+    const counted = createS3Client(target(bucket, proxy.endpoint), undefined, {
+      maxSockets: DEFAULT_S3_CONCURRENCY,
+    });
+    const inFlight = pLimit(DEFAULT_S3_CONCURRENCY);
+    const chunks = [];
+    for (let i = 0; i < rels.length; i += FLOOR_CHUNK) chunks.push(rels.slice(i, i + FLOOR_CHUNK));
+    proxy.take();
+    const t0 = performance.now();
+    const errors = await Promise.all(
+      chunks.map((chunk) =>
+        inFlight(async () => {
+          const out = await counted.send(
+            new DeleteObjectsCommand({
+              Bucket: bucket,
+              Delete: { Objects: chunk.map((rel) => ({ Key: `${PREFIX}${rel}` })), Quiet: true },
+            }),
+          );
+          return out.Errors?.length ?? 0;
+        }),
+      ),
+    );
+    const wallMs = performance.now() - t0;
+    const requests = proxy.take();
+    counted.destroy();
+    const keysLeft = (await allKeys(direct, bucket)).size;
+    if (keysLeft > 0 || errors.some((e) => e > 0))
+      throw new Error(
+        `delete floor: ${keysLeft} keys left in ${bucket}, ${errors.reduce((a, b) => a + b, 0)} errors`,
+      );
+    return { keys: rels.length, wallMs, keysPerSecond: rels.length / (wallMs / 1000), requests };
+  }
+
   for (const n of sizes) {
     const run = { manifests: n };
     results.runs.push(run);
@@ -166,6 +224,7 @@ try {
     run.diskDry = { wallMs: diskDry.wallMs, rssKb: diskDry.rssKb, ...lastJson(diskDry.stdout) };
 
     const files = await walkFiles(root);
+    const bodies = new Map();
     const buckets = { regsweep: `bench-${n}-regsweep`, upstream: `bench-${n}-upstream` };
     const contenders = args["skip-upstream"] ? ["regsweep"] : ["regsweep", "upstream"];
     t = performance.now();
@@ -175,6 +234,8 @@ try {
       files.map((rel) =>
         limit(async () => {
           const body = await readFile(join(root, rel));
+          // Kept for the delete floor: the disk store's real run below deletes the files.
+          bodies.set(rel, body);
           for (const c of contenders) {
             await direct.send(
               new PutObjectCommand({ Bucket: buckets[c], Key: `${PREFIX}${rel}`, Body: body }),
@@ -253,10 +314,10 @@ try {
     log(`${n}: disk store real run (memory baseline)`);
     const diskReal = await nodeStep(`disk-real-${n}`, "run-one.mjs", "real", root);
     run.diskReal = { wallMs: diskReal.wallMs, rssKb: diskReal.rssKb, ...lastJson(diskReal.stdout) };
-    await rm(root, { recursive: true, force: true });
 
     log(`${n}: judging the buckets`);
     run.judge = {};
+    const left = {};
     for (const c of contenders) {
       const check = await nodeStep(
         `check-${c}-${n}`,
@@ -265,6 +326,7 @@ try {
         JSON.stringify(target(buckets[c], server.endpoint)),
       );
       const keys = await allKeys(direct, buckets[c]);
+      left[c] = keys;
       run.judge[c] = {
         ...lastJson(check.stdout).check,
         objects: keys.size,
@@ -272,6 +334,17 @@ try {
       };
     }
     run.judge.objectsBefore = files.length;
+
+    // Last, with nothing else running: what deleting the same keys costs the server on its own.
+    const gone = files.filter((rel) => !left.regsweep.has(`${PREFIX}${rel}`));
+    log(
+      `${n}: delete floor: uploading the ${gone.length} objects regsweep deleted into a bucket of their own`,
+    );
+    run.deleteFloor = await deleteFloor(bodies, gone, `bench-${n}-floor`);
+    log(
+      `${n}: delete floor: ${gone.length} keys in ${(run.deleteFloor.wallMs / 1000).toFixed(1)} s, ${run.deleteFloor.requests.total} requests`,
+    );
+    await rm(root, { recursive: true, force: true });
   }
   results.finishedAt = new Date().toISOString();
   printTables(results);
@@ -355,6 +428,15 @@ function printTables(r) {
       j("upstream", (x) => x.objects),
     ]);
     row(["orphan blobs left", j("regsweep", (x) => x.orphanBlobs), j("upstream", (x) => x.orphanBlobs)]);
+    if (run.deleteFloor) {
+      // regsweep's deletes against the server's own speed for the same keys (the floor: nothing but them).
+      const f = run.deleteFloor;
+      const span = real.requests.spanMsByOperation?.DeleteObjects ?? 0;
+      console.log(
+        `\n  delete floor: the ${f.keys} keys regsweep deleted, alone in ${f.requests.total} DeleteObjects: ${s(f.wallMs)} (${f.keysPerSecond.toFixed(0)} keys/s);` +
+          ` regsweep's real run sent its ${real.requests.byOperation.DeleteObjects ?? 0} DeleteObjects over ${s(span)}, ${(span / f.wallMs).toFixed(2)}x the floor`,
+      );
+    }
     const x = (a, b) => `${(a / b).toFixed(1)}x`;
     if (up) {
       console.log(

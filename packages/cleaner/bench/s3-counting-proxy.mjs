@@ -56,12 +56,21 @@ export async function startCountingProxy(upstream) {
   // Milliseconds from a request's arrival to the end of its answer, summed per operation: where a run's time
   // goes on the server (overlapping requests each count their own time).
   let busyMs = new Map();
+  // From an operation's first request arriving to its last answer ending: how long a run spent in, say,
+  // its deletes, wherever they overlap other requests.
+  let firstAt = new Map();
+  let lastAt = new Map();
   let serverErrors = 0;
   const server = createServer((req, res) => {
     const op = s3Operation(req.method ?? "GET", req.url ?? "/", req.headers);
     counts.set(op, (counts.get(op) ?? 0) + 1);
     const arrived = performance.now();
-    res.once("finish", () => busyMs.set(op, (busyMs.get(op) ?? 0) + performance.now() - arrived));
+    if (!firstAt.has(op)) firstAt.set(op, arrived);
+    res.once("finish", () => {
+      const now = performance.now();
+      busyMs.set(op, (busyMs.get(op) ?? 0) + now - arrived);
+      lastAt.set(op, now);
+    });
     if (trace) appendFileSync(trace, `${op} ${req.url}\n`);
     const out = request(
       {
@@ -90,16 +99,21 @@ export async function startCountingProxy(upstream) {
   const { port } = server.address();
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    /** Requests and their summed time by operation since the last reset, and the total. */
+    /** Requests, their summed time and their span by operation since the last reset, and the total. */
     take() {
       const taken = {
         byOperation: Object.fromEntries([...counts].sort()),
         msByOperation: Object.fromEntries([...busyMs].sort().map(([op, ms]) => [op, Math.round(ms)])),
+        spanMsByOperation: Object.fromEntries(
+          [...lastAt].sort().map(([op, end]) => [op, Math.round(end - firstAt.get(op))]),
+        ),
         serverErrors,
       };
       taken.total = [...counts.values()].reduce((a, b) => a + b, 0);
       counts = new Map();
       busyMs = new Map();
+      firstAt = new Map();
+      lastAt = new Map();
       serverErrors = 0;
       return taken;
     },
