@@ -63,7 +63,7 @@ for (const built of ["packages/cleaner/dist/index.js", "packages/testbed/dist/in
   if (!existsSync(join(repoRoot, built)))
     throw new Error("build first: pnpm --filter @regsweep/testbed --filter @regsweep/cleaner build");
 }
-const { createS3Client, DEFAULT_S3_CONCURRENCY } = await import("../dist/index.js");
+const { createS3Client, DEFAULT_S3_CONCURRENCY, DELETE_CHUNK } = await import("../dist/index.js");
 const { startS3Server, S3_SERVER_KINDS } = await import("@regsweep/testbed");
 const serverKind = args["s3-server"];
 if (!S3_SERVER_KINDS.includes(serverKind))
@@ -121,8 +121,6 @@ function brokenMultiArch(keys, meta) {
   return { multiArchTags: meta.multiArchTags.length, broken };
 }
 
-/** Keys per DeleteObjects of the delete floor: the S3 store's own request size. */
-const FLOOR_CHUNK = 125;
 /** The registry's rootdirectory in the buckets (`/reg`): keys start with `reg/`. */
 const PREFIX = "reg/";
 const results = {
@@ -159,29 +157,35 @@ try {
   const nodeStep = (label, script, mode, arg) =>
     measure(label, process.execPath, ["--expose-gc", join(here, script), mode, arg]);
 
+  /** Creates the buckets and puts every object into each (straight to the server, not counted). */
+  async function upload(rels, bucketNames, bodyOf) {
+    const limit = pLimit(Number(args["upload-concurrency"]));
+    for (const b of bucketNames) await direct.send(new CreateBucketCommand({ Bucket: b }));
+    await Promise.all(
+      rels.map((rel) =>
+        limit(async () => {
+          const body = await bodyOf(rel);
+          for (const b of bucketNames) {
+            await direct.send(new PutObjectCommand({ Bucket: b, Key: `${PREFIX}${rel}`, Body: body }));
+          }
+        }),
+      ),
+    );
+  }
+
   /**
    * The delete floor: the keys regsweep's real run deleted, put into a fresh bucket and deleted again with
    * nothing but DeleteObjects, at the store's request size and concurrency (125 keys, 32 in flight), no
    * reads, no order between them. What the server takes to delete those objects at all.
    */
   async function deleteFloor(bodies, rels, bucket) {
-    const limit = pLimit(Number(args["upload-concurrency"]));
-    await direct.send(new CreateBucketCommand({ Bucket: bucket }));
-    await Promise.all(
-      rels.map((rel) =>
-        limit(async () => {
-          await direct.send(
-            new PutObjectCommand({ Bucket: bucket, Key: `${PREFIX}${rel}`, Body: bodies.get(rel) }),
-          );
-        }),
-      ),
-    );
+    await upload(rels, [bucket], async (rel) => bodies.get(rel));
     const counted = createS3Client(target(bucket, proxy.endpoint), undefined, {
       maxSockets: DEFAULT_S3_CONCURRENCY,
     });
     const inFlight = pLimit(DEFAULT_S3_CONCURRENCY);
     const chunks = [];
-    for (let i = 0; i < rels.length; i += FLOOR_CHUNK) chunks.push(rels.slice(i, i + FLOOR_CHUNK));
+    for (let i = 0; i < rels.length; i += DELETE_CHUNK) chunks.push(rels.slice(i, i + DELETE_CHUNK));
     proxy.take();
     const t0 = performance.now();
     const errors = await Promise.all(
@@ -228,21 +232,15 @@ try {
     const buckets = { regsweep: `bench-${n}-regsweep`, upstream: `bench-${n}-upstream` };
     const contenders = args["skip-upstream"] ? ["regsweep"] : ["regsweep", "upstream"];
     t = performance.now();
-    const limit = pLimit(Number(args["upload-concurrency"]));
-    for (const c of contenders) await direct.send(new CreateBucketCommand({ Bucket: buckets[c] }));
-    await Promise.all(
-      files.map((rel) =>
-        limit(async () => {
-          const body = await readFile(join(root, rel));
-          // Kept for the delete floor: the disk store's real run below deletes the files.
-          bodies.set(rel, body);
-          for (const c of contenders) {
-            await direct.send(
-              new PutObjectCommand({ Bucket: buckets[c], Key: `${PREFIX}${rel}`, Body: body }),
-            );
-          }
-        }),
-      ),
+    await upload(
+      files,
+      contenders.map((c) => buckets[c]),
+      async (rel) => {
+        const body = await readFile(join(root, rel));
+        // Kept for the delete floor: the disk store's real run below deletes the files.
+        bodies.set(rel, body);
+        return body;
+      },
     );
     run.uploadMs = performance.now() - t;
     log(

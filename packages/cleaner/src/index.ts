@@ -213,6 +213,7 @@ export { createS3Client, type S3RequestCounts } from "./stores/s3/s3-client.js";
 export { DEFAULT_S3_MAX_ATTEMPTS } from "./stores/s3/s3-retry.js";
 export {
   DEFAULT_S3_CONCURRENCY,
+  DELETE_CHUNK,
   type S3MultipartUpload,
   S3Store,
   type S3StoreOptions,

@@ -47,7 +47,7 @@ const DELETE_BATCH = 1000;
  * Keys per DeleteObjects of a delete round, the round's requests sent at once: a server may delete a
  * request's keys one after another (Swift s3api does), so one request of 1000 keys took seconds alone.
  */
-const DELETE_CHUNK = 125;
+export const DELETE_CHUNK = 125;
 /** Inputs per `onBatch` call of the batched operations. */
 const CALL_BATCH = 256;
 
