@@ -523,14 +523,19 @@ export class S3Store implements Store {
     },
   ): Promise<void> {
     // Rounds of jobs up to DELETE_BATCH keys: each key's presence (what was there is what the report counts;
-    // DeleteObjects answers the same for a key that never was), then one DeleteObjects for the present keys.
+    // DeleteObjects answers the same for a key that never was), then DeleteObjects for the present keys.
+    // The jobs of one call are independent of each other, so rounds overlap: one round's DeleteObjects fill
+    // at most DELETE_BATCH / DELETE_CHUNK of the limiter's slots, and a round's presence listing leaves them
+    // idle. One round at a time kept about 7 DeleteObjects in flight of 32 on Swift (10k-manifest bench).
     const at = (i: number) =>
       ("at" in jobs && typeof jobs.at === "function"
         ? jobs.at(i)
         : (jobs as StoreDeleteJob[])[i]) as StoreDeleteJob;
+    const roundsInFlight = Math.ceil(this.concurrency / (DELETE_BATCH / DELETE_CHUNK)) + 1;
+    const running = new Set<Promise<void>>();
+    let thrown: { error: unknown } | undefined;
     let start = 0;
-    while (start < jobs.length) {
-      if (options.signal?.aborted) return;
+    while (start < jobs.length && !thrown && !options.signal?.aborted) {
       const round: StoreDeleteJob[] = [];
       let keys = 0;
       while (start + round.length < jobs.length) {
@@ -539,35 +544,48 @@ export class S3Store implements Store {
         round.push(job);
         keys += job.files.length;
       }
-      const presence = await this.presence(round.flatMap((job) => job.files));
-      const present = round.map((job) => job.files.map((f) => presence.get(this.key(f))));
-      const toDelete: string[] = [];
-      for (const [j, job] of round.entries()) {
-        for (const [k, f] of job.files.entries()) {
-          const s = present[j]?.[k];
-          if (s && !("missing" in s) && !("failed" in s)) toDelete.push(this.key(f));
-        }
-      }
-      const failed = new Map<string, unknown>();
-      const chunks: string[][] = [];
-      for (let i = 0; i < toDelete.length; i += DELETE_CHUNK)
-        chunks.push(toDelete.slice(i, i + DELETE_CHUNK));
-      for (const chunk of await Promise.all(chunks.map((c) => this.deleteKeys(c))))
-        for (const [k, e] of chunk) failed.set(k, e);
-      const results: Array<StoreOutcome<StoreDeleted>> = round.map((job, j) => {
-        let files = 0;
-        for (const [k, f] of job.files.entries()) {
-          const s = present[j]?.[k];
-          if (s && "failed" in s) return s;
-          const why = failed.get(this.key(f));
-          if (why !== undefined) return this.failure(f, why);
-          if (s && !("missing" in s)) files++;
-        }
-        return { files, dirs: 0 };
-      });
-      options.onBatch(start, results);
+      const first = start;
       start += round.length;
+      const done: Promise<void> = this.deleteRound(round)
+        .then((results) => options.onBatch(first, results))
+        .catch((error: unknown) => {
+          thrown ??= { error };
+        })
+        .finally(() => running.delete(done));
+      running.add(done);
+      if (running.size >= roundsInFlight) await Promise.race(running);
     }
+    await Promise.all(running);
+    if (thrown) throw thrown.error;
+  }
+
+  /** One round of `delete`: the presence of its jobs' keys, then DeleteObjects of those present. */
+  private async deleteRound(round: readonly StoreDeleteJob[]): Promise<Array<StoreOutcome<StoreDeleted>>> {
+    const presence = await this.presence(round.flatMap((job) => job.files));
+    const present = round.map((job) => job.files.map((f) => presence.get(this.key(f))));
+    const toDelete: string[] = [];
+    for (const [j, job] of round.entries()) {
+      for (const [k, f] of job.files.entries()) {
+        const s = present[j]?.[k];
+        if (s && !("missing" in s) && !("failed" in s)) toDelete.push(this.key(f));
+      }
+    }
+    const failed = new Map<string, unknown>();
+    const chunks: string[][] = [];
+    for (let i = 0; i < toDelete.length; i += DELETE_CHUNK) chunks.push(toDelete.slice(i, i + DELETE_CHUNK));
+    for (const chunk of await Promise.all(chunks.map((c) => this.deleteKeys(c))))
+      for (const [k, e] of chunk) failed.set(k, e);
+    return round.map((job, j) => {
+      let files = 0;
+      for (const [k, f] of job.files.entries()) {
+        const s = present[j]?.[k];
+        if (s && "failed" in s) return s;
+        const why = failed.get(this.key(f));
+        if (why !== undefined) return this.failure(f, why);
+        if (s && !("missing" in s)) files++;
+      }
+      return { files, dirs: 0 };
+    });
   }
 
   async deletePrefix(
