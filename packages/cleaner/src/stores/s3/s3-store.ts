@@ -64,6 +64,8 @@ export interface S3StoreOptions {
   exclusiveSettleMs?: number;
   /** Keys per page of the presence listing before a delete (tests of its paging; default the server's, 1000). */
   listPageKeys?: number;
+  /** Keys per round of `delete` (tests of rounds that overlap; default `DELETE_BATCH`, 1000). */
+  deleteRoundKeys?: number;
   /** Given `summary()` when the store closes (the CLI's `-v`). */
   onClose?: (summary: string) => void;
   /**
@@ -531,7 +533,8 @@ export class S3Store implements Store {
       ("at" in jobs && typeof jobs.at === "function"
         ? jobs.at(i)
         : (jobs as StoreDeleteJob[])[i]) as StoreDeleteJob;
-    const roundsInFlight = Math.ceil(this.concurrency / (DELETE_BATCH / DELETE_CHUNK)) + 1;
+    const roundKeys = this.options.deleteRoundKeys ?? DELETE_BATCH;
+    const roundsInFlight = Math.ceil(this.concurrency / Math.ceil(roundKeys / DELETE_CHUNK)) + 1;
     const running = new Set<Promise<void>>();
     let thrown: { error: unknown } | undefined;
     let start = 0;
@@ -540,7 +543,7 @@ export class S3Store implements Store {
       let keys = 0;
       while (start + round.length < jobs.length) {
         const job = at(start + round.length);
-        if (round.length > 0 && keys + job.files.length > DELETE_BATCH) break;
+        if (round.length > 0 && keys + job.files.length > roundKeys) break;
         round.push(job);
         keys += job.files.length;
       }
