@@ -30,6 +30,7 @@ import {
 } from "@aws-sdk/client-s3";
 import pLimit from "p-limit";
 import { makeTree } from "./make-tree.mjs";
+import { ownCpuMs, processesCpuMs } from "./process-cpu.mjs";
 import { startCountingProxy } from "./s3-counting-proxy.mjs";
 import { lastJson, startBenchRun } from "./timed-process.mjs";
 
@@ -156,6 +157,15 @@ try {
   });
   const nodeStep = (label, script, mode, arg) =>
     measure(label, process.execPath, ["--expose-gc", join(here, script), mode, arg]);
+  // Whose CPU a step took: the contender's process (clientMs, from /usr/bin/time), the S3 server's processes,
+  // and this script's (the counting proxy; for the floor, the client too). On 2 cores the sum over the wall
+  // tells whether the step waited on the machine or on itself.
+  const cpuMark = () => ({ server: processesCpuMs(server.pids), own: ownCpuMs() });
+  const cpuSince = (mark, clientMs = 0) => ({
+    clientMs,
+    serverMs: processesCpuMs(server.pids) - mark.server,
+    benchMs: ownCpuMs() - mark.own,
+  });
 
   /** Creates the buckets and puts every object into each (straight to the server, not counted). */
   async function upload(rels, bucketNames, bodyOf) {
@@ -187,6 +197,7 @@ try {
     const chunks = [];
     for (let i = 0; i < rels.length; i += DELETE_CHUNK) chunks.push(rels.slice(i, i + DELETE_CHUNK));
     proxy.take();
+    const mark = cpuMark();
     const t0 = performance.now();
     const errors = await Promise.all(
       chunks.map((chunk) =>
@@ -202,6 +213,7 @@ try {
       ),
     );
     const wallMs = performance.now() - t0;
+    const cpu = cpuSince(mark);
     const requests = proxy.take();
     counted.destroy();
     const keysLeft = (await allKeys(direct, bucket)).size;
@@ -209,7 +221,7 @@ try {
       throw new Error(
         `delete floor: ${keysLeft} keys left in ${bucket}, ${errors.reduce((a, b) => a + b, 0)} errors`,
       );
-    return { keys: rels.length, wallMs, keysPerSecond: rels.length / (wallMs / 1000), requests };
+    return { keys: rels.length, wallMs, keysPerSecond: rels.length / (wallMs / 1000), requests, cpu };
   }
 
   for (const n of sizes) {
@@ -249,6 +261,7 @@ try {
     proxy.take();
 
     log(`${n}: regsweep gc -m dry run`);
+    let mark = cpuMark();
     const dry = await nodeStep(
       `s3-dry-${n}`,
       "s3-run-one.mjs",
@@ -256,8 +269,10 @@ try {
       JSON.stringify(target(buckets.regsweep, proxy.endpoint)),
     );
     run.dry = { wallMs: dry.wallMs, rssKb: dry.rssKb, ...lastJson(dry.stdout), requests: proxy.take() };
+    run.dry.cpu = cpuSince(mark, dry.cpuMs);
 
     log(`${n}: regsweep gc -m real run`);
+    mark = cpuMark();
     const real = await nodeStep(
       `s3-real-${n}`,
       "s3-run-one.mjs",
@@ -265,6 +280,7 @@ try {
       JSON.stringify(target(buckets.regsweep, proxy.endpoint)),
     );
     run.real = { wallMs: real.wallMs, rssKb: real.rssKb, ...lastJson(real.stdout), requests: proxy.take() };
+    run.real.cpu = cpuSince(mark, real.cpuMs);
 
     if (!args["skip-upstream"]) {
       log(`${n}: upstream garbage-collect --delete-untagged (capped at ${capMs / 60_000} min)`);
@@ -291,6 +307,7 @@ try {
       );
       // The 2.8 s3 driver panics on a custom CA bundle it cannot load into its transport.
       const { AWS_CA_BUNDLE: _, ...env } = process.env;
+      mark = cpuMark();
       const up = await measure(`upstream-${n}`, registry, ["garbage-collect", "--delete-untagged", config], {
         env,
         timeoutMs: capMs,
@@ -306,6 +323,7 @@ try {
             .findLast((l) => /blobs marked/.test(l)) ?? "",
         manifestsEligible: (up.stdout.match(/manifest eligible for deletion/g) ?? []).length,
         requests: proxy.take(),
+        cpu: cpuSince(mark, up.cpuMs),
       };
     }
 
@@ -356,6 +374,10 @@ try {
 function printTables(r) {
   const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
   const mb = (kb) => `${(kb / 1024).toFixed(0)} MiB`;
+  const cpuLine = (c, wallMs) => {
+    const total = c.clientMs + c.serverMs + c.benchMs;
+    return `${s(c.clientMs)}, ${s(c.serverMs)}, ${s(c.benchMs)}: ${(total / wallMs).toFixed(2)} cores`;
+  };
   const row = (cells, w = 16) =>
     console.log(cells.map((c, i) => String(c).padEnd(i === 0 ? 36 : w)).join(""));
   // Each operation's count, and the server time its requests took (summed over overlapping requests).
@@ -403,6 +425,15 @@ function printTables(r) {
     console.log(`  requests, regsweep dry:  ${ops(dry.requests)}`);
     console.log(`  requests, regsweep real: ${ops(real.requests)}`);
     if (up) console.log(`  requests, upstream:      ${ops(up.requests)}`);
+    console.log("  CPU (client, S3 server, counting proxy; over the wall: cores busy of 2):");
+    for (const [who, step] of [
+      ["regsweep dry ", dry],
+      ["regsweep real", real],
+      ["upstream     ", up],
+      ["delete floor ", run.deleteFloor],
+    ]) {
+      if (step?.cpu) console.log(`  CPU, ${who}: ${cpuLine(step.cpu, step.wallMs)}`);
+    }
     const errors = [dry, real, up].filter(Boolean).map((x) => x.requests.serverErrors);
     if (errors.some((e) => e > 0))
       console.log(`  answers >= 500 (dry, real, upstream): ${errors.join(", ")}`);
@@ -431,7 +462,7 @@ function printTables(r) {
       const f = run.deleteFloor;
       const span = real.requests.spanMsByOperation?.DeleteObjects ?? 0;
       console.log(
-        `\n  delete floor: the ${f.keys} keys regsweep deleted, alone in ${f.requests.total} DeleteObjects: ${s(f.wallMs)} (${f.keysPerSecond.toFixed(0)} keys/s);` +
+        `\n  delete floor: the ${f.keys} keys regsweep deleted, alone in ${f.requests.total} DeleteObjects: ${s(f.wallMs)} (${f.keysPerSecond.toFixed(0)} keys/s${f.cpu ? `, ${(f.cpu.serverMs / f.keys).toFixed(1)} ms of server CPU a key` : ""});` +
           ` regsweep's real run sent its ${real.requests.byOperation.DeleteObjects ?? 0} DeleteObjects over ${s(span)}, ${(span / f.wallMs).toFixed(2)}x the floor`,
       );
     }
