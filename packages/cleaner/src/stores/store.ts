@@ -255,8 +255,9 @@ export interface Store {
   readStream(path: string): AsyncIterable<Uint8Array>;
 
   /**
-   * Deletes each job's files (see `StoreDeleteJob`), results in input order and only through `onBatch`
-   * (none are kept: a 300k-action phase would hold them all). Inputs may be lazy.
+   * Deletes each job's files (see `StoreDeleteJob`), results only through `onBatch` (none are kept: a
+   * 300k-action phase would hold them all), in input order within a batch; batches run at once and may come
+   * back in any order (the jobs of one call are independent). Inputs may be lazy.
    */
   delete(
     jobs: readonly StoreDeleteJob[] | LazyInputs<StoreDeleteJob>,
