@@ -134,7 +134,7 @@ describe("stray entries in a plan", { timeout: 30_000 }, () => {
     expect(back.actions).toEqual(plan.actions);
   });
 
-  it.each([["current/link"], ["../v1/current/link"], ["index/sha256/" + "a".repeat(64) + "/link"], [""]])(
+  it.each([["current/link"], ["../v1/current/link"], [`index/sha256/${"a".repeat(64)}/link`], [""]])(
     "a plan file whose stray is %j is refused",
     async (stray) => {
       const root = await useStorageTree(hostileBaseSpec);
