@@ -27,7 +27,6 @@
 // dangling (2.x's digest DELETE failing half-way beside a concurrent tag write): they now go one at a time per
 // repository and are checked against the tag list; 0 left since.
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import http from "node:http";
 import { availableParallelism, tmpdir } from "node:os";
@@ -42,6 +41,7 @@ import {
   RegistryClient,
   readRegistryInventory,
 } from "../dist/index.js";
+import { processesCpuMs } from "./process-cpu.mjs";
 
 const { values: args } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== "--"),
@@ -115,11 +115,9 @@ async function behindLatency(registry) {
   };
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+/** CPU seconds (user + system) a registry process has used so far. */
 function registryCpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return processesCpuMs([pid]) / 1000;
 }
 
 async function tagsLeft(registry) {

@@ -16,19 +16,18 @@ afterAll(async () => {
   await bucket?.remove();
 });
 
+/** The run's server and bucket, below a fresh prefix `<name>-<random>/`. */
+const targetBelow = (name: string) => ({
+  bucket: bucket.name,
+  prefix: `${name}-${randomBytes(4).toString("hex")}/`,
+  region: server.region,
+  endpoint: server.endpoint,
+  credentials: { accessKeyId: server.accessKey, secretAccessKey: server.secretKey },
+});
+
 // Each test in a fresh prefix of one bucket: the rootdirectory handling is part of what is checked.
 runStoreContract(`s3 (${server.kind})`, async () => {
-  const prefix = `root-${randomBytes(4).toString("hex")}/`;
-  const store = new S3Store(
-    {
-      bucket: bucket.name,
-      prefix,
-      region: server.region,
-      endpoint: server.endpoint,
-      credentials: { accessKeyId: server.accessKey, secretAccessKey: server.secretKey },
-    },
-    { exclusiveSettleMs: 200 },
-  );
+  const store = new S3Store(targetBelow("root"), { exclusiveSettleMs: 200 });
   return {
     store,
     async dispose() {
@@ -40,16 +39,7 @@ runStoreContract(`s3 (${server.kind})`, async () => {
 // Pages of 2 keys: the first delete's presence listing (17 keys in range) stops at its budget of 7 pages (a
 // quarter of the 30 HEADs it saves) and HEADs the keys it did not reach; the second's range holds 2 keys.
 it("answers a delete batch's presence from a paged listing and HEADs what it did not reach", async () => {
-  const store = new S3Store(
-    {
-      bucket: bucket.name,
-      prefix: `paged-${randomBytes(4).toString("hex")}/`,
-      region: server.region,
-      endpoint: server.endpoint,
-      credentials: { accessKeyId: server.accessKey, secretAccessKey: server.secretKey },
-    },
-    { listPageKeys: 2 },
-  );
+  const store = new S3Store(targetBelow("paged"), { listPageKeys: 2 });
   try {
     await checkDenseDelete(store);
     // 60 presence answers: 8 listing pages, and HEADs only for the first keys and those past the budget.
@@ -65,13 +55,7 @@ it("answers a delete batch's presence from a paged listing and HEADs what it did
 // each. One round at a time never has two DeleteObjects out; overlapping rounds do, and every job's answer
 // still comes back once, for its own index.
 it("overlaps its delete rounds and answers every job once, for its own index", async () => {
-  const target = {
-    bucket: bucket.name,
-    prefix: `rounds-${randomBytes(4).toString("hex")}/`,
-    region: server.region,
-    endpoint: server.endpoint,
-    credentials: { accessKeyId: server.accessKey, secretAccessKey: server.secretKey },
-  };
+  const target = targetBelow("rounds");
   // The real client, counted and watched: how many DeleteObjects are sent, and how many are out at once.
   const counts = new Map<string, number>();
   const client = createS3Client(target, counts);
